@@ -1,0 +1,81 @@
+//! `lhttp-core`: the one place that reads and writes the LHTTP format, so every
+//! side of a conversation (server, native, C, Python, Node and browser SDKs)
+//! speaks an identical protocol.
+//!
+//! ```text
+//! LHTTP/1.0 <command>\r\n
+//! <name>:<value>\r\n        (zero or more headers)
+//! \r\n
+//! <body>
+//! ```
+//!
+//! The crate is `no_std` and never allocates. In the manner of `httparse`, the
+//! caller owns the storage: parsed fields borrow from the input buffer, and the
+//! header array is the caller's.
+//!
+//! ```
+//! use lhttp_core::{parse, EMPTY_HEADER};
+//!
+//! let mut headers = [EMPTY_HEADER; 8];
+//! let msg = parse(b"LHTTP/1.0 chat\r\nsubscribe:room1 room2\r\n\r\nhello", &mut headers).unwrap();
+//! assert_eq!(msg.command, "chat");
+//! assert_eq!(msg.subscribe().collect::<Vec<_>>(), ["room1", "room2"]);
+//! assert_eq!(msg.body, b"hello");
+//! ```
+//!
+//! Module map:
+//! - [`error`]: the one error enum whose variant names every binding surfaces.
+//! - [`header`]: the `Header` view and the character rules for names and values.
+//! - [`parse`](mod@parse): reading a message (start line, header block, body).
+//! - [`message`]: the parsed view, header lookup and the standard-header helpers.
+//! - [`channel`]: channel lists of `subscribe` / `publish` / `unsubscribe`.
+//! - [`upstream`]: the `upstream:<METHOD> <URL>` header.
+//! - [`multipart`]: offsets, splitting a body into parts and reading each part.
+//! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod channel;
+pub mod encode;
+pub mod error;
+pub mod header;
+mod lines;
+pub mod message;
+pub mod multipart;
+pub mod parse;
+pub mod upstream;
+
+pub use channel::Channels;
+pub use encode::{encode, encoded_len, encode_multipart, multipart_encoded_len, PartFields};
+#[cfg(feature = "bytes")]
+pub use encode::encode_buf;
+pub use error::Error;
+pub use header::{Header, EMPTY_HEADER};
+pub use message::Message;
+pub use multipart::{Offsets, Part, PartMessage, Parts};
+pub use parse::parse;
+pub use upstream::Upstream;
+
+/// The protocol name and version every start line begins with.
+pub const VERSION: &str = "LHTTP/1.0";
+
+/// The longest command accepted, in bytes.
+pub const MAX_COMMAND_LEN: usize = 64;
+
+/// The standard header names, as the protocol spells them.
+pub mod names {
+    /// Adds the connection to each listed channel.
+    pub const SUBSCRIBE: &str = "subscribe";
+    /// Sends the message to every subscriber of each listed channel.
+    pub const PUBLISH: &str = "publish";
+    /// Removes the connection from each listed channel.
+    pub const UNSUBSCRIBE: &str = "unsubscribe";
+    /// Forwards the message to an HTTP backend: `<METHOD> <URL>`.
+    pub const UPSTREAM: &str = "upstream";
+    /// Byte offsets in the body where each part starts.
+    pub const MULTIPART: &str = "multipart";
+}

@@ -1,0 +1,2 @@
+//! Echo example (placeholder).
+fn main() {}

@@ -1,0 +1,2 @@
+//! Upload example (placeholder).
+fn main() {}

@@ -1,0 +1,1 @@
+//! liblhttp, the C ABI (placeholder).

@@ -1,0 +1,1 @@
+//! The lhttp server library (placeholder until the server issue lands).
