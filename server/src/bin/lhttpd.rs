@@ -1,0 +1,200 @@
+//! `lhttpd`: the lhttp chat server out of the box. Flags, config file and
+//! environment variables become a `Config`; the library does the rest.
+
+use clap::Parser;
+use lhttp_server::{Config, Server};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// lhttp server: WebSocket pub/sub with an HTTP-like protocol.
+///
+/// Settings come from defaults, then the --config TOML file, then environment
+/// variables and flags (flags win).
+#[derive(Parser, Debug)]
+#[command(name = "lhttpd", version, about, long_about = None)]
+struct Args {
+    /// TOML configuration file (same keys as the flags, e.g. `listen = "0.0.0.0:8081"`, `[limits]`).
+    #[arg(long, env = "LHTTPD_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:8081].
+    #[arg(long, env = "LHTTPD_LISTEN")]
+    listen: Option<SocketAddr>,
+    /// Directory served at / [default: examples/chat with /js-sdk when run from the repository, else a built-in page].
+    #[arg(long = "static", env = "LHTTPD_STATIC")]
+    static_dir: Option<PathBuf>,
+    /// Extra static mount PREFIX=DIR (repeatable), e.g. /js-sdk=js-sdk.
+    #[arg(long = "mount", value_name = "PREFIX=DIR")]
+    mounts: Vec<String>,
+    /// Bearer token required by POST /publish.
+    #[arg(long, env = "LHTTPD_PUBLISH_TOKEN")]
+    publish_token: Option<String>,
+    /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
+    #[arg(long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
+    insecure_open_publish: bool,
+    /// URL prefix the upstream header may reach (repeatable); none allowed by default.
+    #[arg(
+        long = "upstream-allow",
+        value_name = "PREFIX",
+        env = "LHTTPD_UPSTREAM_ALLOW",
+        value_delimiter = ','
+    )]
+    upstream_allow: Vec<String>,
+    /// Send the backend's response back to the client as an LHTTP message.
+    #[arg(long)]
+    upstream_reply: bool,
+    /// Upstream call timeout in seconds [default: 10].
+    #[arg(long, value_name = "SECS")]
+    upstream_timeout: Option<f64>,
+    /// Largest message in bytes [default: 65536].
+    #[arg(long, env = "LHTTPD_MAX_MESSAGE_SIZE")]
+    max_message_size: Option<usize>,
+    /// Most headers per message [default: 64].
+    #[arg(long)]
+    max_headers: Option<usize>,
+    /// Most channels named in one message [default: 64].
+    #[arg(long)]
+    max_channels: Option<usize>,
+    /// Most subscriptions per connection [default: 1024].
+    #[arg(long)]
+    max_subscriptions: Option<usize>,
+    /// Most open connections [default: 100000].
+    #[arg(long, env = "LHTTPD_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Most queued outbound messages per connection before it is dropped as slow [default: 1024].
+    #[arg(long)]
+    max_queue: Option<usize>,
+    /// Seconds of silence before a connection is closed [default: 60].
+    #[arg(long, value_name = "SECS")]
+    idle_timeout: Option<f64>,
+    /// Seconds between server pings [default: 25].
+    #[arg(long, value_name = "SECS")]
+    ping_interval: Option<f64>,
+    /// Log level or filter (error, warn, info, debug, trace).
+    #[arg(long, env = "LHTTPD_LOG", default_value = "info")]
+    log: String,
+}
+
+fn secs(s: f64) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(s).map_err(|e| format!("bad duration {s}: {e}"))
+}
+
+fn config(args: &Args) -> Result<Config, String> {
+    let mut c = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            toml::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    if let Some(l) = args.listen {
+        c.listen = l;
+    }
+    if let Some(d) = &args.static_dir {
+        c.static_dir = Some(d.clone());
+    } else if c.static_dir.is_none()
+        && Path::new("examples/chat/index.html").is_file()
+        && Path::new("js-sdk/wasm").is_dir()
+    {
+        // Run from the repository with the browser SDK built: serve the real demo.
+        c.static_dir = Some("examples/chat".into());
+        c.mounts.push(("/js-sdk".into(), "js-sdk".into()));
+    }
+    for m in &args.mounts {
+        let (prefix, dir) = m
+            .split_once('=')
+            .ok_or_else(|| format!("--mount {m:?}: expected PREFIX=DIR"))?;
+        c.mounts.push((prefix.into(), dir.into()));
+    }
+    if let Some(t) = &args.publish_token {
+        c.publish_token = Some(t.clone());
+    }
+    c.insecure_open_publish |= args.insecure_open_publish;
+    c.upstream_allow.extend(args.upstream_allow.iter().cloned());
+    c.upstream_reply |= args.upstream_reply;
+    if let Some(s) = args.upstream_timeout {
+        c.upstream_timeout = secs(s)?;
+    }
+    let l = &mut c.limits;
+    let set = |slot: &mut usize, v: Option<usize>| {
+        if let Some(v) = v {
+            *slot = v;
+        }
+    };
+    set(&mut l.max_message_size, args.max_message_size);
+    set(&mut l.max_headers, args.max_headers);
+    set(&mut l.max_channels, args.max_channels);
+    set(&mut l.max_subscriptions, args.max_subscriptions);
+    set(&mut l.max_connections, args.max_connections);
+    set(&mut l.max_queue, args.max_queue);
+    if let Some(s) = args.idle_timeout {
+        l.idle_timeout = secs(s)?;
+    }
+    if let Some(s) = args.ping_interval {
+        l.ping_interval = secs(s)?;
+    }
+    c.validate()?;
+    Ok(c)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let config = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("lhttpd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("lhttpd: cannot listen on {}: {e}", config.listen);
+            return ExitCode::from(1);
+        }
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    // Scripts and tests read this line to learn the port when started with port 0.
+    println!("lhttpd listening on {addr}");
+    tracing::info!(%addr, static_dir = ?config.static_dir, "lhttpd started (embedded broker)");
+    match Server::new(config).run(listener, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("lhttpd: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! Server settings: one struct filled from defaults, a TOML file, environment
+//! variables and flags (the `lhttpd` binary does the merging), plus the limits
+//! that protect the server from bad or greedy clients.
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything the server can be told. `Config::default()` is the out-of-the-box chat server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on (HTTP and WebSocket share it).
+    pub listen: SocketAddr,
+    /// Directory served at `/` (the demo page); `None` serves the built-in page.
+    #[serde(rename = "static")]
+    pub static_dir: Option<PathBuf>,
+    /// Extra static mounts: URL prefix to directory, e.g. `/js-sdk` to `js-sdk`.
+    pub mounts: Vec<(String, PathBuf)>,
+    /// Bearer token required by `POST /publish` (and other HTTP APIs).
+    pub publish_token: Option<String>,
+    /// Allow an open `POST /publish` on a non-loopback address (insecure).
+    pub insecure_open_publish: bool,
+    /// URL prefixes `upstream` may reach; empty refuses every upstream.
+    pub upstream_allow: Vec<String>,
+    /// Send the backend's response back to the client as an LHTTP message.
+    pub upstream_reply: bool,
+    /// How long one upstream call may take.
+    #[serde(with = "secs")]
+    pub upstream_timeout: Duration,
+    /// How many upstream calls may run at once, server-wide.
+    pub upstream_concurrency: usize,
+    /// Limits on what one client may do.
+    pub limits: Limits,
+}
+
+/// Limits that keep one client from hurting the others.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest message accepted, in bytes; larger ones get a `MessageTooLarge` error reply.
+    pub max_message_size: usize,
+    /// Most headers in one message.
+    pub max_headers: usize,
+    /// Most channels named in one message's subscribe/publish/unsubscribe headers.
+    pub max_channels: usize,
+    /// Most channels one connection may be subscribed to.
+    pub max_subscriptions: usize,
+    /// Most connections open at once; further upgrades get HTTP 503.
+    pub max_connections: usize,
+    /// Most messages waiting to be written to one connection before it is dropped as too slow.
+    pub max_queue: usize,
+    /// How often the server pings an idle connection.
+    #[serde(with = "secs")]
+    pub ping_interval: Duration,
+    /// A connection that sends nothing (not even a pong) for this long is closed.
+    #[serde(with = "secs")]
+    pub idle_timeout: Duration,
+    /// How long shutdown waits for in-flight upstream calls.
+    #[serde(with = "secs")]
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
+            static_dir: None,
+            mounts: Vec::new(),
+            publish_token: None,
+            insecure_open_publish: false,
+            upstream_allow: Vec::new(),
+            upstream_reply: false,
+            upstream_timeout: Duration::from_secs(10),
+            upstream_concurrency: 64,
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_message_size: 64 * 1024,
+            max_headers: 64,
+            max_channels: 64,
+            max_subscriptions: 1024,
+            max_connections: 100_000,
+            max_queue: 1024,
+            ping_interval: Duration::from_secs(25),
+            idle_timeout: Duration::from_secs(60),
+            shutdown_grace: Duration::from_secs(5),
+        }
+    }
+}
+
+impl Config {
+    /// Checks settings that would make the server unsafe or unusable.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.publish_token.is_none()
+            && !self.listen.ip().is_loopback()
+            && !self.insecure_open_publish
+        {
+            return Err(format!(
+                "refusing to listen on {} with an open POST /publish: set --publish-token, \
+                 or pass --insecure-open-publish to allow anyone to publish",
+                self.listen
+            ));
+        }
+        for p in &self.upstream_allow {
+            crate::upstream::Allow::check_prefix(p)?;
+        }
+        if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
+            return Err("max_headers and max_queue must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// Durations in configuration files are seconds (fractions allowed).
+mod secs {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom)
+    }
+}

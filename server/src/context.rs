@@ -1,0 +1,290 @@
+//! The per-message (and per-connection) context handed to processors and
+//! filters: the request as core parsed it, the reply being built, and the
+//! actions a handler may take (send, publish, subscribe, close).
+
+use crate::conn::Conn;
+use crate::filter::Reject;
+use crate::handle::Handle;
+use crate::reply;
+use bytes::Bytes;
+use lhttp_core::{Header, Message, Part};
+use std::sync::Arc;
+
+/// The HTTP upgrade request of a connection, available during `on_open`.
+#[derive(Debug, Clone)]
+pub struct Handshake {
+    /// Path and query the client connected to.
+    pub uri: http::Uri,
+    /// The upgrade request's HTTP headers.
+    pub headers: http::HeaderMap,
+    /// The peer's address.
+    pub peer: std::net::SocketAddr,
+}
+
+/// One part of a multipart body, with its headers read by core.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartView<'a> {
+    /// Offsets of the part in the message body.
+    pub part: Part,
+    /// The part's headers, in order.
+    pub headers: Vec<Header<'a>>,
+    /// The part's body.
+    pub body: &'a [u8],
+}
+
+impl<'a> PartView<'a> {
+    /// The first header called `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value)
+    }
+}
+
+/// What a processor or filter sees and can do.
+pub struct Context<'a> {
+    handle: &'a Handle,
+    conn: &'a Arc<Conn>,
+    request: Option<Message<'a, 'a>>,
+    handshake: Option<&'a Handshake>,
+    reply_command: Option<String>,
+    reply_headers: Option<Vec<(String, String)>>,
+    reply_body: Option<Vec<u8>>,
+    /// Local deliveries of this message's publish, reported in the ack.
+    pub(crate) deliveries: Option<usize>,
+}
+
+impl<'a> Context<'a> {
+    pub(crate) fn new(
+        handle: &'a Handle,
+        conn: &'a Arc<Conn>,
+        request: Option<Message<'a, 'a>>,
+        handshake: Option<&'a Handshake>,
+    ) -> Self {
+        Context {
+            handle,
+            conn,
+            request,
+            handshake,
+            reply_command: None,
+            reply_headers: None,
+            reply_body: None,
+            deliveries: None,
+        }
+    }
+
+    /// The server handle (publish anywhere, look up other connections).
+    pub fn handle(&self) -> &Handle {
+        self.handle
+    }
+
+    /// The connection's number on this node.
+    pub fn conn_id(&self) -> u64 {
+        self.conn.id
+    }
+
+    /// The connection's cluster-unique client id.
+    pub fn client_id(&self) -> &str {
+        &self.conn.client_id
+    }
+
+    /// The connection itself (to keep for later sends, e.g. from a spawned task).
+    pub fn conn(&self) -> &Arc<Conn> {
+        self.conn
+    }
+
+    /// The upgrade request, during `on_open` only.
+    pub fn handshake(&self) -> Option<&'a Handshake> {
+        self.handshake
+    }
+
+    /// The parsed request (`None` in `on_open` and `on_close`).
+    pub fn request(&self) -> Option<&Message<'a, 'a>> {
+        self.request.as_ref()
+    }
+
+    /// The request's command (empty in `on_open` and `on_close`).
+    pub fn command(&self) -> &'a str {
+        self.request.map_or("", |m| m.command)
+    }
+
+    /// The first request header called `name` (ASCII case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&'a str> {
+        self.request.and_then(|m| m.header(name))
+    }
+
+    /// The request's headers in order.
+    pub fn headers(&self) -> &'a [Header<'a>] {
+        self.request.map_or(&[], |m| m.headers)
+    }
+
+    /// The request's body.
+    pub fn body(&self) -> &'a [u8] {
+        self.request.map_or(&[], |m| m.body)
+    }
+
+    /// The request's body as text, when it is UTF-8.
+    pub fn body_str(&self) -> Option<&'a str> {
+        self.request.and_then(|m| m.body_str())
+    }
+
+    /// The parts of a multipart request, read by core (empty without a `multipart` header).
+    pub fn parts(&self) -> Result<Vec<PartView<'a>>, lhttp_core::Error> {
+        let Some(msg) = self.request else {
+            return Ok(Vec::new());
+        };
+        let Some(parts) = msg.parts() else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut storage = vec![lhttp_core::EMPTY_HEADER; 16];
+        for part in parts {
+            let part = part?;
+            loop {
+                let parsed = part
+                    .parse(msg.body, &mut storage)
+                    .map(|p| (p.headers.to_vec(), p.body));
+                match parsed {
+                    Ok((headers, body)) => {
+                        out.push(PartView {
+                            part,
+                            headers,
+                            body,
+                        });
+                        break;
+                    }
+                    Err(lhttp_core::Error::TooManyHeaders) if storage.len() < 4096 => {
+                        storage = vec![lhttp_core::EMPTY_HEADER; storage.len() * 4];
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sets the reply's command (it defaults to the request's).
+    pub fn set_command(&mut self, command: &str) {
+        self.reply_command = Some(command.to_string());
+    }
+
+    /// The reply's command.
+    pub fn reply_command(&self) -> &str {
+        self.reply_command
+            .as_deref()
+            .unwrap_or_else(|| self.command())
+    }
+
+    /// Sets a reply header: replaces the first header with that name, or adds it.
+    /// The reply starts with the request's headers, as in the original lhttp.
+    pub fn add_header(&mut self, name: &str, value: &str) {
+        let headers = self.reply_headers_mut();
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(h) => h.1 = value.to_string(),
+            None => headers.push((name.to_string(), value.to_string())),
+        }
+    }
+
+    /// Removes every reply header called `name`.
+    pub fn remove_header(&mut self, name: &str) {
+        self.reply_headers_mut()
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+    }
+
+    /// The reply's headers.
+    pub fn reply_headers(&self) -> Vec<(&str, &str)> {
+        match &self.reply_headers {
+            Some(h) => h.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect(),
+            None => self.headers().iter().map(|h| (h.name, h.value)).collect(),
+        }
+    }
+
+    /// Sets the body used when the message is published (defaults to the request's).
+    pub fn set_body(&mut self, body: impl Into<Vec<u8>>) {
+        self.reply_body = Some(body.into());
+    }
+
+    /// The body that a publish of this message carries.
+    pub fn reply_body(&self) -> &[u8] {
+        self.reply_body.as_deref().unwrap_or_else(|| self.body())
+    }
+
+    fn reply_headers_mut(&mut self) -> &mut Vec<(String, String)> {
+        if self.reply_headers.is_none() {
+            let copy = self
+                .headers()
+                .iter()
+                .map(|h| (h.name.to_string(), h.value.to_string()))
+                .collect();
+            self.reply_headers = Some(copy);
+        }
+        self.reply_headers.get_or_insert_with(Vec::new)
+    }
+
+    /// Encodes the reply (its command and headers, minus headers named in `skip`) with `body`.
+    pub fn encode_reply(&self, body: &[u8], skip: &[&str]) -> Result<Bytes, lhttp_core::Error> {
+        let pairs = self.reply_headers();
+        let headers: Vec<Header<'_>> = pairs
+            .iter()
+            .filter(|(n, _)| !skip.iter().any(|s| s.eq_ignore_ascii_case(n)))
+            .map(|&(name, value)| Header { name, value })
+            .collect();
+        reply::encode_bytes(self.reply_command(), &headers, body)
+    }
+
+    /// Sends `body` to this connection with the reply's command and headers.
+    pub fn send(&mut self, body: &[u8]) -> Result<(), lhttp_core::Error> {
+        let bytes = self.encode_reply(body, &[])?;
+        self.send_bytes(bytes);
+        Ok(())
+    }
+
+    /// Sends an already encoded message to this connection.
+    pub fn send_bytes(&self, message: Bytes) {
+        if self.conn.outbox.push(reply::frame(message)).is_ok() {
+            crate::Metrics::inc(&self.handle.metrics().messages_out);
+        }
+    }
+
+    /// Publishes `body` with the reply's command and headers to `channels` on
+    /// every node (built-in instruction headers are left out); returns local deliveries.
+    pub fn publish(&mut self, channels: &[&str], body: &[u8]) -> Result<usize, lhttp_core::Error> {
+        let bytes = self.encode_reply(body, crate::pubsub::NOT_PUBLISHED)?;
+        Ok(self.handle.publish(channels, bytes))
+    }
+
+    /// Publishes the reply (command, headers and body as left by the processor)
+    /// to `channels` on every node; returns local deliveries.
+    pub fn publish_reply(&mut self, channels: &[&str]) -> Result<usize, lhttp_core::Error> {
+        let bytes = self.encode_reply(self.reply_body(), crate::pubsub::NOT_PUBLISHED)?;
+        Ok(self.handle.publish(channels, bytes))
+    }
+
+    /// Subscribes this connection to `channels` (idempotent).
+    pub fn subscribe(&mut self, channels: &[&str]) -> Result<(), Reject> {
+        channels
+            .iter()
+            .try_for_each(|ch| self.handle.subscribe(self.conn, ch).map(|_| ()))
+    }
+
+    /// Unsubscribes this connection from `channels`.
+    pub fn unsubscribe(&mut self, channels: &[&str]) {
+        for ch in channels {
+            self.handle.unsubscribe(self.conn, ch);
+        }
+    }
+
+    /// Closes this connection normally.
+    pub fn close(&mut self) {
+        self.conn.outbox.close(1000, "closed by the server");
+    }
+
+    /// Closes this connection with a close code and reason.
+    pub fn close_with(&mut self, code: u16, reason: &str) {
+        self.conn.outbox.close(code, reason);
+    }
+}

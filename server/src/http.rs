@@ -1,0 +1,277 @@
+//! The HTTP side of the single port: WebSocket upgrades on any path,
+//! `POST /publish`, `GET /healthz`, `GET /metrics`, and static files.
+
+use crate::connection;
+use crate::context::Handshake;
+use crate::handle::Handle;
+use crate::pipeline::Pipeline;
+use crate::{statics, Metrics};
+use bytes::Bytes;
+use http::{header, Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use lhttp_core::{parse, EMPTY_HEADER};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::WebSocketStream;
+
+/// What every request needs.
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) handle: Handle,
+    pub(crate) pipeline: Arc<Pipeline>,
+}
+
+type Body = Full<Bytes>;
+
+/// Routes one HTTP request.
+pub(crate) async fn route(
+    app: App,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, std::convert::Infallible> {
+    if is_upgrade(&req) {
+        return Ok(upgrade(app, peer, req));
+    }
+    let resp = match (req.method(), req.uri().path()) {
+        (&Method::POST, "/publish") => publish(&app.handle, req).await,
+        (&Method::GET, "/healthz") => healthz(&app.handle),
+        (&Method::GET, "/metrics") => {
+            let h = &app.handle;
+            let body = h
+                .metrics()
+                .render(h.shared.hub.channel_count(), h.broker().is_up());
+            respond(StatusCode::OK, "text/plain; version=0.0.4", body)
+        }
+        (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
+        _ => json(
+            StatusCode::METHOD_NOT_ALLOWED,
+            r#"{"error":"MethodNotAllowed"}"#.into(),
+        ),
+    };
+    Ok(resp)
+}
+
+fn is_upgrade(req: &Request<Incoming>) -> bool {
+    let has = |name: header::HeaderName, token: &str| {
+        req.headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case(token))
+    };
+    req.method() == Method::GET
+        && has(header::UPGRADE, "websocket")
+        && has(header::CONNECTION, "upgrade")
+}
+
+/// The tungstenite settings: small buffers keep idle connections cheap.
+pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
+    // Messages up to 4x the limit are read and answered with MessageTooLarge;
+    // beyond that the connection is closed with 1009.
+    let hard_max = limits.max_message_size.saturating_mul(4).max(1024);
+    WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(16 * 1024)
+        .max_write_buffer_size(usize::MAX)
+        .max_message_size(Some(hard_max))
+        .max_frame_size(Some(hard_max))
+}
+
+fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<Body> {
+    let key = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_KEY)
+        .map(|k| derive_accept_key(k.as_bytes()));
+    let version_ok = req
+        .headers()
+        .get(header::SEC_WEBSOCKET_VERSION)
+        .is_some_and(|v| v == "13");
+    let Some(accept) = key.filter(|_| version_ok) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"BadHandshake"}"#.into(),
+        );
+    };
+    if app.handle.is_shutting_down() {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"error":"ShuttingDown"}"#.into(),
+        );
+    }
+    let limits = app.handle.config().limits.clone();
+    if app.handle.connection_count() >= limits.max_connections {
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            r#"{"error":"TooManyConnections"}"#.into(),
+        );
+    }
+    let handshake = Handshake {
+        uri: req.uri().clone(),
+        headers: req.headers().clone(),
+        peer,
+    };
+    let on_upgrade = hyper::upgrade::on(&mut req);
+    tokio::spawn(async move {
+        match on_upgrade.await {
+            Ok(upgraded) => {
+                let ws = WebSocketStream::from_raw_socket(
+                    TokioIo::new(upgraded),
+                    Role::Server,
+                    Some(ws_config(&limits)),
+                )
+                .await;
+                connection::run(app.handle, app.pipeline, ws, handshake).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "upgrade failed"),
+        }
+    });
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::UPGRADE, "websocket")
+        .header(header::CONNECTION, "Upgrade")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::default())
+        .unwrap_or_default()
+}
+
+/// Whether the request carries the configured bearer token (or none is configured).
+pub(crate) fn authorized(handle: &Handle, req: &Request<Incoming>) -> bool {
+    let Some(token) = &handle.config().publish_token else {
+        return true;
+    };
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    constant_time_eq(given.as_bytes(), token.as_bytes())
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
+    if !authorized(handle, &req) {
+        return Response::builder()
+            .status(StatusCode::UNAUTHORIZED)
+            .header(header::WWW_AUTHENTICATE, "Bearer")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from_static(
+                br#"{"error":"Unauthorized"}"#,
+            )))
+            .unwrap_or_default();
+    }
+    let limits = &handle.config().limits;
+    let body = match Limited::new(req.into_body(), limits.max_message_size)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return json(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                r#"{"error":"MessageTooLarge"}"#.into(),
+            )
+        }
+    };
+    let mut storage = vec![EMPTY_HEADER; limits.max_headers];
+    let msg = match parse(&body, &mut storage) {
+        Ok(m) => m,
+        Err(e) => {
+            return json(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    r#"{{"error":"{}","detail":"{}"}}"#,
+                    e.as_str(),
+                    e.description()
+                ),
+            )
+        }
+    };
+    let channels: Vec<&str> = msg.publish().collect();
+    if channels.is_empty() {
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"NoChannel","detail":"the message has no publish header"}"#.into(),
+        );
+    }
+    if channels.len() > limits.max_channels {
+        return json(
+            StatusCode::BAD_REQUEST,
+            r#"{"error":"TooManyChannels"}"#.into(),
+        );
+    }
+    Metrics::inc(&handle.metrics().http_publishes);
+    let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
+    let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    drop(storage);
+    let n = handle.publish(&refs, body);
+    json(StatusCode::OK, format!(r#"{{"deliveries":{n}}}"#))
+}
+
+fn healthz(handle: &Handle) -> Response<Body> {
+    let broker = handle.broker();
+    let up = broker.is_up();
+    let status = if handle.is_shutting_down() {
+        "stopping"
+    } else if up {
+        "ok"
+    } else {
+        "degraded"
+    };
+    let body = serde_json::json!({
+        "status": status,
+        "node": handle.node_id(),
+        "broker": broker.name(),
+        "broker_up": up,
+        "connections": handle.connection_count(),
+        "channels": handle.shared.hub.channel_count(),
+    });
+    let code = if status == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json(code, body.to_string())
+}
+
+async fn static_file(handle: &Handle, path: &str) -> Response<Body> {
+    let cfg = handle.config();
+    if cfg.static_dir.is_none() && (path == "/" || path == "/index.html") {
+        return respond(
+            StatusCode::OK,
+            "text/html; charset=utf-8",
+            statics::BUILTIN_PAGE.to_string(),
+        );
+    }
+    let Some(file) = statics::resolve(path, cfg.static_dir.as_deref(), &cfg.mounts) else {
+        return json(StatusCode::NOT_FOUND, r#"{"error":"NotFound"}"#.into());
+    };
+    match statics::read(&file).await {
+        Some(bytes) => Response::builder()
+            .header(header::CONTENT_TYPE, statics::content_type(&file))
+            .header(header::CACHE_CONTROL, "no-cache")
+            .body(Full::new(bytes))
+            .unwrap_or_default(),
+        None => json(StatusCode::NOT_FOUND, r#"{"error":"NotFound"}"#.into()),
+    }
+}
+
+fn respond(code: StatusCode, content_type: &'static str, body: String) -> Response<Body> {
+    Response::builder()
+        .status(code)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Full::new(Bytes::from(body)))
+        .unwrap_or_default()
+}
+
+fn json(code: StatusCode, body: String) -> Response<Body> {
+    respond(code, "application/json", body)
+}

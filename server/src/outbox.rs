@@ -1,0 +1,128 @@
+//! Each connection's bounded outbound queue. Publishers push shared frames
+//! into it without waiting; the connection's task drains it in batches. A
+//! queue that fills up marks its connection a slow consumer, to be closed,
+//! instead of growing memory or slowing the publisher down.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+/// Close code for a consumer too slow to keep up (1013, "try again later").
+pub const CLOSE_SLOW_CONSUMER: u16 = 1013;
+
+/// Why a push did not queue the frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PushError {
+    /// The queue was full: the connection is now being closed as a slow consumer.
+    Full,
+    /// The connection is closing; nothing more is queued.
+    Closed,
+}
+
+/// A close the connection's task should perform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloseRequest {
+    /// WebSocket close code.
+    pub code: u16,
+    /// Close reason sent to the client.
+    pub reason: String,
+}
+
+/// The queue and its wake-up signals.
+#[derive(Debug)]
+pub struct Outbox {
+    /// Frames waiting to be written, and a pending close. A std mutex: it is
+    /// held only to push or swap, never across an await.
+    inner: Mutex<Inner>,
+    /// Wakes the connection task when a frame or a close arrives.
+    wake: Notify,
+    /// Most frames waiting before the consumer counts as slow.
+    max: usize,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    queue: VecDeque<Frame>,
+    close: Option<CloseRequest>,
+}
+
+impl Outbox {
+    /// An empty queue holding at most `max` frames.
+    pub fn new(max: usize) -> Self {
+        Outbox {
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+            max,
+        }
+    }
+
+    /// Queues a frame (cheap: frames share their bytes).
+    pub fn push(&self, frame: Frame) -> Result<(), PushError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.close.is_some() {
+            return Err(PushError::Closed);
+        }
+        if inner.queue.len() >= self.max {
+            inner.queue = VecDeque::new();
+            inner.close = Some(CloseRequest {
+                code: CLOSE_SLOW_CONSUMER,
+                reason: "slow consumer: outbound queue full".into(),
+            });
+            drop(inner);
+            self.wake.notify_one();
+            return Err(PushError::Full);
+        }
+        inner.queue.push_back(frame);
+        drop(inner);
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Asks the connection's task to close with `code` and `reason`; later pushes fail.
+    pub fn close(&self, code: u16, reason: &str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.close.is_none() {
+            inner.close = Some(CloseRequest {
+                code,
+                reason: reason.into(),
+            });
+        }
+        drop(inner);
+        self.wake.notify_one();
+    }
+
+    /// Whether a close has been asked for.
+    pub fn is_closing(&self) -> bool {
+        self.inner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .close
+            .is_some()
+    }
+
+    /// Whether the connection is being dropped as a slow consumer.
+    pub fn is_slow(&self) -> bool {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        inner
+            .close
+            .as_ref()
+            .is_some_and(|c| c.code == CLOSE_SLOW_CONSUMER)
+    }
+
+    /// Moves every waiting frame into `batch` and returns a pending close, if any.
+    pub fn drain(&self, batch: &mut Vec<Frame>) -> Option<CloseRequest> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        batch.extend(inner.queue.drain(..));
+        if inner.queue.capacity() > 64 {
+            // Give back the memory of a burst: idle connections stay small.
+            inner.queue = VecDeque::new();
+        }
+        inner.close.clone()
+    }
+
+    /// Waits until something was pushed or a close was asked for.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+}

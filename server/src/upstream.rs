@@ -1,0 +1,268 @@
+//! The built-in `upstream:<METHOD> <URL>` header: forwards a message to an HTTP
+//! backend without blocking the connection, within a timeout and a server-wide
+//! concurrency limit, and only to URL prefixes the operator allowed (the
+//! original fetched any URL a client named: SSRF).
+
+use crate::context::Context;
+use crate::filter::{Filter, Reject};
+use crate::handle::Handle;
+use crate::reply;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper_util::rt::TokioIo;
+use lhttp_core::Header;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use url::Url;
+
+/// Request headers not forwarded as HTTP headers (LHTTP instructions).
+const NOT_FORWARDED: &[&str] = &[
+    "subscribe",
+    "unsubscribe",
+    "publish",
+    "upstream",
+    "multipart",
+    "id",
+];
+
+/// The URL prefixes upstream calls may reach.
+#[derive(Debug, Clone, Default)]
+pub struct Allow {
+    prefixes: Vec<String>,
+}
+
+impl Allow {
+    /// Checks that `prefix` is a plain `http://` URL prefix.
+    pub fn check_prefix(prefix: &str) -> Result<String, String> {
+        let url = Url::parse(prefix).map_err(|e| format!("upstream prefix {prefix:?}: {e}"))?;
+        if url.scheme() != "http"
+            || url.host_str().is_none()
+            || !url.username().is_empty()
+            || url.password().is_some()
+        {
+            return Err(format!(
+                "upstream prefix {prefix:?} must be an http:// URL without user info"
+            ));
+        }
+        Ok(url.to_string())
+    }
+
+    /// The allow-list of the given prefixes (invalid ones are left out; `Config::validate` reports them).
+    pub fn new(prefixes: &[String]) -> Self {
+        Allow {
+            prefixes: prefixes
+                .iter()
+                .filter_map(|p| Allow::check_prefix(p).ok())
+                .collect(),
+        }
+    }
+
+    /// Whether `url` lies under an allowed prefix, at a path boundary.
+    pub fn allows(&self, url: &Url) -> bool {
+        if url.scheme() != "http" || !url.username().is_empty() || url.password().is_some() {
+            return false;
+        }
+        let u = url.as_str();
+        self.prefixes.iter().any(|p| {
+            u.strip_prefix(p.as_str()).is_some_and(|rest| {
+                p.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?', '#'])
+            })
+        })
+    }
+}
+
+/// The upstream filter and what its calls share.
+#[derive(Debug)]
+pub struct Upstream {
+    allow: Allow,
+    /// Bounds concurrent calls server-wide; shutdown waits for every permit.
+    permits: Arc<Semaphore>,
+    /// Number of permits (the configured concurrency).
+    concurrency: usize,
+    timeout: Duration,
+    reply: bool,
+    max_body: usize,
+}
+
+impl Upstream {
+    /// The filter for a server's settings.
+    pub fn new(config: &crate::Config) -> Self {
+        let concurrency = config.upstream_concurrency.max(1);
+        Upstream {
+            allow: Allow::new(&config.upstream_allow),
+            permits: Arc::new(Semaphore::new(concurrency)),
+            concurrency,
+            timeout: config.upstream_timeout,
+            reply: config.upstream_reply,
+            max_body: config.limits.max_message_size,
+        }
+    }
+
+    /// Waits until no call is in flight, up to `grace`; `false` if some were still running.
+    pub async fn drain(&self, grace: Duration) -> bool {
+        let all = u32::try_from(self.concurrency).unwrap_or(u32::MAX);
+        tokio::time::timeout(grace, self.permits.acquire_many(all))
+            .await
+            .is_ok()
+    }
+}
+
+impl Filter for Upstream {
+    fn after_request(&self, ctx: &mut Context<'_>) -> Result<(), Reject> {
+        let Some(up) = ctx.request().and_then(|m| m.upstream()) else {
+            return Ok(());
+        };
+        let metrics = ctx.handle().metrics();
+        crate::Metrics::inc(&metrics.upstream_calls);
+        let refuse = |code: &'static str, detail: &str| {
+            crate::Metrics::inc(&metrics.upstream_failures);
+            Reject::new(code, detail.to_string())
+        };
+        let up = up.map_err(|e| refuse(e.as_str(), e.description()))?;
+        let url = Url::parse(up.url)
+            .map_err(|_| refuse("UpstreamRefused", "upstream URL is not a valid URL"))?;
+        if !self.allow.allows(&url) {
+            return Err(refuse(
+                "UpstreamRefused",
+                "upstream URL not allowed by this server",
+            ));
+        }
+        let method = http::Method::from_bytes(up.method.as_bytes())
+            .map_err(|_| refuse("Upstream", "bad method"))?;
+        let permit = self
+            .permits
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| refuse("UpstreamFailed", "too many upstream calls in flight"))?;
+        let call = Call {
+            method,
+            url,
+            headers: ctx
+                .headers()
+                .iter()
+                .filter(|h| !NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
+                .map(|h| (h.name.to_string(), h.value.to_string()))
+                .chain([
+                    ("lhttp-command".to_string(), ctx.command().to_string()),
+                    ("lhttp-client-id".to_string(), ctx.client_id().to_string()),
+                ])
+                .collect(),
+            body: Bytes::copy_from_slice(ctx.body()),
+            max_body: self.max_body,
+        };
+        let command = ctx.command().to_string();
+        let id = ctx.header("id").map(str::to_string);
+        let conn = ctx.conn().clone();
+        let handle = ctx.handle().clone();
+        let (timeout, reply_on) = (self.timeout, self.reply);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let outcome = match tokio::time::timeout(timeout, call.run()).await {
+                Err(_) => Err((
+                    "UpstreamTimeout",
+                    format!("backend did not answer within {timeout:?}"),
+                )),
+                Ok(Err(e)) => Err(("UpstreamFailed", e)),
+                Ok(Ok((status, _))) if !status.is_success() => {
+                    Err(("UpstreamFailed", format!("backend answered {status}")))
+                }
+                Ok(Ok(ok)) => Ok(ok),
+            };
+            let frame = match outcome {
+                Ok((status, body)) if reply_on => {
+                    let code = status.as_u16().to_string();
+                    let mut headers = vec![Header {
+                        name: "upstream-status",
+                        value: &code,
+                    }];
+                    if let Some(id) = &id {
+                        headers.push(Header {
+                            name: "id",
+                            value: id,
+                        });
+                    }
+                    reply::encode_bytes(&command, &headers, &body)
+                        .ok()
+                        .map(reply::frame)
+                }
+                Ok(_) => None,
+                Err((code, detail)) => {
+                    failed(&handle);
+                    Some(reply::error_frame(
+                        code,
+                        &detail,
+                        Some(&command),
+                        id.as_deref(),
+                    ))
+                }
+            };
+            if let Some(f) = frame {
+                let _ = conn.outbox.push(f);
+            }
+        });
+        Ok(())
+    }
+}
+
+fn failed(handle: &Handle) {
+    crate::Metrics::inc(&handle.metrics().upstream_failures);
+    crate::Metrics::inc(&handle.metrics().errors);
+}
+
+/// One HTTP request to a backend.
+struct Call {
+    method: http::Method,
+    url: Url,
+    headers: Vec<(String, String)>,
+    body: Bytes,
+    max_body: usize,
+}
+
+impl Call {
+    async fn run(self) -> Result<(http::StatusCode, Bytes), String> {
+        let host = self.url.host_str().ok_or("URL has no host")?.to_string();
+        let port = self.url.port_or_known_default().unwrap_or(80);
+        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| format!("cannot reach backend: {e}"))?;
+        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("backend handshake: {e}"))?;
+        tokio::spawn(conn);
+        let path = match self.url.query() {
+            Some(q) => format!("{}?{q}", self.url.path()),
+            None => self.url.path().to_string(),
+        };
+        let host_header = match self.url.port() {
+            Some(p) => format!("{host}:{p}"),
+            None => host.clone(),
+        };
+        let sends_body = !matches!(self.method, http::Method::GET | http::Method::HEAD);
+        let mut req = http::Request::builder()
+            .method(self.method)
+            .uri(path)
+            .header(http::header::HOST, host_header);
+        for (n, v) in &self.headers {
+            if let (Ok(n), Ok(v)) = (
+                http::HeaderName::from_bytes(n.as_bytes()),
+                http::HeaderValue::from_str(v),
+            ) {
+                req = req.header(n, v);
+            }
+        }
+        let body = if sends_body { self.body } else { Bytes::new() };
+        let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| format!("backend request: {e}"))?;
+        let status = resp.status();
+        let body = Limited::new(resp.into_body(), self.max_body)
+            .collect()
+            .await
+            .map_err(|e| format!("backend response: {e}"))?
+            .to_bytes();
+        Ok((status, body))
+    }
+}
