@@ -1,0 +1,164 @@
+'use strict'
+// The JavaScript face of a connection: a `Client` that is an EventEmitter
+// ('message', 'error', 'close') and an async iterator of messages, over the native
+// client's pull-based `recv()`. Only one loop ever pulls from the native side; it
+// fans each message out to listeners and to every open iterator.
+
+const { EventEmitter } = require('node:events')
+const native = require('../index.js')
+const { toInit, toPairs, toChannels } = require('./fields.js')
+
+/** A live connection to an lhttp server. Create it with `connect(url, options)`. */
+class Client extends EventEmitter {
+  /** @type {import('../index').NativeClient} */
+  #native
+  /** Whether the receive loop has started. */
+  #pumping = false
+  /** Whether the connection has ended (after 'close' is emitted). */
+  #closed = false
+  /** The queues of the open async iterators. */
+  #iterators = new Set()
+
+  /** @param {import('../index').NativeClient} nativeClient */
+  constructor(nativeClient) {
+    super()
+    this.#native = nativeClient
+    // Messages wait in the native queue until someone listens or iterates, so
+    // nothing is lost between `connect()` and attaching a listener.
+    this.on('newListener', (event) => {
+      if (event === 'message') queueMicrotask(() => this.#pump())
+    })
+  }
+
+  /** The id the server gave this connection, or null. */
+  get clientId() {
+    return this.#native.clientId ?? null
+  }
+
+  /** Whether the connection has ended. */
+  get closed() {
+    return this.#closed
+  }
+
+  /** Sends a message `{command, headers, body}`. */
+  send(msg) {
+    return this.#native.send(toInit(msg))
+  }
+
+  /** Sends already-encoded LHTTP bytes unchanged. */
+  sendRaw(bytes) {
+    return this.#native.sendRaw(bytes)
+  }
+
+  /** Subscribes to channels (`subscribe('a', 'b')` or `subscribe(['a', 'b'])`); resolves on the server's ack. */
+  subscribe(...channels) {
+    return this.#native.subscribe(toChannels(channels))
+  }
+
+  /** Unsubscribes from channels; resolves on the server's ack. */
+  unsubscribe(...channels) {
+    return this.#native.unsubscribe(toChannels(channels))
+  }
+
+  /**
+   * Publishes `body` to one channel or several; resolves on the server's ack.
+   * @param {string | string[]} channels
+   * @param {string | Uint8Array} [body]
+   * @param {{command?: string, headers?: any}} [options]
+   */
+  publish(channels, body, options = {}) {
+    return this.#native.publish(toChannels([channels]), body ?? undefined, options.command, toPairs(options.headers))
+  }
+
+  /** Closes the connection; the 'close' event follows and iterators end. */
+  async close() {
+    await this.#native.close()
+    if (!this.#pumping) this.#finish()
+  }
+
+  /** Messages as they arrive, until the connection closes. */
+  [Symbol.asyncIterator]() {
+    const queue = { items: [], waiting: [] }
+    if (this.#closed) queue.done = true
+    else this.#iterators.add(queue)
+    this.#pump()
+    const stop = () => {
+      this.#iterators.delete(queue)
+      queue.done = true
+      for (const w of queue.waiting.splice(0)) w.resolve({ value: undefined, done: true })
+    }
+    return {
+      next: () => {
+        const item = queue.items.shift()
+        if (item) return item.error ? Promise.reject(item.error) : Promise.resolve({ value: item.message, done: false })
+        if (queue.done) return Promise.resolve({ value: undefined, done: true })
+        return new Promise((resolve, reject) => queue.waiting.push({ resolve, reject }))
+      },
+      return: () => {
+        stop()
+        return Promise.resolve({ value: undefined, done: true })
+      },
+      [Symbol.asyncIterator]() {
+        return this
+      },
+    }
+  }
+
+  /** The one receive loop: pulls until the native side reports the end. */
+  async #pump() {
+    if (this.#pumping || this.#closed) return
+    this.#pumping = true
+    for (;;) {
+      let message
+      try {
+        message = await this.#native.recv()
+      } catch (error) {
+        this.#deliver({ error })
+        continue
+      }
+      if (message === null) break
+      this.#deliver({ message })
+    }
+    this.#finish()
+  }
+
+  /** Hands one message or error to the listeners and the iterators. */
+  #deliver(item) {
+    for (const queue of this.#iterators) {
+      const waiter = queue.waiting.shift()
+      if (!waiter) queue.items.push(item)
+      else if (item.error) waiter.reject(item.error)
+      else waiter.resolve({ value: item.message, done: false })
+    }
+    if (item.error) {
+      // An unheard 'error' would throw out of the loop; iterators still see it.
+      if (this.listenerCount('error') > 0) this.emit('error', item.error)
+    } else {
+      this.emit('message', item.message)
+    }
+  }
+
+  /** Marks the end once: ends every iterator and emits 'close'. */
+  #finish() {
+    if (this.#closed) return
+    this.#closed = true
+    for (const queue of this.#iterators) {
+      queue.done = true
+      for (const w of queue.waiting.splice(0)) w.resolve({ value: undefined, done: true })
+    }
+    this.#iterators.clear()
+    this.emit('close')
+  }
+}
+
+/**
+ * Connects to an lhttp server and resolves once the server has greeted the connection.
+ * @param {string} url `ws://host:port/path` or `wss://...`
+ * @param {import('../index').ConnectOptions} [options]
+ * @returns {Promise<Client>}
+ */
+async function connect(url, options) {
+  return new Client(await native.connect(url, options))
+}
+
+module.exports = { Client, connect }

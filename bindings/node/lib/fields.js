@@ -1,0 +1,51 @@
+'use strict'
+// Turns the friendly shapes JavaScript callers write (header objects, Maps, single
+// channel names) into the plain shapes the native addon takes. No protocol rules
+// live here: the Rust codec checks every value.
+
+/**
+ * Headers as ordered [name, value] pairs, from an array of pairs, a Map or a plain object.
+ * @param {Array<[string, string]> | Map<string, string> | Record<string, string> | undefined | null} headers
+ * @returns {Array<[string, string]> | undefined}
+ */
+function toPairs(headers) {
+  if (headers == null) return undefined
+  if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)])
+  if (headers instanceof Map) return [...headers].map(([name, value]) => [String(name), String(value)])
+  if (typeof headers === 'object') return Object.entries(headers).map(([name, value]) => [name, String(value)])
+  throw new TypeError('headers must be an array of [name, value] pairs, a Map or an object')
+}
+
+/**
+ * A message description for the addon: command, header pairs and body.
+ * @param {{command: string, headers?: any, body?: string | Uint8Array}} msg
+ */
+function toInit(msg) {
+  if (msg == null || typeof msg !== 'object') throw new TypeError('expected a message object {command, headers, body}')
+  return { command: msg.command, headers: toPairs(msg.headers), body: msg.body ?? undefined }
+}
+
+/**
+ * A multipart description for the addon: the message's fields and each part's.
+ * @param {{command: string, headers?: any, parts: Array<{headers?: any, body?: string | Uint8Array}>}} msg
+ */
+function toMultipartInit(msg) {
+  if (msg == null || typeof msg !== 'object') throw new TypeError('expected {command, headers, parts}')
+  const parts = Array.isArray(msg.parts) ? msg.parts : []
+  return {
+    command: msg.command,
+    headers: toPairs(msg.headers),
+    parts: parts.map((p) => ({ headers: toPairs(p.headers), body: p.body ?? undefined })),
+  }
+}
+
+/**
+ * Channel names from `'a'`, `['a', 'b']` or `('a', ['b', 'c'])`, flattened.
+ * @param {Array<string | string[]>} channels
+ * @returns {string[]}
+ */
+function toChannels(channels) {
+  return channels.flat().map(String)
+}
+
+module.exports = { toPairs, toInit, toMultipartInit, toChannels }

@@ -1,0 +1,82 @@
+// Types of the @lhttp/node entry point (lib/index.js). The codec classes and the
+// native option types come from the generated ../index.d.ts.
+import { EventEmitter } from 'node:events'
+import type { ConnectOptions, Message, NativeClient, Part } from '../index'
+
+export { ConnectOptions, Message, Part }
+
+/** Headers in order: `[name, value]` pairs, a Map, or a plain object (insertion order). */
+export type HeadersInit = Array<[string, string]> | Map<string, string> | Record<string, string>
+
+/** A body: a string (sent as UTF-8) or bytes. */
+export type BodyInit = string | Uint8Array
+
+/** A message to encode or send. */
+export interface MessageInit {
+  /** The command, a token of 1 to 64 characters, e.g. `chat`. */
+  command: string
+  headers?: HeadersInit
+  body?: BodyInit
+}
+
+/** A multipart message to encode: its own headers, then its parts (at least one). */
+export interface MultipartInit {
+  command: string
+  headers?: HeadersInit
+  parts: Array<{ headers?: HeadersInit; body?: BodyInit }>
+}
+
+/**
+ * An error from the codec or the client. `code` is the stable name shared by every
+ * lhttp binding: a core name (`Version`, `Command`, `NewLine`, `HeaderName`,
+ * `HeaderValue`, `TooManyHeaders`, `Upstream`, `PartOffset`, `Part`, `TooManyParts`,
+ * `BufferTooSmall`), a client one (`Connect`, `Closed`, `Timeout`, `Io`) or the
+ * server's error code (`Forbidden`, `TooManyChannels`, ...).
+ */
+export interface LhttpError extends Error {
+  code: string
+}
+
+/** Parses one LHTTP message; throws an `LhttpError`. */
+export declare function parse(input: string | Uint8Array): Message
+
+/** Encodes a message as LHTTP bytes; throws an `LhttpError`. */
+export declare function encode(msg: MessageInit): Buffer
+
+/** Encodes a multipart message (adds the `multipart` header); throws an `LhttpError`. */
+export declare function encodeMultipart(msg: MultipartInit): Buffer
+
+/** Options of `Client.publish`. */
+export interface PublishOptions {
+  /** The published message's command. Default `publish`. */
+  command?: string
+  headers?: HeadersInit
+}
+
+/**
+ * A live connection. Events: `'message'` (a `Message`), `'error'` (an `LhttpError`
+ * for an invalid incoming message or a failed connection; only emitted when listened
+ * for), `'close'`. Also an async iterator of messages that ends when the connection closes.
+ * Messages wait until a `'message'` listener is attached or iteration starts.
+ */
+export declare class Client extends EventEmitter implements AsyncIterable<Message> {
+  constructor(nativeClient: NativeClient)
+  /** The id the server gave this connection, or null. */
+  readonly clientId: string | null
+  /** Whether the connection has ended. */
+  readonly closed: boolean
+  send(msg: MessageInit): Promise<void>
+  sendRaw(bytes: string | Uint8Array): Promise<void>
+  subscribe(...channels: Array<string | string[]>): Promise<void>
+  unsubscribe(...channels: Array<string | string[]>): Promise<void>
+  publish(channels: string | string[], body?: BodyInit, options?: PublishOptions): Promise<void>
+  close(): Promise<void>
+  [Symbol.asyncIterator](): AsyncIterator<Message>
+  on(event: 'message', listener: (msg: Message) => void): this
+  on(event: 'error', listener: (err: LhttpError) => void): this
+  on(event: 'close', listener: () => void): this
+  on(event: string | symbol, listener: (...args: any[]) => void): this
+}
+
+/** Connects and resolves once the server has greeted the connection; rejects with code `Connect` or `Timeout`. */
+export declare function connect(url: string, options?: ConnectOptions): Promise<Client>

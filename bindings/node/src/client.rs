@@ -1,0 +1,183 @@
+//! `NativeClient`: one [`lhttp_client::Client`] connection, driven by napi's tokio
+//! runtime. Every call returns a promise; failures reject with an `Error` whose
+//! `code` is the client error's name. `lib/client.js` turns [`NativeClient::recv`]
+//! into events and an async iterator.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use napi::bindgen_prelude::{Env, PromiseRaw, ToNapiValue};
+use napi_derive::napi;
+
+use crate::codec::{owned, MessageInit};
+use crate::error::client_error_value;
+use napi::bindgen_prelude::{Either, Uint8Array};
+
+use crate::input::{body_vec, to_vec};
+use crate::message::Message;
+
+/// The command a published message carries when the caller names none.
+pub const DEFAULT_PUBLISH_COMMAND: &str = "publish";
+
+/// How to connect; every field is optional.
+#[napi(object)]
+pub struct ConnectOptions {
+    /// Reconnect with exponential backoff after the connection drops, re-subscribing every channel. Default false.
+    pub reconnect: Option<bool>,
+    /// Send a WebSocket ping this often (milliseconds). Default: no pings.
+    pub ping_interval_ms: Option<u32>,
+    /// The longest a connection attempt may take (milliseconds). Default 10000.
+    pub connect_timeout_ms: Option<u32>,
+    /// The longest an awaited `subscribe` / `unsubscribe` / `publish` waits for its ack (milliseconds). Default 10000.
+    pub request_timeout_ms: Option<u32>,
+    /// The longest wait between two reconnect attempts (milliseconds). Default 30000.
+    pub max_backoff_ms: Option<u32>,
+    /// Extra certificate authorities (PEM) to trust for `wss://`.
+    pub ca_pem: Option<Either<String, Uint8Array>>,
+}
+
+/// The client configuration for `url` and the JS options.
+fn config(url: String, opts: Option<ConnectOptions>) -> lhttp_client::Config {
+    let mut config = lhttp_client::Config::new(url);
+    let Some(opts) = opts else { return config };
+    let ms = |n: u32| Duration::from_millis(u64::from(n));
+    if let Some(reconnect) = opts.reconnect {
+        config.reconnect = reconnect;
+    }
+    config.ping_interval = opts.ping_interval_ms.map(ms).or(config.ping_interval);
+    if let Some(n) = opts.connect_timeout_ms {
+        config.connect_timeout = ms(n);
+    }
+    if let Some(n) = opts.request_timeout_ms {
+        config.request_timeout = ms(n);
+    }
+    if let Some(n) = opts.max_backoff_ms {
+        config.max_backoff = ms(n);
+    }
+    config.ca_pem = opts.ca_pem.map(to_vec);
+    config
+}
+
+/// Runs `fut` on the tokio runtime; resolves with `done(value)` or rejects with the
+/// client error (built on the JS thread so its `code` is the error's name).
+fn spawn<'env, T, V, F, D>(env: &'env Env, fut: F, done: D) -> napi::Result<PromiseRaw<'env, V>>
+where
+    T: Send + 'static,
+    V: ToNapiValue,
+    F: Future<Output = Result<T, lhttp_client::Error>> + Send + 'static,
+    D: FnOnce(T) -> V + 'static,
+{
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, move |env, result| match result {
+        Ok(value) => Ok(done(value)),
+        Err(e) => Err(client_error_value(env, &e)),
+    })
+}
+
+/// Connects to an lhttp server (`ws://` or `wss://`); resolves once the server's
+/// `connected` greeting has arrived. Rejects with `code` `Connect` or `Timeout`.
+#[napi(ts_return_type = "Promise<NativeClient>")]
+pub fn connect<'env>(
+    env: &'env Env,
+    url: String,
+    options: Option<ConnectOptions>,
+) -> napi::Result<PromiseRaw<'env, NativeClient>> {
+    let config = config(url, options);
+    spawn(env, lhttp_client::Client::connect_with(config), |client| NativeClient {
+        inner: Arc::new(client),
+    })
+}
+
+/// One open connection to an lhttp server.
+#[napi]
+pub struct NativeClient {
+    /// The Rust client, shared with the futures of calls in flight.
+    inner: Arc<lhttp_client::Client>,
+}
+
+#[napi]
+impl NativeClient {
+    /// The connection's id from the server's `connected` greeting, or `null`.
+    #[napi(getter)]
+    pub fn client_id(&self) -> Option<String> {
+        self.inner.client_id()
+    }
+
+    /// Sends a message; rejects with a core error name when a field is invalid.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send<'env>(&self, env: &'env Env, msg: MessageInit) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let msg = owned(msg);
+        spawn(env, async move { client.send(&msg).await }, |()| ())
+    }
+
+    /// Sends already-encoded LHTTP bytes as they are.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn send_raw<'env>(
+        &self,
+        env: &'env Env,
+        bytes: Either<String, Uint8Array>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let bytes = to_vec(bytes);
+        spawn(env, async move { client.send_raw(&bytes).await }, |()| ())
+    }
+
+    /// Subscribes to channels; resolves once the server has acknowledged it.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn subscribe<'env>(&self, env: &'env Env, channels: Vec<String>) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        spawn(env, async move { client.subscribe(&refs(&channels)).await }, |()| ())
+    }
+
+    /// Unsubscribes from channels; resolves once the server has acknowledged it.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn unsubscribe<'env>(&self, env: &'env Env, channels: Vec<String>) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        spawn(env, async move { client.unsubscribe(&refs(&channels)).await }, |()| ())
+    }
+
+    /// Publishes `body` to channels as a message with `command` (default `publish`)
+    /// and extra headers; resolves once the server has acknowledged it.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn publish<'env>(
+        &self,
+        env: &'env Env,
+        channels: Vec<String>,
+        body: Option<Either<String, Uint8Array>>,
+        command: Option<String>,
+        headers: Option<Vec<(String, String)>>,
+    ) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        let body = body_vec(body);
+        let command = command.unwrap_or_else(|| DEFAULT_PUBLISH_COMMAND.to_owned());
+        let headers = headers.unwrap_or_default();
+        spawn(
+            env,
+            async move { client.publish(&refs(&channels), &command, &headers, &body).await },
+            |()| (),
+        )
+    }
+
+    /// The next application message, or `null` once the connection is closed for good.
+    /// Rejects (and can be called again) when a received message is invalid or the connection failed.
+    #[napi(ts_return_type = "Promise<Message | null>")]
+    pub fn recv<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Option<Message>>> {
+        let client = self.inner.clone();
+        spawn(env, async move { client.recv().await.transpose() }, |msg| {
+            msg.map(Message::from)
+        })
+    }
+
+    /// Closes the connection; pending `recv()` calls resolve with `null`.
+    #[napi(ts_return_type = "Promise<void>")]
+    pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
+        let client = self.inner.clone();
+        spawn(env, async move { client.close().await }, |()| ())
+    }
+}
+
+/// Borrowed channel names, as the Rust client takes them.
+fn refs(channels: &[String]) -> Vec<&str> {
+    channels.iter().map(String::as_str).collect()
+}

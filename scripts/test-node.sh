@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds and tests the Node SDK (bindings/node, npm package @lhttp/node):
+#   1. installs the pinned npm tooling (@napi-rs/cli) from package-lock.json,
+#   2. builds the addon with `napi build` (debug; regenerates index.js / index.d.ts),
+#   3. builds the real server and CLI the tests talk to (lhttpd, lhttp),
+#   4. runs `node --test` (codec, spec/vectors, client against a live lhttpd, clean exit).
+# Under CI=true it also fails when the committed index.js / index.d.ts are stale.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+node_dir="$root/bindings/node"
+
+cd "$node_dir"
+if [[ -f package-lock.json ]]; then
+    npm ci --no-audit --no-fund
+else
+    npm install --no-audit --no-fund
+fi
+./node_modules/.bin/napi build --platform
+if [[ "${CI:-}" == "true" ]]; then
+    git diff --exit-code -- index.js index.d.ts || {
+        echo "test-node: index.js / index.d.ts differ from what napi generates; commit the regenerated files" >&2
+        exit 1
+    }
+fi
+
+cd "$root"
+cargo build -p lhttp-server --bin lhttpd -p lhttp-client --bin lhttp
+export LHTTPD_BIN="$target_dir/debug/lhttpd"
+export LHTTP_CLI_BIN="$target_dir/debug/lhttp"
+
+cd "$node_dir"
+node --test test/
