@@ -115,7 +115,12 @@ pub fn encode_multipart(
 
 /// Writes the message into any [`bytes::BufMut`], checking its fields first.
 #[cfg(feature = "bytes")]
-pub fn encode_buf(command: &str, headers: &[Header<'_>], body: &[u8], out: &mut impl bytes::BufMut) -> Result<usize, Error> {
+pub fn encode_buf(
+    command: &str,
+    headers: &[Header<'_>],
+    body: &[u8],
+    out: &mut impl bytes::BufMut,
+) -> Result<usize, Error> {
     check_fields(command, headers)?;
     let len = encoded_len(command, headers, body);
     if out.remaining_mut() < len {

@@ -50,9 +50,9 @@ pub mod parse;
 pub mod upstream;
 
 pub use channel::Channels;
-pub use encode::{encode, encoded_len, encode_multipart, multipart_encoded_len, PartFields};
 #[cfg(feature = "bytes")]
 pub use encode::encode_buf;
+pub use encode::{encode, encode_multipart, encoded_len, multipart_encoded_len, PartFields};
 pub use error::Error;
 pub use header::{Header, EMPTY_HEADER};
 pub use message::Message;
