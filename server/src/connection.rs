@@ -22,12 +22,8 @@ pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const CLOSE_POLICY: u16 = 1008;
 
 /// Serves one upgraded connection until it closes.
-pub(crate) async fn run<S>(
-    handle: Handle,
-    pipeline: Arc<Pipeline>,
-    mut ws: WebSocketStream<S>,
-    handshake: Handshake,
-) where
+pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, mut ws: WebSocketStream<S>, handshake: Handshake)
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let limits = handle.config().limits.clone();
@@ -36,10 +32,7 @@ pub(crate) async fn run<S>(
     handle.register(conn.clone());
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
         let _ = ws
-            .send(close_frame(
-                CLOSE_POLICY,
-                &format!("{}: {}", r.code, r.detail),
-            ))
+            .send(close_frame(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)))
             .await;
         handle.deregister(id);
         return;
@@ -62,22 +55,22 @@ pub(crate) async fn run<S>(
                 Some(Err(e)) => {
                     tracing::debug!(client = %conn.client_id, error = %e, "read failed");
                     if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
-                        let _ = ws.send(close_frame(1009, "message too big")).await;
+                        close(&mut ws, close_frame(1009, "message too big")).await;
                     }
                     break;
                 }
             },
             _ = conn.outbox.woken() => {
-                if let Some(close) = flush(&mut ws, &conn, &mut batch).await {
-                    if let Some(c) = close {
-                        let _ = ws.send(close_frame(c.code, &c.reason)).await;
+                if let Some(ending) = flush(&mut ws, &conn, &mut batch).await {
+                    if let Some(c) = ending {
+                        close(&mut ws, close_frame(c.code, &c.reason)).await;
                     }
                     break;
                 }
             }
             _ = &mut ping => {
                 if last_seen.elapsed() >= limits.idle_timeout {
-                    let _ = ws.send(close_frame(CLOSE_GOING_AWAY, "idle timeout")).await;
+                    close(&mut ws, close_frame(CLOSE_GOING_AWAY, "idle timeout")).await;
                     break;
                 }
                 if ws.send(Frame::Ping(Default::default())).await.is_err() {
@@ -87,7 +80,7 @@ pub(crate) async fn run<S>(
             }
             _ = async { let _ = shutdown.wait_for(|down| *down).await; } => {
                 let _ = flush(&mut ws, &conn, &mut batch).await;
-                let _ = ws.send(close_frame(CLOSE_GOING_AWAY, "server shutting down")).await;
+                close(&mut ws, close_frame(CLOSE_GOING_AWAY, "server shutting down")).await;
                 break;
             }
         }
@@ -103,11 +96,7 @@ pub(crate) async fn run<S>(
 /// `Some(close)` when the connection must end: `Some(Some(req))` to send a close
 /// frame first, `Some(None)` when the socket failed or the write was abandoned
 /// because the consumer is too slow.
-async fn flush<S>(
-    ws: &mut WebSocketStream<S>,
-    conn: &Conn,
-    batch: &mut Vec<Frame>,
-) -> Option<Option<CloseRequest>>
+async fn flush<S>(ws: &mut WebSocketStream<S>, conn: &Conn, batch: &mut Vec<Frame>) -> Option<Option<CloseRequest>>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -146,6 +135,28 @@ where
         }
     }
 }
+
+/// Sends a close frame and waits briefly for the client's reply, so the close
+/// code arrives instead of a reset.
+async fn close<S>(ws: &mut WebSocketStream<S>, frame: Frame)
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    if ws.send(frame).await.is_err() {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        while let Some(Ok(f)) = ws.next().await {
+            if f.is_close() {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// How long a closing connection waits for the client's close frame.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 fn close_frame(code: u16, reason: &str) -> Frame {
     Frame::Close(Some(CloseFrame {
