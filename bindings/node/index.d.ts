@@ -21,15 +21,21 @@ export declare class Message {
   headerValues(name: string): Array<string>
   /** The channels listed in every header called `name` (`subscribe`, `publish`, `unsubscribe`). */
   channels(name: string): Array<string>
+  /**
+   * The `upstream` header as `{method, url}`, or `null` without one.
+   * Throws with `code` `Upstream` when it is not `<METHOD> <URL>`.
+   */
+  upstream(): Upstream | null
   /** The body bytes (a new `Buffer` on each access). */
   get body(): Buffer
   /** The body as a string, or `null` when it is not valid UTF-8. */
   get text(): string | null
   /**
-   * The parts of a multipart body (empty without a `multipart` header).
-   * Throws with `code` `PartOffset`, `Part`, `HeaderName`... when the body does not match its offsets.
+   * The parts of a multipart body (empty without a `multipart` header). Throws with
+   * `code` `PartOffset`, `Part`, `TooManyParts`, `TooManyHeaders`, ... when the body
+   * does not match its offsets or exceeds the given limits.
    */
-  parts(): Array<Part>
+  parts(options?: PartsOptions | undefined | null): Array<Part>
   /** The message encoded again as LHTTP bytes. */
   encode(): Buffer
 }
@@ -66,6 +72,8 @@ export declare class Part {
   get start(): number
   /** The part's length in the message body, its headers and blank line included. */
   get len(): number
+  /** Where the part's own body starts in the message body (after its blank line). */
+  get bodyStart(): number
   /** The part's headers as `[name, value]` pairs, in order. */
   get headers(): Array<[string, string]>
   /** The value of the part's first header called `name` (ASCII case-insensitive), or `null`. */
@@ -105,10 +113,23 @@ export interface ConnectOptions {
 export declare function encode(msg: MessageInit): Buffer
 
 /**
+ * Encodes a message into `out` (a `Buffer` or `Uint8Array`) and returns the number of
+ * bytes written. Throws with `code` `BufferTooSmall` when it does not fit; on any
+ * error `out` is left unchanged.
+ */
+export declare function encodeInto(msg: MessageInit, out: Uint8Array): number
+
+/**
  * Encodes a multipart message: the given headers, a `multipart` header with the
  * part offsets, then each part as its headers, a blank line and its body. Zero parts is `PartOffset`.
  */
 export declare function encodeMultipart(msg: MultipartInit): Buffer
+
+/**
+ * Encodes a multipart message into `out` and returns the number of bytes written;
+ * errors as for [`encode_multipart`] and [`encode_into`].
+ */
+export declare function encodeMultipartInto(msg: MultipartInit, out: Uint8Array): number
 
 /** A message to encode: a command, optional headers in order and an optional body. */
 export interface MessageInit {
@@ -134,7 +155,16 @@ export interface MultipartInit {
  * Parses one LHTTP message. Throws an `Error` whose `code` is the core error name
  * (`Version`, `Command`, `NewLine`, `HeaderName`, `HeaderValue`, `TooManyHeaders`).
  */
-export declare function parse(input: string | Uint8Array): Message
+export declare function parse(input: string | Uint8Array, options?: ParseOptions | undefined | null): Message
+
+/** Limits for [`parse`]. */
+export interface ParseOptions {
+  /**
+   * At most this many headers; more is an error with `code` `TooManyHeaders`.
+   * Default: the client's ceiling of 1024.
+   */
+  maxHeaders?: number
+}
 
 /** One part of a multipart message to encode. */
 export interface PartInit {
@@ -142,4 +172,23 @@ export interface PartInit {
   headers?: Array<[string, string]>
   /** The part's body: a string (encoded as UTF-8) or bytes. */
   body?: string | Uint8Array
+}
+
+/**
+ * Storage limits for [`Message::parts`]; without them the parts and their headers
+ * are only bounded by the message itself.
+ */
+export interface PartsOptions {
+  /** At most this many parts; more is an error with `code` `TooManyParts`. */
+  maxParts?: number
+  /** At most this many headers per part; more is an error with `code` `TooManyHeaders`. */
+  maxPartHeaders?: number
+}
+
+/** The `upstream:<METHOD> <URL>` header, read. */
+export interface Upstream {
+  /** The HTTP method, e.g. `POST`. */
+  method: string
+  /** The URL the message is forwarded to. */
+  url: string
 }

@@ -840,5 +840,7 @@ module.exports.NativeClient = nativeBinding.NativeClient
 module.exports.Part = nativeBinding.Part
 module.exports.connect = nativeBinding.connect
 module.exports.encode = nativeBinding.encode
+module.exports.encodeInto = nativeBinding.encodeInto
 module.exports.encodeMultipart = nativeBinding.encodeMultipart
+module.exports.encodeMultipartInto = nativeBinding.encodeMultipartInto
 module.exports.parse = nativeBinding.parse

@@ -1,9 +1,9 @@
 // Types of the @lhttp/node entry point (lib/index.js). The codec classes and the
 // native option types come from the generated ../index.d.ts.
 import { EventEmitter } from 'node:events'
-import type { ConnectOptions, Message, NativeClient, Part } from '../index'
+import type { ConnectOptions, Message, NativeClient, ParseOptions, Part, PartsOptions, Upstream } from '../index'
 
-export { ConnectOptions, Message, Part }
+export { ConnectOptions, Message, ParseOptions, Part, PartsOptions, Upstream }
 
 /** Headers in order: `[name, value]` pairs, a Map, or a plain object (insertion order). */
 export type HeadersInit = Array<[string, string]> | Map<string, string> | Record<string, string>
@@ -38,13 +38,19 @@ export interface LhttpError extends Error {
 }
 
 /** Parses one LHTTP message; throws an `LhttpError`. */
-export declare function parse(input: string | Uint8Array): Message
+export declare function parse(input: string | Uint8Array, options?: ParseOptions): Message
 
 /** Encodes a message as LHTTP bytes; throws an `LhttpError`. */
 export declare function encode(msg: MessageInit): Buffer
 
 /** Encodes a multipart message (adds the `multipart` header); throws an `LhttpError`. */
 export declare function encodeMultipart(msg: MultipartInit): Buffer
+
+/** Encodes a message into `out`, returning the bytes written; throws code `BufferTooSmall` when it does not fit. */
+export declare function encodeInto(msg: MessageInit, out: Uint8Array): number
+
+/** Encodes a multipart message into `out`, returning the bytes written. */
+export declare function encodeMultipartInto(msg: MultipartInit, out: Uint8Array): number
 
 /** Options of `Client.publish`. */
 export interface PublishOptions {

@@ -1,7 +1,8 @@
 'use strict'
 // The entry point of @lhttp/node: the Rust codec (parse, encode, encodeMultipart,
-// Message, Part) and the client (connect, Client). The generated ../index.js loads
-// the native addon for this platform; this file only adapts argument shapes.
+// encodeInto, encodeMultipartInto, Message, Part) and the client (connect, Client).
+// The generated ../index.js loads the native addon for this platform; this file
+// only adapts argument shapes.
 
 const native = require('../index.js')
 const { toInit, toMultipartInit } = require('./fields.js')
@@ -17,10 +18,22 @@ function encodeMultipart(msg) {
   return native.encodeMultipart(toMultipartInit(msg))
 }
 
+/** Encodes a message into `out` and returns the bytes written; throws code `BufferTooSmall` when it does not fit. */
+function encodeInto(msg, out) {
+  return native.encodeInto(toInit(msg), out)
+}
+
+/** Encodes a multipart message into `out` and returns the bytes written. */
+function encodeMultipartInto(msg, out) {
+  return native.encodeMultipartInto(toMultipartInit(msg), out)
+}
+
 module.exports = {
   parse: native.parse,
   encode,
   encodeMultipart,
+  encodeInto,
+  encodeMultipartInto,
   Message: native.Message,
   Part: native.Part,
   connect,

@@ -1,0 +1,126 @@
+'use strict'
+// Runs every conformance vector in spec/vectors/*.json (format: spec/vectors/README.md)
+// through the Node API. One test per vector, named by its id.
+
+const { test } = require('node:test')
+const assert = require('node:assert/strict')
+const fs = require('node:fs')
+const path = require('node:path')
+const lhttp = require('../lib')
+
+const dir = path.resolve(__dirname, '../../../spec/vectors')
+const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+
+/** The bytes of `<key>` (UTF-8 text) or `<key>_hex`, or undefined when neither is given. */
+function bytesOf(v, key) {
+  if (v[`${key}_hex`] !== undefined) return Buffer.from(v[`${key}_hex`], 'hex')
+  if (v[key] !== undefined) return Buffer.from(v[key], 'utf8')
+  return undefined
+}
+
+/** Runs `fn` and checks the vector's expectation: an error `code`, or `check(result)`. */
+function expectOutcome(v, fn, check) {
+  if (v.error !== undefined) {
+    assert.throws(fn, (err) => err instanceof Error && err.code === v.error, `expected error ${v.error}`)
+    return
+  }
+  check(fn())
+}
+
+const parseOptions = (v) => (v.max_headers !== undefined ? { maxHeaders: v.max_headers } : undefined)
+
+function parseVector(v) {
+  expectOutcome(
+    v,
+    () => lhttp.parse(bytesOf(v, 'input'), parseOptions(v)),
+    (msg) => {
+      assert.equal(msg.command, v.command)
+      assert.deepEqual(msg.headers, v.headers)
+      assert.deepEqual(msg.body, bytesOf(v, 'body') ?? Buffer.alloc(0))
+      for (const [name, value] of v.lookup ?? []) assert.equal(msg.header(name), value, `lookup ${name}`)
+    },
+  )
+}
+
+function multipartVector(v) {
+  const partsOptions = {}
+  if (v.max_parts !== undefined) partsOptions.maxParts = v.max_parts
+  if (v.max_part_headers !== undefined) partsOptions.maxPartHeaders = v.max_part_headers
+  expectOutcome(
+    v,
+    () => lhttp.parse(bytesOf(v, 'input'), parseOptions(v)).parts(partsOptions),
+    (parts) => {
+      assert.equal(parts.length, v.parts.length)
+      v.parts.forEach((want, i) => {
+        const got = parts[i]
+        assert.deepEqual(
+          { start: got.start, len: got.len, bodyStart: got.bodyStart, headers: got.headers },
+          { start: want.start, len: want.len, bodyStart: want.body_start, headers: want.headers },
+          `part ${i}`,
+        )
+        assert.deepEqual(got.body, bytesOf(want, 'body') ?? Buffer.alloc(0), `part ${i} body`)
+      })
+    },
+  )
+}
+
+function encodeVector(v) {
+  const multipart = v.parts !== undefined
+  const msg = multipart
+    ? { command: v.command, headers: v.headers, parts: v.parts.map((p) => ({ headers: p.headers, body: bytesOf(p, 'body') })) }
+    : { command: v.command, headers: v.headers, body: bytesOf(v, 'body') }
+  if (v.buffer_len !== undefined) {
+    // A caller-sized buffer: the write must fit, and a failed one leaves it untouched.
+    const out = Buffer.alloc(v.buffer_len, 0xaa)
+    const write = () => (multipart ? lhttp.encodeMultipartInto(msg, out) : lhttp.encodeInto(msg, out))
+    expectOutcome(v, write, (n) => assert.deepEqual(out.subarray(0, n), bytesOf(v, 'output')))
+    if (v.error !== undefined) assert.ok(out.every((b) => b === 0xaa), 'a failed encode writes nothing')
+    return
+  }
+  expectOutcome(
+    v,
+    () => (multipart ? lhttp.encodeMultipart(msg) : lhttp.encode(msg)),
+    (bytes) => {
+      assert.deepEqual(bytes, bytesOf(v, 'output'))
+      const back = lhttp.parse(bytes)
+      assert.equal(back.command, v.command)
+      if (!multipart) assert.deepEqual(back.headers, v.headers)
+      else assert.deepEqual(back.headers.slice(0, v.headers.length), v.headers)
+    },
+  )
+}
+
+function channelsVector(v) {
+  const msg = lhttp.parse(bytesOf(v, 'input'))
+  for (const name of ['subscribe', 'publish', 'unsubscribe']) {
+    assert.deepEqual(msg.channels(name), v[name] ?? [], name)
+  }
+  if (v.upstream_error !== undefined) {
+    assert.throws(
+      () => msg.upstream(),
+      (err) => err instanceof Error && err.code === v.upstream_error,
+    )
+  } else if (v.upstream !== undefined) {
+    assert.deepEqual(msg.upstream(), v.upstream)
+  }
+}
+
+const runners = {
+  'parse_valid.json': parseVector,
+  'parse_invalid.json': parseVector,
+  'multipart.json': multipartVector,
+  'encode.json': encodeVector,
+  'channels.json': channelsVector,
+}
+
+test('every vector file has a runner', () => {
+  assert.ok(files.length > 0, `no vectors in ${dir}`)
+  for (const file of files) assert.ok(runners[file], `no runner for ${file}`)
+})
+
+for (const file of files) {
+  const { vectors } = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
+  for (const v of vectors) {
+    test(`${file} ${v.id}: ${v.description}`, () => runners[file](v))
+  }
+}
