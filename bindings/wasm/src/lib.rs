@@ -1,1 +1,27 @@
-//! wasm-bindgen codec (placeholder).
+//! `lhttp-wasm`: lhttp-core's codec for browsers (and any JavaScript runtime with
+//! WebAssembly), through wasm-bindgen. Like every lhttp binding it only converts
+//! types and errors: reading and writing the format is `lhttp-core`'s job.
+//!
+//! JavaScript sees camelCase names (`encodeMultipart`, `bodyStart`, `headerValues`)
+//! and errors as plain `Error`s whose `code` is the core error name.
+//!
+//! Module map:
+//! - [`owned`]: owned copies of core's borrowed views; plain Rust, tested on the host.
+//! - [`error`]: core errors as JS `Error`s with `code`, and `TypeError`s for bad arguments.
+//! - [`convert`]: bodies, header lists and parts between JavaScript and Rust.
+//! - [`codec`]: `parse`, `encode`, `encodeInto`, `encodeMultipart`, `encodeMultipartInto`, `errorNames`.
+//! - [`message`]: the `Message` class, a parsed message.
+//! - [`part`]: the `Part` class, one part of a multipart body.
+//! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
+
+pub mod codec;
+pub mod convert;
+pub mod error;
+pub mod message;
+pub mod owned;
+pub mod part;
+pub mod upstream;
+
+pub use message::Message;
+pub use part::Part;
+pub use upstream::Upstream;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Builds the browser codec: bindings/wasm (lhttp-core through wasm-bindgen) into
+# js-sdk/wasm/ (gitignored), shrinks it with wasm-opt when js-sdk's devDependency
+# `binaryen` is installed, and prints the .wasm size raw and gzipped.
+#
+# Needs: the wasm32-unknown-unknown target and wasm-bindgen-cli at exactly the
+# version bindings/wasm/Cargo.toml pins (`cargo install wasm-bindgen-cli --version <v>`).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+out_dir="$root/js-sdk/wasm"
+
+bindgen="$(command -v wasm-bindgen || true)"
+if [[ -z "$bindgen" && -x "$HOME/.cargo/bin/wasm-bindgen" ]]; then
+    bindgen="$HOME/.cargo/bin/wasm-bindgen"
+fi
+want="$(sed -n 's/^wasm-bindgen = { version = "=\([0-9.]*\)".*/\1/p' bindings/wasm/Cargo.toml)"
+if [[ -z "$bindgen" ]]; then
+    echo "build-wasm: wasm-bindgen not found; run: cargo install wasm-bindgen-cli --version $want" >&2
+    exit 1
+fi
+have="$("$bindgen" --version | awk '{print $2}')"
+if [[ "$have" != "$want" ]]; then
+    echo "build-wasm: wasm-bindgen-cli is $have but the crate uses $want; run: cargo install wasm-bindgen-cli --version $want" >&2
+    exit 1
+fi
+
+cargo build -p lhttp-wasm --target wasm32-unknown-unknown --release
+"$bindgen" --target web --out-dir "$out_dir" "$target_dir/wasm32-unknown-unknown/release/lhttp_wasm.wasm"
+
+wasm="$out_dir/lhttp_wasm_bg.wasm"
+opt="$root/js-sdk/node_modules/.bin/wasm-opt"
+if [[ -x "$opt" ]]; then
+    # The features are those rustc enables by default for wasm32-unknown-unknown.
+    "$opt" -Oz --strip-debug --strip-producers \
+        --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+        --enable-mutable-globals --enable-reference-types --enable-multivalue \
+        "$wasm" -o "$wasm.opt"
+    mv "$wasm.opt" "$wasm"
+else
+    echo "build-wasm: wasm-opt not installed (npm install in js-sdk); size is unoptimised" >&2
+fi
+
+raw=$(wc -c <"$wasm")
+gz=$(gzip -9c "$wasm" | wc -c)
+echo "build-wasm: $wasm: $raw bytes raw, $gz bytes gzipped"
