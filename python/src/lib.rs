@@ -1,1 +1,38 @@
-//! Python extension (placeholder).
+//! `lhttp._lhttp`: the compiled half of the Python package. It converts between Python
+//! objects and the Rust types of `lhttp-core` and `lhttp-client`; every byte of the
+//! format is read and written by `lhttp-core`, every connection is driven by
+//! `lhttp-client`. The pure-Python package `lhttp` re-exports it.
+//!
+//! Module map:
+//! - [`errors`]: Rust errors to the Python exceptions of `lhttp._errors`.
+//! - [`input`]: reading Python arguments (bytes or str, header lists, channel lists).
+//! - [`message`]: `Message`, `Part` and `parse`.
+//! - [`client`]: the synchronous `Client` on `lhttp_client::BlockingClient`.
+//! - [`http`]: `publish` through the server's `POST /publish`.
+
+use pyo3::prelude::*;
+
+mod client;
+mod errors;
+mod http;
+mod input;
+mod message;
+
+/// The compiled module. Its contents are re-exported by `lhttp/__init__.py`.
+#[pymodule]
+fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add("VERSION", lhttp_core::VERSION)?;
+    m.add("MAX_HEADERS", lhttp_client::message::MAX_HEADERS)?;
+    m.add(
+        "ERROR_NAMES",
+        lhttp_core::Error::ALL.map(lhttp_core::Error::as_str).to_vec(),
+    )?;
+    m.add_class::<message::PyMessage>()?;
+    m.add_class::<message::PyPart>()?;
+    m.add_function(wrap_pyfunction!(message::parse, m)?)?;
+    m.add_class::<client::PyClient>()?;
+    m.add_function(wrap_pyfunction!(client::connect, m)?)?;
+    m.add_function(wrap_pyfunction!(http::publish, m)?)?;
+    Ok(())
+}

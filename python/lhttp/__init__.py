@@ -1,0 +1,75 @@
+"""lhttp for Python: the LHTTP codec and clients, backed by the project's Rust crates.
+
+LHTTP is an HTTP-like text protocol carried in WebSocket messages::
+
+    LHTTP/1.0 <command>\\r\\n
+    <name>:<value>\\r\\n
+    \\r\\n
+    <body>
+
+Everything that reads or writes the format runs in ``lhttp-core`` (Rust), the same code
+the server and every other SDK use; the clients run on ``lhttp-client``.
+
+Codec::
+
+    msg = lhttp.parse(b"LHTTP/1.0 chat\\r\\npublish:room\\r\\n\\r\\nhi")
+    msg.command, msg.header("PUBLISH"), msg.body, msg.text
+    lhttp.Message("chat", [("publish", "room")], b"hi").encode()
+    lhttp.Message.multipart("upload", [([("name", "a.txt")], b"AAA")])
+
+Synchronous client (``lhttp.aio`` has the same for asyncio)::
+
+    with lhttp.connect("ws://127.0.0.1:8081/") as client:
+        client.subscribe("room")
+        client.publish("room", "hello")
+        for msg in client:
+            print(msg.text)
+
+HTTP publish without a WebSocket::
+
+    lhttp.publish("http://127.0.0.1:8081", ["room"], "chat", body="hello")
+
+Errors are the exceptions of :mod:`lhttp._errors`, each with a stable ``.code``.
+"""
+
+from ._errors import (
+    ClosedError,
+    ConnectError,
+    Error,
+    IoError,
+    ParseError,
+    ServerError,
+    TimeoutError,
+)
+from ._lhttp import (
+    ERROR_NAMES,
+    MAX_HEADERS,
+    VERSION,
+    Client,
+    Message,
+    Part,
+    __version__,
+    connect,
+    parse,
+    publish,
+)
+
+__all__ = [
+    "ERROR_NAMES",
+    "MAX_HEADERS",
+    "VERSION",
+    "Client",
+    "ClosedError",
+    "ConnectError",
+    "Error",
+    "IoError",
+    "Message",
+    "ParseError",
+    "Part",
+    "ServerError",
+    "TimeoutError",
+    "__version__",
+    "connect",
+    "parse",
+    "publish",
+]

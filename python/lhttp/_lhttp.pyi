@@ -1,0 +1,125 @@
+"""Type stubs for the compiled module ``lhttp._lhttp`` (re-exported by ``lhttp``)."""
+
+from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
+
+__version__: str
+#: The protocol name and version of every start line, ``"LHTTP/1.0"``.
+VERSION: str
+#: The most headers (per message or per part) that ``parse`` accepts.
+MAX_HEADERS: int
+#: Every core error name, as ``ParseError.code`` carries them.
+ERROR_NAMES: List[str]
+
+_Bytes = Union[bytes, bytearray, memoryview, str]
+_Headers = Union[Iterable[Tuple[str, str]], Mapping[str, str], None]
+_T = TypeVar("_T")
+
+def parse(data: _Bytes) -> Message:
+    """Parses one LHTTP message; raises ``ParseError`` with the core's error name in ``.code``."""
+
+class Message:
+    """An LHTTP message: a command, headers in order (duplicates kept) and a body."""
+
+    def __init__(self, command: str, headers: _Headers = None, body: Optional[_Bytes] = None) -> None: ...
+    @staticmethod
+    def multipart(
+        command: str,
+        parts: Iterable[Union[Part, Tuple[_Headers, _Bytes]]],
+        headers: _Headers = None,
+    ) -> Message:
+        """Builds a multipart message: ``headers``, the computed ``multipart`` header, then the parts."""
+    @property
+    def command(self) -> str: ...
+    @property
+    def headers(self) -> List[Tuple[str, str]]:
+        """A new list of ``(name, value)`` pairs, in order, names as sent."""
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def text(self) -> str:
+        """The body decoded as UTF-8; raises ``UnicodeDecodeError`` when it is not."""
+    @overload
+    def header(self, name: str) -> Optional[str]: ...
+    @overload
+    def header(self, name: str, default: _T) -> Union[str, _T]: ...
+    def header_values(self, name: str) -> List[str]:
+        """Every value of the headers called ``name`` (case-insensitive), in order."""
+    def channels(self, name: str) -> List[str]:
+        """The channels listed in every header called ``name``, split on spaces and tabs."""
+    @property
+    def upstream(self) -> Optional[Tuple[str, str]]:
+        """``(method, url)`` of the ``upstream`` header; ``ParseError`` (``Upstream``) when malformed."""
+    @property
+    def parts(self) -> List[Part]:
+        """The parts of a multipart body (``[]`` without a ``multipart`` header)."""
+    def encode(self) -> bytes:
+        """The encoded message; ``ParseError`` for a field the format cannot carry."""
+    def __bytes__(self) -> bytes: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Part:
+    """One part of a multipart message, with its place in the message body."""
+
+    @property
+    def start(self) -> int: ...
+    @property
+    def len(self) -> int: ...
+    @property
+    def body_start(self) -> int: ...
+    @property
+    def headers(self) -> List[Tuple[str, str]]: ...
+    @property
+    def body(self) -> bytes: ...
+    @property
+    def text(self) -> str: ...
+    @overload
+    def header(self, name: str) -> Optional[str]: ...
+    @overload
+    def header(self, name: str, default: _T) -> Union[str, _T]: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Client:
+    """A synchronous connection; a context manager and an iterator of incoming messages."""
+
+    @property
+    def client_id(self) -> Optional[str]: ...
+    def send(self, message: Message) -> None: ...
+    def send_raw(self, data: _Bytes) -> None: ...
+    def subscribe(self, *channels: str) -> None: ...
+    def unsubscribe(self, *channels: str) -> None: ...
+    def publish(
+        self,
+        channels: Union[str, Iterable[str]],
+        body: Optional[_Bytes] = None,
+        command: str = "chat",
+        headers: _Headers = None,
+    ) -> int:
+        """Publishes to ``channels``; returns the number of deliveries."""
+    def recv(self, timeout: Optional[float] = None) -> Message:
+        """The next message; ``TimeoutError`` after ``timeout`` seconds, ``ClosedError`` when over."""
+    def try_recv(self) -> Optional[Message]: ...
+    def close(self) -> None: ...
+    def __enter__(self) -> Client: ...
+    def __exit__(self, *exc: object) -> bool: ...
+    def __iter__(self) -> Iterator[Message]: ...
+    def __next__(self) -> Message: ...
+
+def connect(
+    url: str,
+    timeout: float = 10.0,
+    reconnect: bool = False,
+    ping_interval: Optional[float] = None,
+    max_backoff: float = 30.0,
+    ca_pem: Optional[_Bytes] = None,
+) -> Client:
+    """Connects to an lhttp server (``ws://`` or ``wss://``)."""
+
+def publish(
+    base_url: str,
+    channels: Union[str, Iterable[str]],
+    command: str = "chat",
+    headers: _Headers = None,
+    body: Optional[_Bytes] = None,
+    token: Optional[str] = None,
+) -> int:
+    """``POST {base_url}/publish``; returns the number of deliveries."""

@@ -1,0 +1,221 @@
+//! `lhttp.connect` and `lhttp.Client`: the synchronous client, a thin layer over
+//! [`lhttp_client::BlockingClient`]. Every network wait runs with the GIL released
+//! (`Python::detach`), and a blocking receive waits in short slices so that Ctrl-C
+//! (`KeyboardInterrupt`) gets through between them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lhttp_client::{BlockingClient, Config, Error, Message};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+use crate::errors::{client_error, timeout_error, IntoPyResult};
+use crate::input::{as_strs, bytes_of, channels_of, headers_of};
+use crate::message::PyMessage;
+
+/// The longest a receive waits without the GIL before looking for signals.
+const SLICE: Duration = Duration::from_millis(50);
+
+/// Connects to an lhttp server (`ws://host:port/` or `wss://...`).
+///
+/// `timeout` (seconds) bounds the connection and each acknowledged request
+/// (`subscribe`, `unsubscribe`, `publish`). With `reconnect=True` a dropped
+/// connection is re-opened with exponential backoff (at most `max_backoff` seconds
+/// apart) and every subscribed channel is subscribed again. `ping_interval` sends
+/// WebSocket pings; `ca_pem` adds a trusted certificate authority for `wss://`.
+#[pyfunction]
+#[pyo3(signature = (url, timeout=10.0, reconnect=false, ping_interval=None, max_backoff=30.0, ca_pem=None))]
+pub fn connect(
+    py: Python<'_>,
+    url: String,
+    timeout: f64,
+    reconnect: bool,
+    ping_interval: Option<f64>,
+    max_backoff: f64,
+    ca_pem: Option<&Bound<'_, PyAny>>,
+) -> PyResult<PyClient> {
+    let mut config = Config::new(url);
+    config.connect_timeout = seconds("timeout", timeout)?;
+    config.request_timeout = config.connect_timeout;
+    config.reconnect = reconnect;
+    config.ping_interval = ping_interval.map(|s| seconds("ping_interval", s)).transpose()?;
+    config.max_backoff = seconds("max_backoff", max_backoff)?;
+    config.ca_pem = ca_pem.filter(|c| !c.is_none()).map(bytes_of).transpose()?;
+    let inner = py.detach(|| BlockingClient::connect_with(config)).py_err(py)?;
+    Ok(PyClient {
+        inner,
+        closed: AtomicBool::new(false),
+        ended: AtomicBool::new(false),
+    })
+}
+
+/// A connection to an lhttp server. Use it as a context manager; iterate over it
+/// to receive messages until the connection closes.
+#[pyclass(frozen, name = "Client", module = "lhttp")]
+pub struct PyClient {
+    /// The Rust client; its methods may be called from several threads at once.
+    inner: BlockingClient,
+    /// Set by `close()`, so that iteration then ends quietly.
+    closed: AtomicBool,
+    /// Set when iteration ended, so that it stays ended.
+    ended: AtomicBool,
+}
+
+#[pymethods]
+impl PyClient {
+    /// The id the server gave this connection (a new one after a reconnect).
+    #[getter]
+    fn client_id(&self) -> Option<String> {
+        self.inner.client_id()
+    }
+
+    /// Sends a `Message` as it is; returns once it is written.
+    fn send(&self, py: Python<'_>, message: &Bound<'_, PyMessage>) -> PyResult<()> {
+        let msg = &message.get().inner;
+        py.detach(|| self.inner.send(msg)).py_err(py)
+    }
+
+    /// Sends already-encoded bytes without checking them (for tests and proxies).
+    fn send_raw(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let bytes = bytes_of(data)?;
+        py.detach(|| self.inner.send_raw(&bytes)).py_err(py)
+    }
+
+    /// Subscribes to the channels; returns once the server acknowledged.
+    #[pyo3(signature = (*channels))]
+    fn subscribe(&self, py: Python<'_>, channels: Vec<String>) -> PyResult<()> {
+        py.detach(|| self.inner.subscribe(&as_strs(&channels))).py_err(py)
+    }
+
+    /// Unsubscribes from the channels; returns once the server acknowledged.
+    #[pyo3(signature = (*channels))]
+    fn unsubscribe(&self, py: Python<'_>, channels: Vec<String>) -> PyResult<()> {
+        py.detach(|| self.inner.unsubscribe(&as_strs(&channels))).py_err(py)
+    }
+
+    /// Publishes `body` to `channels` (a str or an iterable of str) as a message with
+    /// `command` and `headers`; returns the number of deliveries the server made.
+    #[pyo3(signature = (channels, body=None, command="chat".to_owned(), headers=None))]
+    fn publish(
+        &self,
+        py: Python<'_>,
+        channels: &Bound<'_, PyAny>,
+        body: Option<&Bound<'_, PyAny>>,
+        command: String,
+        headers: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<u64> {
+        let channels = channels_of(channels)?;
+        let headers = headers_of(headers)?;
+        let body = body
+            .filter(|b| !b.is_none())
+            .map(bytes_of)
+            .transpose()?
+            .unwrap_or_default();
+        py.detach(|| {
+            self.inner
+                .publish_counted(&as_strs(&channels), &command, &headers, &body)
+        })
+        .py_err(py)
+    }
+
+    /// The next message. Waits at most `timeout` seconds (`None`: no limit), then
+    /// raises `lhttp.TimeoutError`; raises `lhttp.ClosedError` once the connection is over.
+    #[pyo3(signature = (timeout=None))]
+    fn recv(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<PyMessage> {
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        match self.wait(py, timeout)? {
+            Some(Ok(inner)) => Ok(PyMessage { inner }),
+            Some(Err(e)) => Err(client_error(py, e)),
+            None => Err(timeout_error(py, "a message")),
+        }
+    }
+
+    /// The next message if one has already arrived, else `None`; never waits.
+    fn try_recv(&self, py: Python<'_>) -> PyResult<Option<PyMessage>> {
+        Ok(self.inner.try_recv().py_err(py)?.map(|inner| PyMessage { inner }))
+    }
+
+    /// Closes the connection (and stops reconnecting). Closing twice is fine.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        self.closed.store(true, Ordering::SeqCst);
+        py.detach(|| self.inner.close()).py_err(py)
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __exit__(
+        &self,
+        py: Python<'_>,
+        _exc_type: Option<&Bound<'_, PyAny>>,
+        _exc: Option<&Bound<'_, PyAny>>,
+        _tb: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    /// The next message; iteration ends when the connection was closed normally
+    /// (by `close()` or a close frame with code 1000 or 1001). Other endings raise.
+    fn __next__(&self, py: Python<'_>) -> PyResult<Option<PyMessage>> {
+        if self.ended.load(Ordering::SeqCst) {
+            return Ok(None);
+        }
+        match self.wait(py, None)? {
+            Some(Ok(inner)) => Ok(Some(PyMessage { inner })),
+            Some(Err(e)) if self.closed.load(Ordering::SeqCst) || normal_close(&e) => {
+                self.ended.store(true, Ordering::SeqCst);
+                Ok(None)
+            }
+            Some(Err(e)) => Err(client_error(py, e)),
+            None => Err(timeout_error(py, "a message")),
+        }
+    }
+}
+
+impl PyClient {
+    /// Waits for the next message or error from the client, at most `timeout`
+    /// (`Ok(None)` when it ran out), in slices with the GIL released, checking for
+    /// signals (Ctrl-C) between slices.
+    fn wait(&self, py: Python<'_>, timeout: Option<Duration>) -> PyResult<Option<Result<Message, Error>>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(SLICE),
+                None => SLICE,
+            };
+            match py.detach(|| self.inner.recv_timeout(Some(slice))) {
+                Ok(Some(msg)) => return Ok(Some(Ok(msg))),
+                Ok(None) => {}
+                Err(e) => return Ok(Some(Err(e))),
+            }
+            py.check_signals()?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// Whether `e` is the end of a connection closed on purpose by the server.
+fn normal_close(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Closed {
+            code: Some(1000 | 1001),
+            ..
+        }
+    )
+}
+
+/// A duration from a number of seconds, refusing negative, infinite and NaN values.
+pub(crate) fn seconds(what: &str, s: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(s)
+        .map_err(|_| PyValueError::new_err(format!("{what} must be a number of seconds >= 0, not {s}")))
+}
