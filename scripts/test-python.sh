@@ -21,5 +21,6 @@ target="$(cargo metadata --format-version 1 --no-deps | "$venv/bin/python" -c 'i
 export LHTTPD_BIN="${LHTTPD_BIN:-$target/debug/lhttpd}"
 export LHTTP_CLI_BIN="${LHTTP_CLI_BIN:-$target/debug/lhttp}"
 
-cd "$root/python"
-exec "$venv/bin/python" -m pytest tests "$@"
+# Run from the root with the pytest script (not `python -m pytest`, which would put the
+# source tree, without the compiled module, first on sys.path).
+exec "$venv/bin/pytest" python/tests "$@"

@@ -1,0 +1,146 @@
+"""Every case of spec/vectors/ through the Python API: the binding proves the same
+behaviour as the Rust core, case by case (a failing test names the vector's id).
+
+The vectors' storage knobs (``max_parts``, ``max_part_headers``, ``buffer_len``) belong to
+core's caller-owned-storage API. The Python binding sizes storage itself, so for those
+vectors the test checks the Python outcome instead: the storage error cannot happen and
+the operation succeeds. ``max_headers`` maps to ``lhttp.parse(..., max_headers=N)``.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import lhttp
+
+VECTORS = Path(__file__).resolve().parents[2] / "spec" / "vectors"
+STORAGE_ERRORS = {"TooManyParts", "BufferTooSmall", "TooManyHeaders"}
+
+
+def load(name):
+    cases = json.loads((VECTORS / name).read_text(encoding="utf-8"))["vectors"]
+    return [pytest.param(c, id=c["id"]) for c in cases]
+
+
+def raw(case, key):
+    """A byte string given as ``key`` (UTF-8 text) or ``key_hex``."""
+    if key + "_hex" in case:
+        return bytes.fromhex(case[key + "_hex"])
+    return case[key].encode("utf-8")
+
+
+def pairs(headers):
+    return [tuple(h) for h in headers]
+
+
+def parse_case(case):
+    return lhttp.parse(raw(case, "input"), max_headers=case.get("max_headers"))
+
+
+def test_vectors_are_present():
+    assert sorted(p.name for p in VECTORS.glob("*.json")) == [
+        "channels.json",
+        "encode.json",
+        "multipart.json",
+        "parse_invalid.json",
+        "parse_valid.json",
+    ]
+
+
+@pytest.mark.parametrize("case", load("parse_valid.json"))
+def test_parse_valid(case):
+    msg = parse_case(case)
+    assert msg.command == case["command"]
+    assert msg.headers == pairs(case["headers"])
+    assert msg.body == raw(case, "body")
+    for name, value in case.get("lookup", []):
+        assert msg.header(name) == value
+    # The same input given as str parses the same when it is UTF-8.
+    data = raw(case, "input")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    assert lhttp.parse(text, max_headers=case.get("max_headers")) == msg
+
+
+@pytest.mark.parametrize("case", load("parse_invalid.json"))
+def test_parse_invalid(case):
+    with pytest.raises(lhttp.ParseError) as err:
+        parse_case(case)
+    assert err.value.code == case["error"]
+    assert isinstance(err.value, ValueError)
+
+
+@pytest.mark.parametrize("case", load("multipart.json"))
+def test_multipart(case):
+    storage_knob = "max_parts" in case or "max_part_headers" in case
+    if case.get("error") in STORAGE_ERRORS and storage_knob:
+        # Python grows part and part-header storage: the parts are read.
+        parts = parse_case(case).parts
+        if case["error"] == "TooManyParts":
+            assert len(parts) > case["max_parts"]
+        else:
+            assert max(len(p.headers) for p in parts) > case["max_part_headers"]
+        return
+    if "error" in case:
+        with pytest.raises(lhttp.ParseError) as err:
+            parse_case(case).parts
+        assert err.value.code == case["error"]
+        return
+    msg = parse_case(case)
+    got = [(p.start, p.len, p.body_start, p.headers, p.body) for p in msg.parts]
+    want = [(p["start"], p["len"], p["body_start"], pairs(p["headers"]), raw(p, "body")) for p in case["parts"]]
+    assert got == want
+    for part, expected in zip(msg.parts, case["parts"]):
+        # Offsets are into the message body, as in every binding.
+        assert msg.body[part.start : part.start + part.len].endswith(part.body)
+        assert msg.body[part.body_start : part.start + part.len] == raw(expected, "body")
+
+
+@pytest.mark.parametrize("case", load("encode.json"))
+def test_encode(case):
+    headers = pairs(case["headers"])
+    if "parts" in case:
+        parts = [(pairs(p["headers"]), raw(p, "body")) for p in case["parts"]]
+        build = lambda: lhttp.Message.multipart(case["command"], parts, headers).encode()  # noqa: E731
+    else:
+        build = lambda: lhttp.Message(case["command"], headers, raw(case, "body")).encode()  # noqa: E731
+    if case.get("error") == "BufferTooSmall":
+        # Python sizes the output itself: a short buffer cannot happen.
+        out = build()
+        assert len(out) > case["buffer_len"]
+        assert lhttp.parse(out).command == case["command"]
+        return
+    if "error" in case:
+        with pytest.raises(lhttp.ParseError) as err:
+            build()
+        assert err.value.code == case["error"]
+        return
+    out = build()
+    assert out == raw(case, "output")
+    back = lhttp.parse(out)
+    assert back.command == case["command"]
+    if "parts" in case:
+        assert back.headers[: len(headers)] == headers
+        assert back.headers[len(headers)][0] == "multipart"
+        assert [(p.headers, p.body) for p in back.parts] == parts
+    else:
+        assert back.headers == headers
+        assert back.body == raw(case, "body")
+
+
+@pytest.mark.parametrize("case", load("channels.json"))
+def test_channels(case):
+    msg = lhttp.parse(raw(case, "input"))
+    for name in ("subscribe", "publish", "unsubscribe"):
+        assert msg.channels(name) == case.get(name, [])
+    if "upstream_error" in case:
+        with pytest.raises(lhttp.ParseError) as err:
+            msg.upstream
+        assert err.value.code == case["upstream_error"]
+    elif case.get("upstream") is None:
+        assert msg.upstream is None
+    else:
+        assert msg.upstream == (case["upstream"]["method"], case["upstream"]["url"])
