@@ -87,10 +87,8 @@ impl BlockingClient {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<u64, Error> {
-        self.runtime.block_on(
-            self.client
-                .publish_counted(channels, command, headers, body),
-        )
+        self.runtime
+            .block_on(self.client.publish_counted(channels, command, headers, body))
     }
 
     /// The next message, waiting at most `timeout` (`None`: no limit). `Ok(None)` when

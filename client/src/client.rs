@@ -83,11 +83,7 @@ impl Client {
     /// The id the server gave this connection in its `connected` greeting
     /// (a new one after each reconnect).
     pub fn client_id(&self) -> Option<String> {
-        self.shared
-            .client_id
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.client_id.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Sends a message; returns once it is written. Its `subscribe` and `unsubscribe`
@@ -123,8 +119,7 @@ impl Client {
         if channels.is_empty() {
             return Ok(());
         }
-        let msg =
-            Message::new(SUBSCRIBE).with_header(lhttp_core::names::SUBSCRIBE, channels.join(" "));
+        let msg = Message::new(SUBSCRIBE).with_header(lhttp_core::names::SUBSCRIBE, channels.join(" "));
         self.request(msg).await?;
         self.shared.update_subscriptions(&owned(channels), &[]);
         Ok(())
@@ -135,8 +130,7 @@ impl Client {
         if channels.is_empty() {
             return Ok(());
         }
-        let msg = Message::new(UNSUBSCRIBE)
-            .with_header(lhttp_core::names::UNSUBSCRIBE, channels.join(" "));
+        let msg = Message::new(UNSUBSCRIBE).with_header(lhttp_core::names::UNSUBSCRIBE, channels.join(" "));
         self.request(msg).await?;
         self.shared.update_subscriptions(&[], &owned(channels));
         Ok(())
@@ -152,9 +146,7 @@ impl Client {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<(), Error> {
-        self.publish_counted(channels, command, headers, body)
-            .await
-            .map(|_| ())
+        self.publish_counted(channels, command, headers, body).await.map(|_| ())
     }
 
     /// [`publish`](Self::publish), returning the number of deliveries the server reported.
@@ -173,10 +165,7 @@ impl Client {
             .with_header(lhttp_core::names::PUBLISH, channels.join(" "))
             .with_body(body);
         let ack = self.request(msg).await?;
-        Ok(ack
-            .header("deliveries")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+        Ok(ack.header("deliveries").and_then(|n| n.parse().ok()).unwrap_or(0))
     }
 
     /// Sends `msg` with a fresh `id` header and waits for the server's `ack`.

@@ -32,8 +32,7 @@ pub(crate) async fn open(config: &Config) -> Result<Opened, Error> {
 }
 
 async fn open_now(config: &Config) -> Result<Opened, Error> {
-    let url = url::Url::parse(&config.url)
-        .map_err(|e| Error::Connect(format!("bad URL {:?}: {e}", config.url)))?;
+    let url = url::Url::parse(&config.url).map_err(|e| Error::Connect(format!("bad URL {:?}: {e}", config.url)))?;
     let connector = match url.scheme() {
         "ws" => Connector::Plain,
         "wss" => Connector::Rustls(tls::client_config(config.ca_pem.as_deref())?),

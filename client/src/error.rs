@@ -92,10 +92,7 @@ mod tests {
     fn names_are_stable() {
         assert_eq!(Error::Connect("x".into()).name(), "Connect");
         assert_eq!(Error::closed("eof").name(), "Closed");
-        assert_eq!(
-            Error::Protocol(lhttp_core::Error::HeaderName).name(),
-            "HeaderName"
-        );
+        assert_eq!(Error::Protocol(lhttp_core::Error::HeaderName).name(), "HeaderName");
         let server = Error::Server {
             code: "Forbidden".into(),
             detail: "no".into(),
@@ -116,8 +113,6 @@ mod tests {
             "connection closed by the server (code 1008, reason: policy)"
         );
         let proto = Error::Protocol(lhttp_core::Error::Version);
-        assert!(proto
-            .to_string()
-            .starts_with("invalid LHTTP message (Version)"));
+        assert!(proto.to_string().starts_with("invalid LHTTP message (Version)"));
     }
 }

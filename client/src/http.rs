@@ -55,14 +55,11 @@ pub fn http_publish_blocking(
         .enable_all()
         .build()
         .map_err(|e| Error::Io(format!("cannot start a runtime: {e}")))?;
-    runtime.block_on(http_publish(
-        base_url, channels, command, headers, body, token,
-    ))
+    runtime.block_on(http_publish(base_url, channels, command, headers, body, token))
 }
 
 async fn post(base_url: &str, payload: Vec<u8>, token: Option<&str>) -> Result<u64, Error> {
-    let mut url = url::Url::parse(base_url)
-        .map_err(|e| Error::Connect(format!("bad URL {base_url:?}: {e}")))?;
+    let mut url = url::Url::parse(base_url).map_err(|e| Error::Connect(format!("bad URL {base_url:?}: {e}")))?;
     let secure = match url.scheme() {
         "http" | "ws" => false,
         "https" | "wss" => true,
@@ -109,10 +106,7 @@ async fn post(base_url: &str, payload: Vec<u8>, token: Option<&str>) -> Result<u
 }
 
 /// Sends one request on a fresh HTTP/1 connection and reads the whole answer.
-async fn exchange<T>(
-    io: T,
-    request: http::Request<Full<Bytes>>,
-) -> Result<(http::StatusCode, Bytes), Error>
+async fn exchange<T>(io: T, request: http::Request<Full<Bytes>>) -> Result<(http::StatusCode, Bytes), Error>
 where
     T: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
 {
@@ -176,14 +170,9 @@ mod tests {
         let unauthorized = answer(http::StatusCode::UNAUTHORIZED, b"").unwrap_err();
         assert_eq!(unauthorized.name(), "Unauthorized");
         assert_eq!(
-            answer(http::StatusCode::NOT_FOUND, b"nope")
-                .unwrap_err()
-                .name(),
+            answer(http::StatusCode::NOT_FOUND, b"nope").unwrap_err().name(),
             "Http404"
         );
-        assert_eq!(
-            answer(http::StatusCode::OK, b"{}").unwrap_err().name(),
-            "Io"
-        );
+        assert_eq!(answer(http::StatusCode::OK, b"{}").unwrap_err().name(), "Io");
     }
 }

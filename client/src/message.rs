@@ -100,8 +100,7 @@ impl Message {
         parts: &[PartSpec],
     ) -> Result<Message, lhttp_core::Error> {
         let headers = borrowed_headers(headers);
-        let part_headers: Vec<Vec<Header<'_>>> =
-            parts.iter().map(|(h, _)| borrowed_headers(h)).collect();
+        let part_headers: Vec<Vec<Header<'_>>> = parts.iter().map(|(h, _)| borrowed_headers(h)).collect();
         let fields: Vec<PartFields<'_>> = part_headers
             .iter()
             .zip(parts)
@@ -143,9 +142,7 @@ impl Message {
     /// The channels listed in every header called `name` (see [`lhttp_core::Channels`]).
     pub fn channels(&self, name: &str) -> Vec<String> {
         let headers = borrowed_headers(&self.headers);
-        lhttp_core::Channels::new(&headers, name)
-            .map(str::to_owned)
-            .collect()
+        lhttp_core::Channels::new(&headers, name).map(str::to_owned).collect()
     }
 
     /// The parts of a multipart body, checked by core; empty without a `multipart` header.
@@ -184,10 +181,7 @@ impl Message {
 
 /// Core headers borrowing from owned pairs.
 pub(crate) fn borrowed_headers(headers: &[(String, String)]) -> Vec<Header<'_>> {
-    headers
-        .iter()
-        .map(|(name, value)| Header { name, value })
-        .collect()
+    headers.iter().map(|(name, value)| Header { name, value }).collect()
 }
 
 fn owned_headers(headers: &[Header<'_>]) -> Vec<(String, String)> {
@@ -206,9 +200,7 @@ fn with_header_storage<'b, T>(
     loop {
         let mut storage = vec![EMPTY_HEADER; size];
         match f(&mut storage) {
-            Err(lhttp_core::Error::TooManyHeaders) if size < MAX_HEADERS => {
-                size = (size * 4).min(MAX_HEADERS)
-            }
+            Err(lhttp_core::Error::TooManyHeaders) if size < MAX_HEADERS => size = (size * 4).min(MAX_HEADERS),
             other => return other,
         }
     }
@@ -238,10 +230,7 @@ mod tests {
 
     #[test]
     fn invalid_fields_give_core_errors() {
-        assert_eq!(
-            Message::new("bad command").encode(),
-            Err(CoreError::Command)
-        );
+        assert_eq!(Message::new("bad command").encode(), Err(CoreError::Command));
         assert_eq!(
             Message::new("c").with_header("a b", "v").encode(),
             Err(CoreError::HeaderName)
@@ -250,10 +239,7 @@ mod tests {
             Message::new("c").with_header("a", " v").encode(),
             Err(CoreError::HeaderValue)
         );
-        assert_eq!(
-            Message::parse(b"HTTP/1.1 x\r\n\r\n"),
-            Err(CoreError::Version)
-        );
+        assert_eq!(Message::parse(b"HTTP/1.1 x\r\n\r\n"), Err(CoreError::Version));
     }
 
     #[test]
@@ -278,14 +264,8 @@ mod tests {
     #[test]
     fn multipart_round_trip() {
         let parts = vec![
-            (
-                vec![("k1".to_string(), "v1".to_string())],
-                b"body1".to_vec(),
-            ),
-            (
-                vec![("k2".to_string(), "v2".to_string())],
-                b"body2".to_vec(),
-            ),
+            (vec![("k1".to_string(), "v1".to_string())], b"body1".to_vec()),
+            (vec![("k2".to_string(), "v2".to_string())], b"body2".to_vec()),
         ];
         let msg = Message::multipart("upload", &[("id".into(), "7".into())], &parts).unwrap();
         assert_eq!(msg.header("multipart"), Some("0 14"));
@@ -295,10 +275,7 @@ mod tests {
         assert_eq!((got[1].start, got[1].len), (14, 14));
         assert_eq!(got[1].headers, parts[1].0);
         assert_eq!(got[1].body, b"body2");
-        assert_eq!(
-            Message::multipart("upload", &[], &[]),
-            Err(CoreError::PartOffset)
-        );
+        assert_eq!(Message::multipart("upload", &[], &[]), Err(CoreError::PartOffset));
     }
 
     #[test]

@@ -68,9 +68,7 @@ pub(crate) enum Command {
         done: oneshot::Sender<Result<Message, Error>>,
     },
     /// Close the connection and stop.
-    Close {
-        done: oneshot::Sender<Result<(), Error>>,
-    },
+    Close { done: oneshot::Sender<Result<(), Error>> },
 }
 
 /// Why driving one connection ended.
@@ -186,18 +184,11 @@ impl Task {
                 }
                 self.pending.retain(|_, waiting| !waiting.is_closed());
                 self.pending.insert(id, done);
-                socket
-                    .send(frame)
-                    .await
-                    .err()
-                    .map(|e| End::Lost(write_error(e)))
+                socket.send(frame).await.err().map(|e| End::Lost(write_error(e)))
             }
             Command::Close { done } => {
                 let result = match socket.close(None).await {
-                    Ok(())
-                    | Err(
-                        tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed,
-                    ) => Ok(()),
+                    Ok(()) | Err(tungstenite::Error::ConnectionClosed | tungstenite::Error::AlreadyClosed) => Ok(()),
                     Err(e) => Err(write_error(e)),
                 };
                 let _ = done.send(result);
@@ -230,9 +221,7 @@ impl Task {
                     let _ = self.incoming.send(Ok(msg));
                 }
             },
-            CONNECTED => self
-                .shared
-                .set_client_id(msg.header("client-id").map(str::to_owned)),
+            CONNECTED => self.shared.set_client_id(msg.header("client-id").map(str::to_owned)),
             _ => {
                 let _ = self.incoming.send(Ok(msg));
             }
@@ -278,8 +267,7 @@ impl Task {
                     }
                     let channels = self.shared.subscriptions();
                     if !channels.is_empty() {
-                        let msg = Message::new(SUBSCRIBE)
-                            .with_header(lhttp_core::names::SUBSCRIBE, channels.join(" "));
+                        let msg = Message::new(SUBSCRIBE).with_header(lhttp_core::names::SUBSCRIBE, channels.join(" "));
                         match msg.encode() {
                             Ok(bytes) => {
                                 if let Err(e) = socket.send(data_frame(bytes)).await {

@@ -55,8 +55,8 @@
 /**
  * What a liblhttp call did. The numbers never change; new codes are only added at the end.
  *
- * 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 26 are the
- * codes of a server `error` reply (a reply carrying a core name maps to 1 to 11).
+ * 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 27 are the
+ * codes a server answers with (a reply carrying a core name maps to 1 to 11).
  */
 enum lhttp_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -172,25 +172,29 @@ enum lhttp_result
    */
   LHTTP_RESULT_UNAUTHORIZED = 26,
   /**
+   * HTTP publish: the message has no `publish` channel.
+   */
+  LHTTP_RESULT_NO_CHANNEL = 27,
+  /**
    * A required pointer argument was NULL.
    */
-  LHTTP_RESULT_NULL_PARAMETER = 27,
+  LHTTP_RESULT_NULL_PARAMETER = 28,
   /**
    * The header, channel list entry, client id or `upstream` header asked for is absent.
    */
-  LHTTP_RESULT_NOT_FOUND = 28,
+  LHTTP_RESULT_NOT_FOUND = 29,
   /**
    * An index is beyond the number of items.
    */
-  LHTTP_RESULT_OUT_OF_RANGE = 29,
+  LHTTP_RESULT_OUT_OF_RANGE = 30,
   /**
    * Nothing to receive right now (`lhttp_client_try_recv`).
    */
-  LHTTP_RESULT_WOULD_BLOCK = 30,
+  LHTTP_RESULT_WOULD_BLOCK = 31,
   /**
    * A bug in liblhttp was caught at the boundary (a Rust panic); please report it.
    */
-  LHTTP_RESULT_PANIC = 31,
+  LHTTP_RESULT_PANIC = 32,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

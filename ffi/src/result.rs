@@ -9,8 +9,8 @@ use lhttp_core::Error as CoreError;
 
 /// What a liblhttp call did. The numbers never change; new codes are only added at the end.
 ///
-/// 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 26 are the
-/// codes of a server `error` reply (a reply carrying a core name maps to 1 to 11).
+/// 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 27 are the
+/// codes a server answers with (a reply carrying a core name maps to 1 to 11).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum lhttp_result {
@@ -68,20 +68,22 @@ pub enum lhttp_result {
     Internal = 25,
     /// HTTP publish: the server wants a valid bearer token.
     Unauthorized = 26,
+    /// HTTP publish: the message has no `publish` channel.
+    NoChannel = 27,
     /// A required pointer argument was NULL.
-    NullParameter = 27,
+    NullParameter = 28,
     /// The header, channel list entry, client id or `upstream` header asked for is absent.
-    NotFound = 28,
+    NotFound = 29,
     /// An index is beyond the number of items.
-    OutOfRange = 29,
+    OutOfRange = 30,
     /// Nothing to receive right now (`lhttp_client_try_recv`).
-    WouldBlock = 30,
+    WouldBlock = 31,
     /// A bug in liblhttp was caught at the boundary (a Rust panic); please report it.
-    Panic = 31,
+    Panic = 32,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 32] = {
+pub(crate) const ALL: [lhttp_result; 33] = {
     use lhttp_result::*;
     [
         Ok,
@@ -111,6 +113,7 @@ pub(crate) const ALL: [lhttp_result; 32] = {
         ReservedCommand,
         Internal,
         Unauthorized,
+        NoChannel,
         NullParameter,
         NotFound,
         OutOfRange,
@@ -151,6 +154,7 @@ impl lhttp_result {
             ReservedCommand => c"ReservedCommand",
             Internal => c"Internal",
             Unauthorized => c"Unauthorized",
+            NoChannel => c"NoChannel",
             NullParameter => c"NullParameter",
             NotFound => c"NotFound",
             OutOfRange => c"OutOfRange",
@@ -181,7 +185,7 @@ impl From<&Error> for lhttp_result {
             Error::Timeout => lhttp_result::Timeout,
             Error::Io(_) => lhttp_result::Io,
             Error::Server { code, .. } => match lhttp_result::from_name(code) {
-                Some(r) if r != lhttp_result::Ok && (r as u32) <= lhttp_result::Unauthorized as u32 => r,
+                Some(r) if r != lhttp_result::Ok && (r as u32) <= lhttp_result::NoChannel as u32 => r,
                 _ => lhttp_result::Server,
             },
         }
@@ -274,6 +278,7 @@ mod tests {
         };
         assert_eq!(server("Forbidden"), lhttp_result::Forbidden);
         assert_eq!(server("HeaderValue"), lhttp_result::HeaderValue);
+        assert_eq!(server("NoChannel"), lhttp_result::NoChannel);
         assert_eq!(server("Panic"), lhttp_result::Server);
         assert_eq!(server("Whatever"), lhttp_result::Server);
     }
