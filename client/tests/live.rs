@@ -140,8 +140,10 @@ async fn reconnect_restores_subscriptions() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_publish_reaches_subscribers() {
-    let mut config = lhttp_server::Config::default();
-    config.publish_token = Some("s3cret".into());
+    let config = lhttp_server::Config {
+        publish_token: Some("s3cret".into()),
+        ..Default::default()
+    };
     let server = TestServer::start_with(config, "127.0.0.1:0".parse().unwrap()).await;
     let client = connect(&server).await;
     client.subscribe(&["alerts"]).await.unwrap();
