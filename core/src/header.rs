@@ -19,6 +19,22 @@ pub const EMPTY_HEADER: Header<'static> = Header { name: "", value: "" };
 /// Whether `b` may appear in a command or a header name (RFC 9110 `tchar`).
 #[inline]
 pub(crate) const fn is_token(b: u8) -> bool {
+    TOKEN[b as usize]
+}
+
+/// [`is_tchar`] for every byte: one load per byte where parsing is hottest.
+const TOKEN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = is_tchar(b as u8);
+        b += 1;
+    }
+    table
+};
+
+/// The RFC 9110 `tchar` set.
+const fn is_tchar(b: u8) -> bool {
     matches!(b,
         b'!' | b'#' | b'$' | b'%' | b'&' | b'\'' | b'*' | b'+' | b'-' | b'.' |
         b'^' | b'_' | b'`' | b'|' | b'~' | b'0'..=b'9' | b'a'..=b'z' | b'A'..=b'Z')
