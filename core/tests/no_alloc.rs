@@ -12,8 +12,8 @@ use std::hint::black_box;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use lhttp_core::{
-    channel, encode, encode_multipart, encoded_len, multipart_encoded_len, parse, Error, Header,
-    Offsets, Part, PartFields, Upstream, EMPTY_HEADER,
+    channel, encode, encode_multipart, encoded_len, multipart_encoded_len, parse, Error, Header, Offsets, Part,
+    PartFields, Upstream, EMPTY_HEADER,
 };
 
 /// Every allocation (including `alloc_zeroed` and `realloc`) made by this process.
@@ -123,11 +123,7 @@ fn main() {
         for (name, n) in &checks.failures {
             eprintln!("no_alloc: {name} allocated {n} time(s)");
         }
-        panic!(
-            "{} of {} checks allocated",
-            checks.failures.len(),
-            checks.run
-        );
+        panic!("{} of {} checks allocated", checks.failures.len(), checks.run);
     }
 }
 
@@ -158,17 +154,13 @@ fn lookups(checks: &mut Checks) {
     checks.check("missing header lookup", || msg.header("absent"));
     checks.check("header_values", || msg.header_values("subscribe").count());
     checks.check("body_str", || msg.body_str());
-    checks.check("subscribe channels", || {
-        msg.subscribe().map(str::len).sum::<usize>()
-    });
+    checks.check("subscribe channels", || msg.subscribe().map(str::len).sum::<usize>());
     checks.check("publish channels", || msg.publish().count());
     checks.check("unsubscribe channels", || msg.unsubscribe().count());
     checks.check("channels by name", || msg.channels("Subscribe").last());
     checks.check("channel::split", || channel::split(" a  b\tc ").count());
     checks.check("upstream", || msg.upstream());
-    checks.check("Upstream::parse", || {
-        Upstream::parse("GET  http://example.test/x")
-    });
+    checks.check("Upstream::parse", || Upstream::parse("GET  http://example.test/x"));
     checks.check("Upstream::parse error", || Upstream::parse("GET"));
 }
 
@@ -281,9 +273,7 @@ fn errors(checks: &mut Checks) {
     ];
     for input in inputs {
         let mut headers = [EMPTY_HEADER; 2];
-        checks.check("parse error", || {
-            parse(input, &mut headers).map(|m| m.headers.len())
-        });
+        checks.check("parse error", || parse(input, &mut headers).map(|m| m.headers.len()));
     }
     checks.check("Error::as_str and from_name", || {
         Error::ALL
@@ -291,10 +281,7 @@ fn errors(checks: &mut Checks) {
             .filter(|e| Error::from_name(e.as_str()) == Some(**e))
             .count()
     });
-    let mut text = StackText {
-        buf: [0; 128],
-        len: 0,
-    };
+    let mut text = StackText { buf: [0; 128], len: 0 };
     checks.check("Error Display", || {
         write!(text, "{}", Error::PartOffset).map(|()| text.len)
     });
@@ -302,8 +289,7 @@ fn errors(checks: &mut Checks) {
 
 /// A 4 KiB message: three headers and a body filling the rest.
 fn big_message() -> Vec<u8> {
-    let mut m =
-        b"LHTTP/1.0 chat\r\npublish:room1\r\nid:42\r\ncontent-type:text/plain\r\n\r\n".to_vec();
+    let mut m = b"LHTTP/1.0 chat\r\npublish:room1\r\nid:42\r\ncontent-type:text/plain\r\n\r\n".to_vec();
     m.resize(4096, b'x');
     m
 }

@@ -3,25 +3,22 @@
 //! buffer is refused without a write, and no input bytes make the parser panic.
 
 use lhttp_core::{
-    encode, encode_multipart, encoded_len, multipart_encoded_len, names, parse, Error, Header,
-    Offsets, Part, PartFields, Parts, Upstream, EMPTY_HEADER,
+    encode, encode_multipart, encoded_len, multipart_encoded_len, names, parse, Error, Header, Offsets, Part,
+    PartFields, Parts, Upstream, EMPTY_HEADER,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 
 /// A command or header name: 1 to 64 RFC 9110 `tchar` bytes.
 fn token(max: usize) -> impl Strategy<Value = String> {
-    proptest::string::string_regex(&format!("[!#$%&'*+.^_`|~0-9A-Za-z-]{{1,{max}}}"))
-        .expect("valid regex")
+    proptest::string::string_regex(&format!("[!#$%&'*+.^_`|~0-9A-Za-z-]{{1,{max}}}")).expect("valid regex")
 }
 
 /// A header value: no control characters (tab allowed inside), no surrounding
 /// spaces or tabs, any other Unicode; possibly empty.
 fn value() -> impl Strategy<Value = String> {
-    proptest::string::string_regex(
-        "([^\\p{Cc} \t]([^\\p{Cc}]|\t){0,30}[^\\p{Cc} \t])?|[^\\p{Cc} \t]",
-    )
-    .expect("valid regex")
+    proptest::string::string_regex("([^\\p{Cc} \t]([^\\p{Cc}]|\t){0,30}[^\\p{Cc} \t])?|[^\\p{Cc} \t]")
+        .expect("valid regex")
 }
 
 /// Owned header fields, not named `multipart` (that name is the codec's for multipart messages).
@@ -35,10 +32,7 @@ fn headers(max: usize) -> impl Strategy<Value = Vec<(String, String)>> {
 }
 
 fn borrowed(owned: &[(String, String)]) -> Vec<Header<'_>> {
-    owned
-        .iter()
-        .map(|(name, value)| Header { name, value })
-        .collect()
+    owned.iter().map(|(name, value)| Header { name, value }).collect()
 }
 
 fn owned(headers: &[Header<'_>]) -> Vec<(String, String)> {

@@ -24,10 +24,7 @@ fn table(rows: &[Row<'_>]) {
         let got = parse(input, &mut storage);
         match (expect, got) {
             (Parses(command, headers, body), Ok(msg)) => {
-                let want: Vec<Header<'_>> = headers
-                    .iter()
-                    .map(|&(name, value)| Header { name, value })
-                    .collect();
+                let want: Vec<Header<'_>> = headers.iter().map(|&(name, value)| Header { name, value }).collect();
                 assert_eq!(msg.command, *command, "{what}: command");
                 assert_eq!(msg.headers, &want[..], "{what}: headers");
                 assert_eq!(msg.body, *body, "{what}: body");
@@ -192,11 +189,7 @@ fn header_storage_limit() {
 #[test]
 fn lookup_ignores_ascii_case_and_keeps_the_sent_case() {
     let mut storage = [EMPTY_HEADER; 8];
-    let msg = parse(
-        b"LHTTP/1.0 c\r\nContent-Type:text/plain\r\n\r\n",
-        &mut storage,
-    )
-    .unwrap();
+    let msg = parse(b"LHTTP/1.0 c\r\nContent-Type:text/plain\r\n\r\n", &mut storage).unwrap();
     for (name, want) in [
         ("Content-Type", Some("text/plain")),
         ("content-type", Some("text/plain")),
@@ -248,11 +241,7 @@ fn multipart_offsets_and_parts() {
 #[test]
 fn more_parts_than_storage() {
     let mut storage = [EMPTY_HEADER; 4];
-    let msg = parse(
-        b"LHTTP/1.0 up\r\nmultipart:0 3 6\r\n\r\n\r\na\r\nb\r\nc",
-        &mut storage,
-    )
-    .unwrap();
+    let msg = parse(b"LHTTP/1.0 up\r\nmultipart:0 3 6\r\n\r\n\r\na\r\nb\r\nc", &mut storage).unwrap();
     let mut two = [Part::default(); 2];
     assert_eq!(msg.split_parts(&mut two), Err(Error::TooManyParts));
     let mut three = [Part::default(); 3];
@@ -263,8 +252,5 @@ fn more_parts_than_storage() {
 fn owned_part<'b>(p: &Part, body: &'b [u8]) -> (Vec<(&'b str, &'b str)>, Vec<u8>) {
     let mut headers = [EMPTY_HEADER; 4];
     let m = p.parse(body, &mut headers).unwrap();
-    (
-        m.headers.iter().map(|h| (h.name, h.value)).collect(),
-        m.body.to_vec(),
-    )
+    (m.headers.iter().map(|h| (h.name, h.value)).collect(), m.body.to_vec())
 }
