@@ -33,6 +33,25 @@ pub struct Config {
     pub upstream_concurrency: usize,
     /// Limits on what one client may do.
     pub limits: Limits,
+    /// Joining other nodes through NATS, and the connection directory (`[cluster]`).
+    pub cluster: ClusterConfig,
+}
+
+/// Cluster settings: the `[cluster]` table of the configuration file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// NATS server URL(s), comma-separated; `None` keeps the embedded single-node broker.
+    pub nats: Option<String>,
+    /// First subject token(s) of everything this deployment sends on NATS, so several
+    /// deployments can share one NATS.
+    pub prefix: String,
+    /// Query parameter holding a connection key: a new connection with the same key
+    /// closes the older one, on any node. `None` disables takeover.
+    pub takeover_key: Option<String>,
+    /// How long a cluster-wide directory call waits for the other nodes' answers.
+    #[serde(with = "secs")]
+    pub timeout: Duration,
 }
 
 /// Limits that keep one client from hurting the others.
@@ -75,6 +94,18 @@ impl Default for Config {
             upstream_timeout: Duration::from_secs(10),
             upstream_concurrency: 64,
             limits: Limits::default(),
+            cluster: ClusterConfig::default(),
+        }
+    }
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        ClusterConfig {
+            nats: None,
+            prefix: "lhttp".into(),
+            takeover_key: None,
+            timeout: Duration::from_secs(1),
         }
     }
 }
@@ -98,10 +129,7 @@ impl Default for Limits {
 impl Config {
     /// Checks settings that would make the server unsafe or unusable.
     pub fn validate(&self) -> Result<(), String> {
-        if self.publish_token.is_none()
-            && !self.listen.ip().is_loopback()
-            && !self.insecure_open_publish
-        {
+        if self.publish_token.is_none() && !self.listen.ip().is_loopback() && !self.insecure_open_publish {
             return Err(format!(
                 "refusing to listen on {} with an open POST /publish: set --publish-token, \
                  or pass --insecure-open-publish to allow anyone to publish",
@@ -110,6 +138,15 @@ impl Config {
         }
         for p in &self.upstream_allow {
             crate::upstream::Allow::check_prefix(p)?;
+        }
+        if !crate::cluster::subject::valid_prefix(&self.cluster.prefix) {
+            return Err(format!(
+                "cluster prefix {:?}: expected dot-separated tokens of A-Z a-z 0-9 - _ (at most 64 bytes)",
+                self.cluster.prefix
+            ));
+        }
+        if self.cluster.takeover_key.as_deref() == Some("") {
+            return Err("takeover key: the query parameter name must not be empty".into());
         }
         if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
             return Err("max_headers and max_queue must be at least 1".into());

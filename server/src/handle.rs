@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) broker: RwLock<Arc<dyn Broker>>,
     /// Becomes `true` when the server starts shutting down.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// This node's directory entries, channel hooks and NATS link.
+    pub(crate) cluster: crate::cluster::State,
 }
 
 impl Handle {
@@ -49,6 +51,7 @@ impl Handle {
                 connections: RwLock::new(HashMap::new()),
                 broker: RwLock::new(Arc::new(EmbeddedBroker)),
                 shutdown: watch::channel(false).0,
+                cluster: crate::cluster::State::default(),
             }),
         }
     }
@@ -70,20 +73,12 @@ impl Handle {
 
     /// Replaces the broker (do it before clients connect).
     pub fn set_broker(&self, broker: Arc<dyn Broker>) {
-        *self
-            .shared
-            .broker
-            .write()
-            .unwrap_or_else(|e| e.into_inner()) = broker;
+        *self.shared.broker.write().unwrap_or_else(|e| e.into_inner()) = broker;
     }
 
     /// The broker in use.
     pub fn broker(&self) -> Arc<dyn Broker> {
-        self.shared
-            .broker
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.shared.broker.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Publishes an encoded LHTTP message to `channels` on every node; returns
@@ -98,13 +93,19 @@ impl Handle {
     /// calls for a message from another node).
     pub fn deliver_local(&self, channels: &[&str], message: Bytes) -> usize {
         let frame = reply::frame(message);
-        self.shared
-            .hub
-            .deliver(channels, &frame, &self.shared.metrics)
+        self.shared.hub.deliver(channels, &frame, &self.shared.metrics)
     }
 
     /// Subscribes `conn` to `channel`; `Ok(false)` when it already was.
     pub fn subscribe(&self, conn: &Arc<Conn>, channel: &str) -> Result<bool, Reject> {
+        if !conn
+            .subscriptions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(channel)
+        {
+            self.shared.cluster.before_subscribe(self, conn, channel)?;
+        }
         {
             let mut subs = conn.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
             if subs.contains(channel) {
@@ -124,6 +125,7 @@ impl Handle {
         if self.shared.hub.subscribe(channel, conn) == Change::Channel {
             self.broker().channel_opened(channel);
         }
+        self.shared.cluster.on_subscribe(self, conn, channel);
         Ok(true)
     }
 
@@ -136,6 +138,9 @@ impl Handle {
             .remove(channel);
         if was && self.shared.hub.unsubscribe(channel, conn.id) == Change::Channel {
             self.broker().channel_closed(channel);
+        }
+        if was {
+            self.shared.cluster.on_unsubscribe(self, conn, channel);
         }
         was
     }
@@ -152,6 +157,7 @@ impl Handle {
             if self.shared.hub.unsubscribe(ch, conn.id) == Change::Channel {
                 self.broker().channel_closed(ch);
             }
+            self.shared.cluster.on_unsubscribe(self, conn, ch);
         }
         channels.into_iter().map(String::from).collect()
     }
@@ -168,11 +174,7 @@ impl Handle {
 
     /// Open connections on this node.
     pub fn connection_count(&self) -> usize {
-        self.shared
-            .connections
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.shared.connections.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// The open connection with this client id, if it is on this node.
@@ -199,6 +201,17 @@ impl Handle {
             .values()
             .cloned()
             .collect()
+    }
+
+    /// The cluster-wide connection directory (this node alone with the embedded broker).
+    pub fn directory(&self) -> crate::cluster::Directory {
+        crate::cluster::Directory::new(self.clone())
+    }
+
+    /// Adds channel hooks (`before_subscribe`, `on_subscribe`, `on_unsubscribe`),
+    /// called in the order added; add them before clients connect.
+    pub fn add_channel_hooks(&self, hooks: impl crate::cluster::ChannelHooks) {
+        self.shared.cluster.add_hooks(Arc::new(hooks));
     }
 
     /// Queues an encoded message to one local client; `false` if it is not here or closing.
@@ -235,8 +248,7 @@ impl Handle {
     pub(crate) fn register(&self, conn: Arc<Conn>) {
         let m = &self.shared.metrics;
         crate::Metrics::inc(&m.connections_total);
-        m.connections
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        m.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.shared
             .connections
             .write()
@@ -245,6 +257,7 @@ impl Handle {
     }
 
     pub(crate) fn deregister(&self, id: ConnId) {
+        self.shared.cluster.local().remove(id);
         let removed = self
             .shared
             .connections

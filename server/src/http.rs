@@ -38,19 +38,15 @@ pub(crate) async fn route(
     }
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/publish") => publish(&app.handle, req).await,
+        (&Method::POST, p) if p.starts_with("/api/") => crate::directory_http::call(&app.handle, req).await,
         (&Method::GET, "/healthz") => healthz(&app.handle),
         (&Method::GET, "/metrics") => {
             let h = &app.handle;
-            let body = h
-                .metrics()
-                .render(h.shared.hub.channel_count(), h.broker().is_up());
+            let body = h.metrics().render(h.shared.hub.channel_count(), h.broker().is_up());
             respond(StatusCode::OK, "text/plain; version=0.0.4", body)
         }
         (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
-        _ => json(
-            StatusCode::METHOD_NOT_ALLOWED,
-            r#"{"error":"MethodNotAllowed"}"#.into(),
-        ),
+        _ => json(StatusCode::METHOD_NOT_ALLOWED, r#"{"error":"MethodNotAllowed"}"#.into()),
     };
     Ok(resp)
 }
@@ -64,9 +60,7 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
             .flat_map(|v| v.split(','))
             .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
-    req.method() == Method::GET
-        && has(header::UPGRADE, "websocket")
-        && has(header::CONNECTION, "upgrade")
+    req.method() == Method::GET && has(header::UPGRADE, "websocket") && has(header::CONNECTION, "upgrade")
 }
 
 /// The tungstenite settings: small buffers keep idle connections cheap.
@@ -92,16 +86,10 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_some_and(|v| v == "13");
     let Some(accept) = key.filter(|_| version_ok) else {
-        return json(
-            StatusCode::BAD_REQUEST,
-            r#"{"error":"BadHandshake"}"#.into(),
-        );
+        return json(StatusCode::BAD_REQUEST, r#"{"error":"BadHandshake"}"#.into());
     };
     if app.handle.is_shutting_down() {
-        return json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"error":"ShuttingDown"}"#.into(),
-        );
+        return json(StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"ShuttingDown"}"#.into());
     }
     let limits = app.handle.config().limits.clone();
     if app.handle.connection_count() >= limits.max_connections {
@@ -119,12 +107,9 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
     tokio::spawn(async move {
         match on_upgrade.await {
             Ok(upgraded) => {
-                let ws = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
-                    Role::Server,
-                    Some(ws_config(&limits)),
-                )
-                .await;
+                let ws =
+                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(&limits)))
+                        .await;
                 connection::run(app.handle, app.pipeline, ws, handshake).await;
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
@@ -163,23 +148,13 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
             .status(StatusCode::UNAUTHORIZED)
             .header(header::WWW_AUTHENTICATE, "Bearer")
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from_static(
-                br#"{"error":"Unauthorized"}"#,
-            )))
+            .body(Full::new(Bytes::from_static(br#"{"error":"Unauthorized"}"#)))
             .unwrap_or_default();
     }
     let limits = &handle.config().limits;
-    let body = match Limited::new(req.into_body(), limits.max_message_size)
-        .collect()
-        .await
-    {
+    let body = match Limited::new(req.into_body(), limits.max_message_size).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => {
-            return json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                r#"{"error":"MessageTooLarge"}"#.into(),
-            )
-        }
+        Err(_) => return json(StatusCode::PAYLOAD_TOO_LARGE, r#"{"error":"MessageTooLarge"}"#.into()),
     };
     let mut storage = vec![EMPTY_HEADER; limits.max_headers];
     let msg = match parse(&body, &mut storage) {
@@ -187,11 +162,7 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
         Err(e) => {
             return json(
                 StatusCode::BAD_REQUEST,
-                format!(
-                    r#"{{"error":"{}","detail":"{}"}}"#,
-                    e.as_str(),
-                    e.description()
-                ),
+                format!(r#"{{"error":"{}","detail":"{}"}}"#, e.as_str(), e.description()),
             )
         }
     };
@@ -203,10 +174,7 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
         );
     }
     if channels.len() > limits.max_channels {
-        return json(
-            StatusCode::BAD_REQUEST,
-            r#"{"error":"TooManyChannels"}"#.into(),
-        );
+        return json(StatusCode::BAD_REQUEST, r#"{"error":"TooManyChannels"}"#.into());
     }
     Metrics::inc(&handle.metrics().http_publishes);
     let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();

@@ -90,28 +90,54 @@ impl Hub {
             let mut seen = HashSet::new();
             for ch in channels {
                 if let Some(subs) = map.get(*ch) {
-                    subs.values()
-                        .filter(|c| seen.insert(c.id))
-                        .for_each(&mut push);
+                    subs.values().filter(|c| seen.insert(c.id)).for_each(&mut push);
                 }
             }
         }
         let n = delivered as u64;
-        metrics
-            .deliveries
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        metrics
-            .messages_out
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        metrics.deliveries.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        metrics.messages_out.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        delivered
+    }
+
+    /// Queues `frame` to the local subscribers of `channel` that subscribe to
+    /// none of `earlier`. A cluster broker receives a multi-channel publish once
+    /// per channel; with the channels listed before this one as `earlier`, each
+    /// connection gets it exactly once. Returns how many connections got it.
+    pub fn deliver_first(&self, channel: &str, earlier: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
+        if earlier.is_empty() {
+            return self.deliver(&[channel], frame, metrics);
+        }
+        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        let Some(subs) = map.get(channel) else {
+            return 0;
+        };
+        let mut delivered = 0;
+        for conn in subs.values() {
+            if earlier
+                .iter()
+                .any(|e| map.get(*e).is_some_and(|s| s.contains_key(&conn.id)))
+            {
+                continue;
+            }
+            match conn.outbox.push(frame.clone()) {
+                Ok(()) => delivered += 1,
+                Err(PushError::Full) => {
+                    Metrics::inc(&metrics.drops);
+                    Metrics::inc(&metrics.slow_consumers);
+                }
+                Err(PushError::Closed) => Metrics::inc(&metrics.drops),
+            }
+        }
+        let n = delivered as u64;
+        metrics.deliveries.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        metrics.messages_out.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
         delivered
     }
 
     /// How many channels have a local subscriber.
     pub fn channel_count(&self) -> usize {
-        self.channels
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .len()
+        self.channels.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 
     /// How many local connections subscribe to `channel`.

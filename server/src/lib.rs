@@ -16,13 +16,17 @@
 //! - [`broker`]: the seam to a cluster; the embedded broker is the default.
 //! - [`handle`]: the shared state behind a cheap `Clone` handle.
 //! - [`reply`]: the server's own messages (`connected`, `ack`, `error`).
+//! - [`cluster`]: nodes joined through NATS, the cluster-wide connection directory,
+//!   channel hooks and connection-key takeover; `directory_http` serves the directory as `POST /api/<call>`.
 //! - [`config`], [`metrics`], [`statics`], [`id`].
 
 pub mod broker;
+pub mod cluster;
 pub mod config;
 pub mod conn;
 mod connection;
 pub mod context;
+mod directory_http;
 pub mod filter;
 pub mod handle;
 mod http;

@@ -65,8 +65,7 @@ impl Server {
     /// Registers the processor for `command` (replacing an earlier one).
     /// The reserved commands `connected`, `ack` and `error` are refused when the server runs.
     pub fn processor(mut self, command: &str, processor: impl Processor) -> Self {
-        self.processors
-            .push((command.to_string(), Arc::new(processor)));
+        self.processors.push((command.to_string(), Arc::new(processor)));
         self
     }
 
@@ -79,11 +78,7 @@ impl Server {
     /// Serves `listener` until `shutdown` completes (or [`Handle::shutdown`] is
     /// called), then stops accepting, closes every connection with 1001 and
     /// waits for in-flight upstream calls up to the configured grace period.
-    pub async fn run(
-        self,
-        listener: TcpListener,
-        shutdown: impl Future<Output = ()>,
-    ) -> io::Result<()> {
+    pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Server {
             handle,
             processors,
@@ -102,6 +97,10 @@ impl Server {
             map.insert(command, p);
         }
         let upstream = Arc::new(Upstream::new(handle.config()));
+        if let Some(param) = &handle.config().cluster.takeover_key {
+            filters.push(Arc::new(crate::cluster::Takeover::new(param)));
+        }
+        crate::cluster::start(&handle).await?;
         filters.push(Arc::new(Multipart));
         filters.push(Arc::new(PubSub));
         filters.push(upstream.clone() as Arc<dyn Filter>);

@@ -71,6 +71,18 @@ struct Args {
     /// Seconds between server pings [default: 25].
     #[arg(long, value_name = "SECS")]
     ping_interval: Option<f64>,
+    /// Join a cluster through NATS at this URL (comma-separated for several), e.g. nats://127.0.0.1:4222.
+    #[arg(long, env = "LHTTPD_NATS", value_name = "URL")]
+    nats: Option<String>,
+    /// First subject token(s) on NATS, so several deployments can share one NATS [default: lhttp].
+    #[arg(long, env = "LHTTPD_NATS_PREFIX", value_name = "PREFIX")]
+    nats_prefix: Option<String>,
+    /// Query parameter whose value is a connection key: a newer connection with the same key closes the older one, on any node.
+    #[arg(long, env = "LHTTPD_TAKEOVER_KEY", value_name = "PARAM")]
+    takeover_key: Option<String>,
+    /// Seconds a cluster-wide directory call waits for other nodes [default: 1].
+    #[arg(long, value_name = "SECS")]
+    cluster_timeout: Option<f64>,
     /// Log level or filter (error, warn, info, debug, trace).
     #[arg(long, env = "LHTTPD_LOG", default_value = "info")]
     log: String,
@@ -83,8 +95,7 @@ fn secs(s: f64) -> Result<Duration, String> {
 fn config(args: &Args) -> Result<Config, String> {
     let mut c = match &args.config {
         Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
             toml::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", path.display()))?
         }
         None => Config::default(),
@@ -135,6 +146,18 @@ fn config(args: &Args) -> Result<Config, String> {
     if let Some(s) = args.ping_interval {
         l.ping_interval = secs(s)?;
     }
+    if let Some(u) = &args.nats {
+        c.cluster.nats = Some(u.clone());
+    }
+    if let Some(p) = &args.nats_prefix {
+        c.cluster.prefix = p.clone();
+    }
+    if let Some(k) = &args.takeover_key {
+        c.cluster.takeover_key = Some(k.clone());
+    }
+    if let Some(s) = args.cluster_timeout {
+        c.cluster.timeout = secs(s)?;
+    }
     c.validate()?;
     Ok(c)
 }
@@ -183,13 +206,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    let addr = listener
-        .local_addr()
-        .map(|a| a.to_string())
-        .unwrap_or_default();
+    let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     // Scripts and tests read this line to learn the port when started with port 0.
     println!("lhttpd listening on {addr}");
-    tracing::info!(%addr, static_dir = ?config.static_dir, "lhttpd started (embedded broker)");
+    let broker = if config.cluster.nats.is_some() {
+        "nats"
+    } else {
+        "embedded"
+    };
+    tracing::info!(%addr, static_dir = ?config.static_dir, broker, "lhttpd started");
     match Server::new(config).run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -1,0 +1,287 @@
+//! The directory's operations as data: one [`Request`] per call, answered by
+//! each node for its own connections ([`run_local`]) and combined into the
+//! cluster-wide answer ([`merge`]). The same code answers local calls and
+//! calls arriving from other nodes over NATS, so both behave alike.
+
+use super::local::Info;
+use crate::handle::Handle;
+use crate::{reply, Metrics};
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// Close code sent to a connection taken over by a newer one with the same key.
+pub const CLOSE_TAKEN_OVER: u16 = 4001;
+
+/// One directory call. Calls naming a `client` go to that client's node only;
+/// the others go to every node. Messages to send travel beside the request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Request {
+    /// Bind a uid to a client (replacing its previous one).
+    BindUid { client: String, uid: String },
+    /// Remove a client's uid.
+    UnbindUid { client: String },
+    /// Add a client to a group.
+    JoinGroup { client: String, group: String },
+    /// Remove a client from a group.
+    LeaveGroup { client: String, group: String },
+    /// Replace a client's info.
+    SetInfo { client: String, info: Info },
+    /// Merge keys into a client's info.
+    UpdateInfo { client: String, info: Info },
+    /// Read a client's info.
+    GetInfo { client: String },
+    /// Queue the attached message to a client.
+    SendToClient { client: String },
+    /// Close a client normally.
+    CloseClient { client: String },
+    /// Whether a client is connected.
+    IsOnline { client: String },
+    /// A client's uid.
+    UidOfClient { client: String },
+    /// Queue the attached message to every client bound to a uid.
+    SendToUid { uid: String },
+    /// Queue the attached message to every client in a group.
+    SendToGroup { group: String },
+    /// Queue the attached message to every client.
+    SendToAll,
+    /// The clients bound to a uid.
+    ClientsOfUid { uid: String },
+    /// The clients in a group.
+    GroupClients { group: String },
+    /// The uids of the clients in a group.
+    GroupUids { group: String },
+    /// Every bound uid.
+    AllUids,
+    /// Every group with a member.
+    AllGroups,
+    /// How many clients are connected.
+    ClientCount,
+    /// How many clients subscribe to a channel.
+    SubscriberCount { channel: String },
+    /// Close every connection holding `key` that is older than this client.
+    Takeover { key: String, client: String, opened: u64 },
+}
+
+impl Request {
+    /// The client a targeted call is about; `None` for calls to every node.
+    pub fn client(&self) -> Option<&str> {
+        use Request::*;
+        match self {
+            BindUid { client, .. }
+            | UnbindUid { client }
+            | JoinGroup { client, .. }
+            | LeaveGroup { client, .. }
+            | SetInfo { client, .. }
+            | UpdateInfo { client, .. }
+            | GetInfo { client }
+            | SendToClient { client }
+            | CloseClient { client }
+            | IsOnline { client }
+            | UidOfClient { client } => Some(client),
+            _ => None,
+        }
+    }
+}
+
+/// One node's answer. Each call uses the fields it needs; the others stay empty.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Answer {
+    /// The answering node's id.
+    pub node: String,
+    /// Yes/no results (found, online, done).
+    #[serde(default)]
+    pub ok: bool,
+    /// Counts (deliveries, clients, subscribers).
+    #[serde(default)]
+    pub n: u64,
+    /// Lists (client ids, uids, groups).
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// A client's info.
+    #[serde(default)]
+    pub info: Option<Info>,
+    /// A client's uid.
+    #[serde(default)]
+    pub uid: Option<String>,
+}
+
+/// Answers `req` for this node's connections; `message` is the attached message of send calls.
+pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answer {
+    use Request::*;
+    let mut a = Answer {
+        node: handle.node_id().to_string(),
+        ..Answer::default()
+    };
+    let state = &handle.shared.cluster;
+    if let Some(client) = req.client() {
+        let Some(conn) = handle.connection(client) else {
+            return a;
+        };
+        // Entries are only added to open connections, under the directory lock,
+        // so a connection that is closing never leaves entries behind. Reads
+        // answer until the connection is gone (its entries go just before it).
+        let mut dir = state.local();
+        let open = !conn.outbox.is_closing();
+        let id = conn.id;
+        match req {
+            BindUid { uid, .. } if open => {
+                dir.bind_uid(id, uid);
+                a.ok = true;
+            }
+            UnbindUid { .. } => a.ok = dir.unbind_uid(id),
+            JoinGroup { group, .. } if open => {
+                dir.join_group(id, group);
+                a.ok = true;
+            }
+            LeaveGroup { group, .. } => a.ok = dir.leave_group(id, group),
+            SetInfo { info, .. } if open => {
+                dir.set_info(id, info.clone());
+                a.ok = true;
+            }
+            UpdateInfo { info, .. } if open => {
+                dir.update_info(id, info.clone());
+                a.ok = true;
+            }
+            GetInfo { .. } => {
+                a.ok = true;
+                a.info = Some(dir.info(id));
+            }
+            SendToClient { .. } => {
+                drop(dir);
+                a.ok = push(handle, &conn, message);
+            }
+            CloseClient { .. } => {
+                drop(dir);
+                a.ok = open && handle.close_client(client, 1000, "closed by the server");
+            }
+            IsOnline { .. } => a.ok = true,
+            UidOfClient { .. } => {
+                a.ok = true;
+                a.uid = dir.uid_of(id).map(str::to_string);
+            }
+            _ => {}
+        }
+        return a;
+    }
+    let client_ids =
+        |ids: Vec<u64>| -> Vec<String> { ids.into_iter().map(|n| format!("{}-{n}", handle.node_id())).collect() };
+    match req {
+        SendToUid { uid } => {
+            let ids = state.local().conns_of_uid(uid);
+            a.n = send_to_ids(handle, &ids, message);
+        }
+        SendToGroup { group } => {
+            let ids = state.local().group(group);
+            a.n = send_to_ids(handle, &ids, message);
+        }
+        SendToAll => {
+            a.n = handle.connections().iter().filter(|c| push(handle, c, message)).count() as u64;
+        }
+        ClientsOfUid { uid } => a.items = client_ids(state.local().conns_of_uid(uid)),
+        GroupClients { group } => a.items = client_ids(state.local().group(group)),
+        GroupUids { group } => {
+            let dir = state.local();
+            a.items = dir
+                .group(group)
+                .into_iter()
+                .filter_map(|id| dir.uid_of(id).map(str::to_string))
+                .collect();
+        }
+        AllUids => a.items = state.local().uids(),
+        AllGroups => a.items = state.local().groups(),
+        ClientCount => a.n = handle.connection_count() as u64,
+        SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
+        Takeover { key, client, opened } => {
+            let older = state
+                .local()
+                .older_with_key(key, *opened, client, |id| Some(format!("{}-{id}", handle.node_id())));
+            for id in older {
+                let cid = format!("{}-{id}", handle.node_id());
+                if handle.close_client(&cid, CLOSE_TAKEN_OVER, "taken over by a newer connection") {
+                    a.n += 1;
+                }
+            }
+        }
+        _ => {}
+    }
+    a
+}
+
+fn push(handle: &Handle, conn: &crate::Conn, message: &Bytes) -> bool {
+    let ok = conn.outbox.push(reply::frame(message.clone())).is_ok();
+    if ok {
+        Metrics::inc(&handle.metrics().messages_out);
+    }
+    ok
+}
+
+fn send_to_ids(handle: &Handle, ids: &[u64], message: &Bytes) -> u64 {
+    let node = handle.node_id();
+    ids.iter()
+        .filter_map(|id| handle.connection(&format!("{node}-{id}")))
+        .filter(|c| push(handle, c, message))
+        .count() as u64
+}
+
+/// Combines the answers of every node: any `ok`, summed counts, the sorted
+/// union of lists (a uid on two nodes is listed once), the first info and uid.
+pub(crate) fn merge(answers: Vec<Answer>) -> Answer {
+    let mut out = Answer::default();
+    let mut items = BTreeSet::new();
+    for a in answers {
+        out.ok |= a.ok;
+        out.n += a.n;
+        items.extend(a.items);
+        if out.info.is_none() {
+            out.info = a.info;
+        }
+        if out.uid.is_none() {
+            out.uid = a.uid;
+        }
+    }
+    out.items = items.into_iter().collect();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_are_tagged_json() {
+        let r = Request::BindUid {
+            client: "n-1".into(),
+            uid: "ann".into(),
+        };
+        let s = serde_json::to_string(&r).unwrap();
+        assert_eq!(s, r#"{"op":"bind_uid","client":"n-1","uid":"ann"}"#);
+        assert_eq!(serde_json::from_str::<Request>(&s).unwrap(), r);
+        assert_eq!(r.client(), Some("n-1"));
+        assert_eq!(Request::AllUids.client(), None);
+    }
+
+    #[test]
+    fn merge_unions_and_sums() {
+        let a = Answer {
+            node: "a".into(),
+            n: 2,
+            items: vec!["u2".into(), "u1".into()],
+            ..Answer::default()
+        };
+        let b = Answer {
+            node: "b".into(),
+            ok: true,
+            n: 3,
+            items: vec!["u1".into(), "u3".into()],
+            uid: Some("x".into()),
+            ..Answer::default()
+        };
+        let m = merge(vec![a, b]);
+        assert!(m.ok);
+        assert_eq!(m.n, 5);
+        assert_eq!(m.items, ["u1", "u2", "u3"]);
+        assert_eq!(m.uid.as_deref(), Some("x"));
+    }
+}
