@@ -31,7 +31,11 @@ pub fn parse(py: Python<'_>, data: &Bound<'_, PyAny>, max_headers: Option<usize>
         }
     };
     let inner = match max_headers {
-        None => Message::parse(bytes),
+        // Most messages fit the stack storage; larger ones take the growing path.
+        None => match parse_into(bytes, &mut [lhttp_core::EMPTY_HEADER; STACK_HEADERS]) {
+            Err(lhttp_core::Error::TooManyHeaders) => Message::parse(bytes),
+            other => other,
+        },
         Some(n) if n <= MAX_HEADERS => parse_with_storage(bytes, n),
         Some(n) => {
             return Err(PyValueError::new_err(format!(
@@ -44,10 +48,17 @@ pub fn parse(py: Python<'_>, data: &Bound<'_, PyAny>, max_headers: Option<usize>
     })
 }
 
-/// Parses with exactly `n` headers of storage, copying the core's view.
+/// Header storage tried first, on the stack (a header view is two `&str`).
+const STACK_HEADERS: usize = 64;
+
+/// Parses with exactly `n` headers of storage.
 fn parse_with_storage(bytes: &[u8], n: usize) -> Result<Message, lhttp_core::Error> {
-    let mut storage = vec![lhttp_core::EMPTY_HEADER; n];
-    let view = lhttp_core::parse(bytes, &mut storage)?;
+    parse_into(bytes, &mut vec![lhttp_core::EMPTY_HEADER; n])
+}
+
+/// Parses into `storage` and copies the core's view into an owned message.
+fn parse_into<'b>(bytes: &'b [u8], storage: &mut [lhttp_core::Header<'b>]) -> Result<Message, lhttp_core::Error> {
+    let view = lhttp_core::parse(bytes, storage)?;
     let msg = view
         .headers
         .iter()
