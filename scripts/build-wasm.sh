@@ -27,7 +27,13 @@ if [[ "$have" != "$want" ]]; then
     exit 1
 fi
 
-cargo build -p lhttp-wasm --target wasm32-unknown-unknown --release
+# Size settings for this build only (a member crate's [profile] is ignored by cargo,
+# and the workspace's release profile stays as it is for the native crates):
+# whole-program LTO, one codegen unit, optimise for size.
+cargo build -p lhttp-wasm --target wasm32-unknown-unknown --release \
+    --config 'profile.release.lto=true' \
+    --config 'profile.release.codegen-units=1' \
+    --config 'profile.release.opt-level="z"'
 "$bindgen" --target web --out-dir "$out_dir" "$target_dir/wasm32-unknown-unknown/release/lhttp_wasm.wasm"
 
 wasm="$out_dir/lhttp_wasm_bg.wasm"

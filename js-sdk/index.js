@@ -1,0 +1,24 @@
+// @lhttp/browser: LHTTP for browsers. The codec is lhttp-core compiled to
+// WebAssembly (bindings/wasm); the client speaks to lhttpd over WebSocket.
+//
+//   import { Lhttp } from '@lhttp/browser';
+//   const client = new Lhttp('ws://localhost:8081/');
+//   await client.subscribe('room');
+//   for await (const msg of client) console.log(msg.command, msg.text);
+export { init, isReady } from './src/codec.js';
+export { Lhttp } from './src/client.js';
+export { Context } from './src/context.js';
+export { LhttpError } from './src/errors.js';
+export { MultipartBuilder } from './src/multipart.js';
+export { Backoff } from './src/backoff.js';
+export {
+  parse,
+  encode,
+  encodeInto,
+  encodeMultipart,
+  encodeMultipartInto,
+  errorNames,
+  Message,
+  Part,
+  Upstream,
+} from './wasm/lhttp_wasm.js';

@@ -1,0 +1,66 @@
+// The bridge to the wasm codec (bindings/wasm built by scripts/build-wasm.sh).
+// Every byte the SDK reads or writes goes through lhttp-core compiled to
+// WebAssembly; this file only loads it and turns SDK arguments into its inputs.
+import initWasm, { parse, encode, encodeMultipart } from '../wasm/lhttp_wasm.js';
+
+let loading;
+let loaded = false;
+
+/**
+ * Loads the WebAssembly codec once. In a browser call it with no argument (the
+ * .wasm is fetched next to the glue); in Node or a worker pass the module's bytes,
+ * a `WebAssembly.Module`, a URL or a `Response`.
+ */
+export function init(source) {
+  loading ??= initWasm(source === undefined ? undefined : { module_or_path: source }).then(() => {
+    loaded = true;
+  });
+  return loading;
+}
+
+/** Whether `init()` has finished. */
+export function isReady() {
+  return loaded;
+}
+
+function ready() {
+  if (!loaded) throw new Error('lhttp: the wasm codec is not loaded yet; await init() first');
+}
+
+/**
+ * Headers in any of the accepted shapes as `[name, value]` pairs in order: an
+ * array of pairs, a `Map`, or a plain object (the original SDK's `{ name: value }`).
+ */
+export function toPairs(headers) {
+  if (headers == null) return [];
+  if (Array.isArray(headers)) return headers.map(([name, value]) => [String(name), String(value)]);
+  const entries = headers instanceof Map ? headers.entries() : Object.entries(headers);
+  return Array.from(entries, ([name, value]) => [String(name), String(value)]);
+}
+
+/** A channel list as one header value: an array is joined with spaces. */
+export function channelList(channels) {
+  return Array.isArray(channels) ? channels.flat(Infinity).join(' ') : String(channels);
+}
+
+/**
+ * Encodes an outgoing message: `{ command, headers, body }` or anything with an
+ * `encode(extraHeaders)` method (a `MultipartBuilder`); `extra` headers come last.
+ */
+export function encodeMessage(message, extra = []) {
+  ready();
+  if (typeof message.encode === 'function') return message.encode(extra);
+  return encode(message.command, [...toPairs(message.headers), ...extra], message.body ?? '');
+}
+
+/** Encodes a multipart message (used by `MultipartBuilder`). */
+export function encodeParts(command, headers, parts) {
+  ready();
+  return encodeMultipart(command, headers, parts);
+}
+
+/** Parses received data: a WebSocket text frame (string) or binary frame (`ArrayBuffer`). */
+export function decode(data) {
+  ready();
+  return parse(typeof data === 'string' ? data : new Uint8Array(data));
+}

@@ -1,0 +1,148 @@
+// The Lhttp client against the real lhttpd, over Node's WebSocket (the same
+// WHATWG API browsers have): acknowledged promises, server errors, the async
+// iterator, the original callback API, multipart, and reconnect.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { wasmBytes } from './helpers/wasm.js';
+import { startServer } from './helpers/server.js';
+import { init, Lhttp, MultipartBuilder } from '../index.js';
+
+await init(wasmBytes);
+assert.equal(typeof WebSocket, 'function', 'run with node --experimental-websocket (Node 20) or Node 22+');
+
+const quick = { initialDelay: 20, maxDelay: 200 };
+
+/** The next message an iterator yields. */
+async function next(iterator) {
+  const { value, done } = await iterator.next();
+  assert.equal(done, false, 'the iterator ended early');
+  return value;
+}
+
+/** A promise of the next call of `client[name]`, resolving with its Context. */
+function nextCall(client, name) {
+  return new Promise((resolve) => {
+    const previous = client[name];
+    client[name] = (context) => {
+      client[name] = previous;
+      resolve(context);
+    };
+  });
+}
+
+test('subscribe and publish resolve on the server ack; subscribers receive the message', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const alice = new Lhttp(server.ws);
+  const bob = new Lhttp(server.ws);
+  t.after(() => (alice.close(), bob.close()));
+  const inbox = alice[Symbol.asyncIterator]();
+
+  await alice.subscribe('room', ['other']);
+  assert.deepEqual(alice.channels.sort(), ['other', 'room']);
+  const { deliveries } = await bob.publish('room', 'hi\r\n\r\nthere', { command: 'chat', headers: { from: 'bob:1' } });
+  assert.equal(deliveries, 1);
+
+  const msg = await next(inbox);
+  assert.equal(msg.command, 'chat');
+  assert.equal(msg.header('FROM'), 'bob:1');
+  assert.equal(msg.text, 'hi\r\n\r\nthere');
+  assert.deepEqual(msg.channels('publish'), ['room']);
+  assert.match(alice.clientId ?? '', /\S/, 'the connected message gave an id');
+
+  await alice.unsubscribe('room');
+  assert.deepEqual(alice.channels, ['other']);
+  assert.equal((await bob.publish('room', 'nobody')).deliveries, 0);
+});
+
+test('a request the server refuses rejects with the server error code', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  t.after(() => client.close());
+  await assert.rejects(client.request({ command: 'ack' }), (e) => {
+    assert.equal(e.name, 'LhttpError');
+    assert.equal(e.code, 'ReservedCommand');
+    assert.match(e.id, /^r\d+$/);
+    return true;
+  });
+  // The connection stays usable.
+  await client.subscribe('still-works');
+});
+
+test('the original callback API: on_open, context.subscribe/publish, on_message with a Context', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const reader = new Lhttp(server.ws);
+  const writer = new Lhttp(server.ws);
+  t.after(() => (reader.close(), writer.close()));
+
+  const opened = nextCall(reader, 'on_open');
+  const ctx = await opened;
+  ctx.subscribe('chatroom', 'chat', null, '');
+  // A request after the subscribe on the same connection: its ack means the subscribe took effect.
+  await reader.request({ command: 'sync' });
+
+  const received = nextCall(reader, 'on_message');
+  await writer.whenOpen();
+  writer.context.publish('chatroom', 'chat', { time: '5:30:48' }, 'a\r\n\r\nb');
+  const c = await received;
+  assert.equal(c.getCommand(), 'chat');
+  assert.equal(c.getHeader('time'), '5:30:48');
+  assert.equal(c.getBody(), 'a\r\n\r\nb');
+});
+
+test('a multipart message survives the server and splits into its parts', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  await client.subscribe('files');
+  const upload = new MultipartBuilder('upload')
+    .header('publish', 'files')
+    .part({ 'content-type': 'text/plain' }, 'hello')
+    .part({ name: 'bin' }, new Uint8Array([0xff, 0x00, 0x0d, 0x0a]));
+  await client.request(upload);
+  const parts = (await next(inbox)).parts();
+  assert.deepEqual(parts.map((p) => p.headers), [[['content-type', 'text/plain']], [['name', 'bin']]]);
+  assert.equal(parts[0].text, 'hello');
+  assert.deepEqual(parts[1].body, new Uint8Array([0xff, 0x00, 0x0d, 0x0a]));
+});
+
+test('after the server restarts, the client reconnects and its subscriptions are restored', async (t) => {
+  let server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws, { reconnect: quick });
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  await client.subscribe('room');
+
+  const closed = nextCall(client, 'on_close');
+  await server.kill();
+  await closed;
+  const reopened = nextCall(client, 'on_open');
+  server = await startServer({ listen: server.addr });
+  await reopened;
+  assert.deepEqual(client.channels, ['room']);
+
+  const other = new Lhttp(server.ws);
+  t.after(() => other.close());
+  // The restore subscribe was written before anything else on the new connection.
+  await client.request({ command: 'sync' });
+  assert.equal((await other.publish('room', 'back')).deliveries, 1);
+  assert.equal((await next(inbox)).text, 'back');
+});
+
+test('close() ends iterators and rejects what is waiting', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  await client.whenOpen();
+  const inbox = client[Symbol.asyncIterator]();
+  const waiting = inbox.next();
+  client.close();
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+  await assert.rejects(client.whenOpen(), (e) => e.code === 'Closed');
+  assert.throws(() => client.send({ command: 'x' }), (e) => e.code === 'Closed');
+});

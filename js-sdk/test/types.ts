@@ -1,0 +1,30 @@
+// Compile-only check of index.d.ts (run by test/types.test.js with tsc --noEmit):
+// the original callback API, the promise API and the codec, as a user writes them.
+import { init, Lhttp, MultipartBuilder, LhttpError, parse, encode, type Context, type Message } from '../index.js';
+
+export async function usage(): Promise<void> {
+  await init();
+  const client = new Lhttp('ws://localhost:8081/', { reconnect: { initialDelay: 100 }, timeout: 5000 });
+  client.on_open = (context: Context) => context.subscribe('room', 'chat', null, '');
+  client.on_message = (context) => {
+    const from: string | undefined = context.getHeader('from');
+    const body: string = context.getBody();
+    context.publish(['room'], 'chat', { from: from ?? 'me' }, body);
+  };
+  await client.subscribe('a', ['b', 'c']);
+  const { deliveries }: { deliveries: number } = await client.publish('room', 'hi', { headers: [['k', 'v']] });
+  await client.request(new MultipartBuilder('upload').part({ name: 'a' }, new Uint8Array([1])));
+  for await (const msg of client) {
+    const m: Message = msg;
+    const parts = m.parts();
+    const offsets: number[] = parts.map((p) => p.start + p.len + p.bodyStart);
+    console.log(m.command, m.headers[0]?.[1], m.text, deliveries, offsets);
+  }
+  try {
+    parse('LHTTP/1.0 chat\r\n\r\n');
+    const bytes: Uint8Array = encode('chat', [['publish', 'room']], 'hi');
+    console.log(bytes);
+  } catch (e) {
+    if (e instanceof LhttpError) console.log(e.code);
+  }
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The browser SDK's tests: installs js-sdk's pinned dev dependencies, builds the
+# wasm codec and lhttpd, then runs `node --test` in js-sdk (spec vectors through
+# the wasm build, the Context API, the client against lhttpd, and the chat demo in
+# headless Chromium).
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+
+cd "$root/js-sdk"
+npm ci --no-audit --no-fund
+"$root/scripts/build-wasm.sh"
+(cd "$root" && cargo build -p lhttp-server --bin lhttpd)
+export LHTTPD_BIN="${LHTTPD_BIN:-$target_dir/debug/lhttpd}"
+
+# Node 20 has the WHATWG WebSocket behind a flag; Node 22+ has it by default.
+node_flags=()
+if node --experimental-websocket -e '' 2>/dev/null; then
+    node_flags+=(--experimental-websocket)
+fi
+node "${node_flags[@]}" --test --test-concurrency=1 test/*.test.js
