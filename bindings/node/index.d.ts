@@ -54,9 +54,10 @@ export declare class NativeClient {
   unsubscribe(channels: Array<string>): Promise<void>
   /**
    * Publishes `body` to channels as a message with `command` (default `publish`)
-   * and extra headers; resolves once the server has acknowledged it.
+   * and extra headers; resolves with the number of deliveries the server reported,
+   * once it has acknowledged the message.
    */
-  publish(channels: Array<string>, body?: string | Uint8Array | undefined | null, command?: string | undefined | null, headers?: Array<[string, string]> | undefined | null): Promise<void>
+  publish(channels: Array<string>, body?: string | Uint8Array | undefined | null, command?: string | undefined | null, headers?: Array<[string, string]> | undefined | null): Promise<number>
   /**
    * The next application message, or `null` once the connection is closed for good.
    * Rejects (and can be called again) when a received message is invalid or the connection failed.

@@ -61,7 +61,8 @@ class Client extends EventEmitter {
   }
 
   /**
-   * Publishes `body` to one channel or several; resolves on the server's ack.
+   * Publishes `body` to one channel or several; resolves with the number of
+   * deliveries the server reported in its ack.
    * @param {string | string[]} channels
    * @param {string | Uint8Array} [body]
    * @param {{command?: string, headers?: any}} [options]

@@ -75,7 +75,8 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
   sendRaw(bytes: string | Uint8Array): Promise<void>
   subscribe(...channels: Array<string | string[]>): Promise<void>
   unsubscribe(...channels: Array<string | string[]>): Promise<void>
-  publish(channels: string | string[], body?: BodyInit, options?: PublishOptions): Promise<void>
+  /** Resolves with the number of deliveries the server reported. */
+  publish(channels: string | string[], body?: BodyInit, options?: PublishOptions): Promise<number>
   close(): Promise<void>
   [Symbol.asyncIterator](): AsyncIterator<Message>
   on(event: 'message', listener: (msg: Message) => void): this

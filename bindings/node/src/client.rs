@@ -138,8 +138,9 @@ impl NativeClient {
     }
 
     /// Publishes `body` to channels as a message with `command` (default `publish`)
-    /// and extra headers; resolves once the server has acknowledged it.
-    #[napi(ts_return_type = "Promise<void>")]
+    /// and extra headers; resolves with the number of deliveries the server reported,
+    /// once it has acknowledged the message.
+    #[napi(ts_return_type = "Promise<number>")]
     pub fn publish<'env>(
         &self,
         env: &'env Env,
@@ -147,15 +148,20 @@ impl NativeClient {
         body: Option<Either<String, Uint8Array>>,
         command: Option<String>,
         headers: Option<Vec<(String, String)>>,
-    ) -> napi::Result<PromiseRaw<'env, ()>> {
+    ) -> napi::Result<PromiseRaw<'env, f64>> {
         let client = self.inner.clone();
         let body = body_vec(body);
         let command = command.unwrap_or_else(|| DEFAULT_PUBLISH_COMMAND.to_owned());
         let headers = headers.unwrap_or_default();
         spawn(
             env,
-            async move { client.publish(&refs(&channels), &command, &headers, &body).await },
-            |()| (),
+            async move {
+                client
+                    .publish_counted(&refs(&channels), &command, &headers, &body)
+                    .await
+            },
+            // A delivery count is far below 2^53, where a JS number stops being exact.
+            |deliveries| deliveries as f64,
         )
     }
 

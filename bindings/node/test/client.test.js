@@ -1,0 +1,179 @@
+'use strict'
+// The Node client against a real lhttpd: pub/sub, events, async iteration,
+// multipart and binary bodies, and every kind of error with its `code`.
+
+const { test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const { once } = require('node:events')
+const lhttp = require('../lib')
+const { startServer } = require('./support/processes')
+
+let server
+
+before(async () => {
+  server = await startServer()
+})
+
+after(async () => {
+  await server?.stop()
+})
+
+/** The first 'message' event for which `pred` holds. */
+function nextMessage(client, pred = () => true) {
+  return new Promise((resolve) => {
+    const onMessage = (msg) => {
+      if (!pred(msg)) return
+      client.off('message', onMessage)
+      resolve(msg)
+    }
+    client.on('message', onMessage)
+  })
+}
+
+/** Asserts that the promise rejects with an Error whose `code` is `code`. */
+async function rejectsCode(promise, code) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(err instanceof Error, 'an Error')
+    assert.equal(err.code, code, err.message)
+    return true
+  })
+}
+
+test('connect gives the server-assigned client id', async () => {
+  const a = await lhttp.connect(server.url)
+  const b = await lhttp.connect(server.url)
+  assert.equal(typeof a.clientId, 'string')
+  assert.ok(a.clientId.length > 0)
+  assert.notEqual(a.clientId, b.clientId)
+  await Promise.all([a.close(), b.close()])
+})
+
+test('two clients chat: publish reaches the subscriber as a message event', async () => {
+  const alice = await lhttp.connect(server.url)
+  const bob = await lhttp.connect(server.url)
+  await bob.subscribe('chat-room')
+  const arrived = nextMessage(bob)
+  const deliveries = await alice.publish('chat-room', 'hello bob', { command: 'chat', headers: { from: 'alice' } })
+  assert.equal(deliveries, 1)
+  const msg = await arrived
+  assert.equal(msg.command, 'chat')
+  assert.equal(msg.header('FROM'), 'alice')
+  assert.deepEqual(msg.channels('publish'), ['chat-room'])
+  assert.equal(msg.text, 'hello bob')
+  await Promise.all([alice.close(), bob.close()])
+})
+
+test('a subscribed publisher receives its own message; publish defaults to command publish', async () => {
+  const c = await lhttp.connect(server.url)
+  await c.subscribe('echo-room', 'other-room')
+  const arrived = nextMessage(c)
+  assert.equal(await c.publish(['echo-room'], 'me too'), 1)
+  const msg = await arrived
+  assert.equal(msg.command, 'publish')
+  assert.equal(msg.text, 'me too')
+  await c.close()
+})
+
+test('messages arrive in order through the async iterator, which ends on close', async () => {
+  const c = await lhttp.connect(server.url)
+  await c.subscribe('iter-room')
+  for (const n of [1, 2, 3]) await c.publish('iter-room', `n${n}`, { command: 'count' })
+  const seen = []
+  for await (const msg of c) {
+    seen.push(msg.text)
+    if (seen.length === 3) break
+  }
+  assert.deepEqual(seen, ['n1', 'n2', 'n3'])
+
+  const rest = (async () => {
+    const more = []
+    for await (const msg of c) more.push(msg.text)
+    return more
+  })()
+  // Wait for n4 through an event too, so close() does not race its delivery.
+  const n4 = nextMessage(c, (m) => m.text === 'n4')
+  await c.publish('iter-room', 'n4', { command: 'count' })
+  await n4
+  const closed = once(c, 'close')
+  await c.close()
+  await closed
+  assert.deepEqual(await rest, ['n4'])
+  assert.equal(c.closed, true)
+})
+
+test('unsubscribe stops deliveries', async () => {
+  const sub = await lhttp.connect(server.url)
+  const pub = await lhttp.connect(server.url)
+  await sub.subscribe('leave-room')
+  assert.equal(await pub.publish('leave-room', 'before'), 1)
+  await sub.unsubscribe('leave-room')
+  assert.equal(await pub.publish('leave-room', 'after'), 0)
+  await Promise.all([sub.close(), pub.close()])
+})
+
+test('multipart and binary bodies cross the server unchanged', async () => {
+  const c = await lhttp.connect(server.url)
+  await c.subscribe('files')
+  const binary = Buffer.from([0, 1, 2, 0xfe, 0xff, 13, 10, 13, 10])
+  const upload = lhttp.parse(
+    lhttp.encodeMultipart({
+      command: 'upload',
+      headers: [['publish', 'files']],
+      parts: [
+        { headers: { name: 'a.txt' }, body: 'AAA' },
+        { headers: { name: 'b.bin' }, body: binary },
+      ],
+    }),
+  )
+  const arrived = nextMessage(c)
+  await c.send({ command: upload.command, headers: upload.headers, body: upload.body })
+  const msg = await arrived
+  const parts = msg.parts()
+  assert.deepEqual(
+    parts.map((p) => p.header('name')),
+    ['a.txt', 'b.bin'],
+  )
+  assert.equal(parts[0].text, 'AAA')
+  assert.deepEqual(parts[1].body, binary)
+  await c.close()
+})
+
+test('an invalid outgoing message rejects with the core error name', async () => {
+  const c = await lhttp.connect(server.url)
+  await rejectsCode(c.send({ command: 'two words' }), 'Command')
+  await rejectsCode(c.send({ command: 'ok', headers: [['bad name', 'v']] }), 'HeaderName')
+  await rejectsCode(c.publish('room', 'x', { headers: { id2: ' padded' } }), 'HeaderValue')
+  await c.close()
+})
+
+test('a server error reply rejects the awaited call with the server code', async () => {
+  const c = await lhttp.connect(server.url)
+  await rejectsCode(c.publish('room', 'x', { command: 'ack' }), 'ReservedCommand')
+  await c.close()
+})
+
+test('an error reply not tied to a call arrives as an error message', async () => {
+  const c = await lhttp.connect(server.url)
+  const arrived = nextMessage(c)
+  await c.sendRaw('not lhttp at all')
+  const msg = await arrived
+  assert.equal(msg.command, 'error')
+  assert.equal(msg.header('code'), 'Version')
+  assert.ok(msg.header('detail'))
+  await c.close()
+})
+
+test('calls after close reject with Closed', async () => {
+  const c = await lhttp.connect(server.url)
+  await c.close()
+  await rejectsCode(c.subscribe('late'), 'Closed')
+  await rejectsCode(c.send({ command: 'late' }), 'Closed')
+})
+
+test('connecting to nothing rejects with Connect', async () => {
+  const dead = await startServer()
+  const url = dead.url
+  await dead.stop()
+  await rejectsCode(lhttp.connect(url), 'Connect')
+  await rejectsCode(lhttp.connect('http://127.0.0.1:1/'), 'Connect')
+})
