@@ -4,7 +4,7 @@
 // (`id` header -> `ack` / `error` reply), an async iterator of messages, and
 // automatic reconnect with backoff that restores the subscriptions.
 import { Backoff } from './backoff.js';
-import { channelList, decode, encodeMessage, init, toPairs } from './codec.js';
+import { channelList, decode, encodeMessage, init, isReady, toPairs } from './codec.js';
 import { Context } from './context.js';
 import { LhttpError } from './errors.js';
 import { MessageQueue } from './queue.js';
@@ -69,7 +69,7 @@ export class Lhttp {
       },
     };
     this.context = new Context(this.#transport, null);
-    init(this.#options.wasm).then(
+    this.#loaded().then(
       () => this.#connect(),
       (cause) => this.#report(new LhttpError('Wasm', 'cannot load the wasm codec', { cause })),
     );
@@ -95,22 +95,37 @@ export class Lhttp {
   /**
    * Sends a message without waiting for the server: `{ command, headers, body }`
    * (headers as pairs, Map or object) or a `MultipartBuilder`. Queued until open.
+   * Throws an `Error` whose `code` is the core error name for an invalid field
+   * (reported to `on_error` instead when called before the codec has loaded).
    */
   send(message) {
-    this.#transmit(encodeMessage(message));
+    if (isReady()) {
+      this.#transmit(encodeMessage(message));
+      return;
+    }
+    this.#loaded().then(() => {
+      try {
+        this.#transmit(encodeMessage(message));
+      } catch (e) {
+        this.#report(e instanceof LhttpError ? e : new LhttpError(e.code ?? 'Internal', e.message, { cause: e }));
+      }
+    }, () => {}); // a codec that cannot load is reported once, by the constructor
   }
 
   /**
    * Sends a message with an `id` header and resolves with the server's `ack`
    * message; rejects with an LhttpError whose `code` is the server's error code,
-   * `Closed` if the connection is lost first, or `Timeout`.
+   * `Closed` if the connection is lost first, or `Timeout`; an invalid field
+   * rejects with the core error name as `code`.
    */
-  request(message) {
+  async request(message) {
+    await this.#loaded();
     return this.#ask(message, (bytes, id) => this.#transmit(bytes, id));
   }
 
   /** Subscribes to channels (names or arrays of names); resolves once the server has added them. */
   async subscribe(...channels) {
+    await this.#loaded();
     const list = channelList(channels);
     const added = this.#channelsOf(list).filter((c) => !this.#channels.has(c));
     try {
@@ -161,6 +176,11 @@ export class Lhttp {
     return queue;
   }
 
+  /** Resolves once the wasm codec is loaded (the constructor started loading it). */
+  #loaded() {
+    return init(this.#options.wasm);
+  }
+
   /** Sends `message` with a fresh `id` header through `send` and awaits its `ack` or `error`. */
   #ask(message, send) {
     const id = `r${this.#nextId++}`;
@@ -196,7 +216,7 @@ export class Lhttp {
     let opened = false;
     ws.onopen = () => {
       opened = true;
-      this.#opened(ws);
+      this.#opened(ws).catch((cause) => this.#report(new LhttpError('Internal', String(cause), { cause })));
     };
     ws.onmessage = (event) => this.#received(event.data);
     ws.onerror = (event) => {
@@ -222,10 +242,12 @@ export class Lhttp {
       const message = { command: 'subscribe', headers: [['subscribe', list]] };
       restores.push(this.#ask(message, (bytes, id) => this.#write(bytes, id)));
     }
-    for (const result of await Promise.allSettled(restores)) {
+    const results = await Promise.allSettled(restores);
+    // Lost (or replaced) while restoring: the next connection starts over.
+    if (ws !== this.conn || this.#closed || this.#lostSockets.has(ws)) return;
+    for (const result of results) {
       if (result.status === 'rejected') this.#report(result.reason);
     }
-    if (ws !== this.conn || this.#closed) return;
     this.#ready = true;
     for (const { bytes, id } of this.#outbox.splice(0)) this.#write(bytes, id);
     for (const w of this.#openWaiters.splice(0)) w.resolve();

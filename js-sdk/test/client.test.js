@@ -146,3 +146,27 @@ test('close() ends iterators and rejects what is waiting', async (t) => {
   await assert.rejects(client.whenOpen(), (e) => e.code === 'Closed');
   assert.throws(() => client.send({ command: 'x' }), (e) => e.code === 'Closed');
 });
+
+test('a fresh page can call the promise API right after the constructor, before the codec loads', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  // A new process, so the SDK module has not loaded the codec yet.
+  const script = `
+    import { readFileSync } from 'node:fs';
+    import { Lhttp, isReady } from ${JSON.stringify(new URL('../index.js', import.meta.url).href)};
+    const wasm = readFileSync(new URL(${JSON.stringify(new URL('../wasm/lhttp_wasm_bg.wasm', import.meta.url).href)}));
+    const client = new Lhttp(${JSON.stringify(server.ws)}, { wasm });
+    const loadedAtStart = isReady();
+    await client.subscribe('early');
+    const { deliveries } = await client.publish('early', 'x');
+    client.close();
+    console.log(JSON.stringify({ loadedAtStart, deliveries }));
+  `;
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [...process.execArgv, '--no-warnings', '--input-type=module', '-e', script], (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  assert.deepEqual(JSON.parse(out), { loadedAtStart: false, deliveries: 1 });
+});
