@@ -177,3 +177,27 @@ test('connecting to nothing rejects with Connect', async () => {
   await rejectsCode(lhttp.connect(url), 'Connect')
   await rejectsCode(lhttp.connect('http://127.0.0.1:1/'), 'Connect')
 })
+
+test('when the server goes away: an error event, iterators throw, then close', async () => {
+  const own = await startServer()
+  const c = await lhttp.connect(own.url)
+  await c.subscribe('doomed')
+  const errors = []
+  c.on('error', (err) => errors.push(err))
+  // Settles to the error the iteration threw (caught at once: it may come before the asserts).
+  const iterationError = (async () => {
+    for await (const msg of c) assert.fail(`unexpected message ${msg.command}`)
+  })().then(
+    () => null,
+    (err) => err,
+  )
+  // Not events.once(): that rejects on the 'error' event this test expects first.
+  const closed = new Promise((resolve) => c.once('close', resolve))
+  await own.stop()
+  await closed
+  assert.equal(errors.length, 1)
+  assert.ok(['Closed', 'Io'].includes(errors[0].code), `code ${errors[0].code}: ${errors[0].message}`)
+  assert.equal((await iterationError)?.code, errors[0].code)
+  assert.equal(c.closed, true)
+  await rejectsCode(c.publish('doomed', 'late'), 'Closed')
+})
