@@ -141,6 +141,8 @@ pub fn cluster_config(url: &str) -> Config {
     c.cluster.nats = Some(url.to_string());
     // Test clients do not answer close frames: do not wait for them at shutdown.
     c.limits.shutdown_grace = Duration::from_millis(200);
+    // A loaded CI machine may answer slowly; calls return as soon as every node answered.
+    c.cluster.timeout = Duration::from_secs(5);
     c
 }
 
