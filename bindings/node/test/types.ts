@@ -1,0 +1,34 @@
+// Compile-only check (tsc --noEmit, run by types.test.js) that the published typings
+// (lib/index.d.ts over the generated index.d.ts) describe the API the tests use.
+import { connect, encode, encodeInto, encodeMultipart, parse, type Client, type LhttpError, type Message } from '../lib'
+
+export async function useEverything(url: string): Promise<void> {
+  const msg: Message = parse('LHTTP/1.0 chat\r\n\r\nhi', { maxHeaders: 8 })
+  const command: string = msg.command
+  const first: string | null = msg.header('publish')
+  const pairs: Array<[string, string]> = msg.headers
+  const body: Buffer = msg.body
+  const text: string | null = msg.text
+  for (const part of msg.parts({ maxParts: 4 })) {
+    const where: number = part.start + part.len + part.bodyStart
+    void [where, part.header('name'), part.text]
+  }
+  const up = msg.upstream()
+  if (up) void [up.method, up.url]
+  const bytes: Buffer = encode({ command: 'chat', headers: { from: 'me' }, body: 'hi' })
+  const n: number = encodeInto({ command: 'chat', headers: [['a', 'b']] }, new Uint8Array(64))
+  const multi: Buffer = encodeMultipart({ command: 'upload', parts: [{ headers: new Map([['name', 'a']]), body: bytes }] })
+  void [command, first, pairs, body, text, n, multi]
+
+  const client: Client = await connect(url, { reconnect: true, connectTimeoutMs: 5000 })
+  const id: string | null = client.clientId
+  client.on('message', (m: Message) => void m.command)
+  client.on('error', (err: LhttpError) => void err.code)
+  await client.subscribe('a', ['b', 'c'])
+  const deliveries: number = await client.publish('a', 'body', { command: 'chat', headers: { x: '1' } })
+  await client.send({ command: 'chat', body: new Uint8Array([1]) })
+  for await (const m of client) void m.text
+  await client.unsubscribe('a')
+  await client.close()
+  void [id, deliveries]
+}
