@@ -1,2 +1,151 @@
-//! Load generator (placeholder).
-fn main() {}
+//! `lhttp-bench`: the load generator behind BENCHMARKS.md. It measures any
+//! LHTTP server's fan-out deliveries/s, publish-to-deliver latency and memory
+//! per idle connection, and in the same run a baseline server doing the same
+//! job, so the table compares figures taken under the same conditions.
+//!
+//! Module map:
+//! - [`args`]: the command line and `--smoke`.
+//! - [`server`]: starting the servers under test (or naming a running one).
+//! - [`conn`]: client connections, subscribe with ack, messages via lhttp-core.
+//! - [`swarm`]: the subscribers and their receive loops.
+//! - [`publish`]: the publishers, flat out under flow control or at a fixed rate.
+//! - [`scenario`]: the four measurements.
+//! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
+//! - [`report`]: the comparison table.
+
+mod args;
+mod conn;
+mod proc;
+mod publish;
+mod report;
+mod scenario;
+mod server;
+mod swarm;
+
+use args::{Args, Scenario};
+use clap::Parser;
+use report::Results;
+use server::ServerUnderTest;
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Any failure inside a scenario; reported in the table's notes.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// Result with [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn main() -> ExitCode {
+    let args = match Args::parse().resolved() {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("lhttp-bench: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match proc::raise_fd_limit() {
+        Ok(limit) if (limit as usize) < args.idle.last().copied().unwrap_or(0) + 100 => {
+            eprintln!("lhttp-bench: warning: open-file limit {limit} is below the idle connection count");
+        }
+        Ok(_) => {}
+        Err(e) => eprintln!("lhttp-bench: warning: cannot raise the open-file limit: {e}"),
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(args.threads)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("lhttp-bench: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let results = runtime.block_on(run(&args));
+    let load = report::Load {
+        subscribers: args.subscribers,
+        publishers: args.publishers,
+        rate: args.rate,
+        latency_rate: args.latency_rate,
+    };
+    println!();
+    println!("{}", report::table(&results, &load));
+    let errors = report::errors(&results);
+    for e in &errors {
+        println!("error: {e}");
+    }
+    if errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The servers named on the command line, in table order: lhttpd, baseline, URL.
+fn servers(args: &Args) -> Vec<ServerUnderTest> {
+    let mut out = Vec::new();
+    if let Some(path) = &args.lhttpd {
+        let mut a: Vec<OsString> = ["--listen", "127.0.0.1:0", "--log", "warn"].map(OsString::from).into();
+        a.extend(args.lhttpd_args.iter().map(OsString::from));
+        out.push(ServerUnderTest::process("lhttpd", path.clone(), a));
+    }
+    if let Some(script) = &args.baseline {
+        let a = vec![script.clone().into_os_string(), "--listen".into(), "127.0.0.1:0".into()];
+        out.push(ServerUnderTest::process("ws baseline", args.node.clone(), a));
+    }
+    if let Some(url) = &args.url {
+        out.push(ServerUnderTest::external("server at URL", url, args.pid));
+    }
+    out
+}
+
+/// Runs every scenario asked for; within a scenario the servers take turns,
+/// so background noise hits them alike.
+async fn run(args: &Args) -> Vec<Results> {
+    let servers = servers(args);
+    let mut results: Vec<Results> = servers
+        .iter()
+        .map(|s| Results {
+            name: s.name.clone(),
+            ..Results::default()
+        })
+        .collect();
+    eprintln!(
+        "lhttp-bench: {} subscribers, {} publisher(s), {}s per scenario after {}s warm-up, {} generator threads, {} cores",
+        args.subscribers,
+        args.publishers,
+        args.duration,
+        args.warmup,
+        args.threads,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    if args.runs(Scenario::Fanout) {
+        for (s, r) in servers.iter().zip(results.iter_mut()) {
+            eprintln!("lhttp-bench: {}: fan-out flat out", s.name);
+            r.fanout = Some(text(scenario::fanout(s, args, true).await));
+        }
+    }
+    if args.runs(Scenario::Rate) {
+        for (s, r) in servers.iter().zip(results.iter_mut()) {
+            eprintln!("lhttp-bench: {}: fan-out at {} publishes/s", s.name, args.rate);
+            r.rate = Some(text(scenario::fanout(s, args, false).await));
+        }
+    }
+    if args.runs(Scenario::Latency) {
+        for (s, r) in servers.iter().zip(results.iter_mut()) {
+            eprintln!("lhttp-bench: {}: latency at {} publishes/s", s.name, args.latency_rate);
+            r.latency = Some(text(scenario::latency(s, args).await));
+        }
+    }
+    if args.runs(Scenario::Memory) {
+        for (s, r) in servers.iter().zip(results.iter_mut()) {
+            eprintln!("lhttp-bench: {}: memory at {:?} idle connections", s.name, args.idle);
+            r.memory = Some(text(scenario::memory(s, args).await));
+        }
+    }
+    results
+}
+
+/// A scenario's error as the text the table's notes show.
+fn text<T>(r: Result<T>) -> Result<T, String> {
+    r.map_err(|e| e.to_string())
+}

@@ -1,0 +1,210 @@
+//! The four measurements, each against a freshly started server: fan-out flat
+//! out, fan-out at a fixed publish rate, publish-to-deliver latency, and
+//! memory per idle connection.
+
+use crate::args::Args;
+use crate::publish::{self, Body, Pace};
+use crate::server::{Running, ServerUnderTest};
+use crate::swarm::{Clock, Swarm};
+use crate::{conn, proc, Result};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// How long a server gets to settle before and after connections open, for RSS.
+const SETTLE: Duration = Duration::from_millis(1000);
+
+/// Fan-out throughput.
+#[derive(Debug, Clone)]
+pub struct Fanout {
+    /// Messages received by all subscribers per second.
+    pub delivered_per_sec: f64,
+    /// Publishes sent per second times subscribers: what the server was asked to deliver.
+    pub offered_per_sec: f64,
+    /// Server CPU while measuring, in percent of one core (when its pid is known).
+    pub server_cpu: Option<f64>,
+    /// The load generator's own CPU while measuring, in percent of one core.
+    pub generator_cpu: Option<f64>,
+    /// Subscribers the server closed (slow consumers) or that never finished.
+    pub lost: usize,
+}
+
+/// Publish-to-deliver latency.
+#[derive(Debug, Clone)]
+pub struct Latency {
+    /// Median, in milliseconds.
+    pub p50_ms: f64,
+    /// 99th percentile, in milliseconds.
+    pub p99_ms: f64,
+    /// Largest, in milliseconds.
+    pub max_ms: f64,
+    /// Deliveries measured.
+    pub samples: usize,
+    /// Messages received by all subscribers per second.
+    pub delivered_per_sec: f64,
+    /// Subscribers the server closed or that never finished.
+    pub lost: usize,
+}
+
+/// Server memory with `connections` idle subscribed clients.
+#[derive(Debug, Clone, Copy)]
+pub struct IdleMemory {
+    /// Idle connections open.
+    pub connections: usize,
+    /// Server RSS before any connection, in bytes.
+    pub rss_before: u64,
+    /// Server RSS with the connections open, in bytes.
+    pub rss_after: u64,
+}
+
+impl IdleMemory {
+    /// RSS growth per connection, in bytes.
+    pub fn per_connection(&self) -> f64 {
+        self.rss_after.saturating_sub(self.rss_before) as f64 / self.connections as f64
+    }
+}
+
+/// Fan-out from `args.publishers` publishers to `args.subscribers` subscribers,
+/// flat out or at `args.rate` publishes/s in total.
+pub async fn fanout(server: &ServerUnderTest, args: &Args, flat_out: bool) -> Result<Fanout> {
+    let running = server.start().await?;
+    let result = fanout_on(&running, args, flat_out).await;
+    running.stop().await;
+    result
+}
+
+async fn fanout_on(server: &Running, args: &Args, flat_out: bool) -> Result<Fanout> {
+    let swarm = Swarm::start(&server.url, args.subscribers, None).await?;
+    let pace = if flat_out {
+        Pace::FlatOut { window: args.window }
+    } else {
+        Pace::Rate(args.rate / args.publishers as f64)
+    };
+    let pubs = publish::start(
+        &server.url,
+        args.publishers,
+        pace,
+        Body::fixed(args.body_size)?,
+        &swarm.shared,
+    )
+    .await?;
+    let shared = swarm.shared.clone();
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    let me = std::process::id();
+    let (g0, c0) = (proc::cpu_seconds(me).ok(), cpu(server));
+    let (d0, p0, t0) = (shared.delivered(), shared.published.load(Relaxed), Instant::now());
+    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    let (d1, p1, t1) = (shared.delivered(), shared.published.load(Relaxed), Instant::now());
+    let (g1, c1) = (proc::cpu_seconds(me).ok(), cpu(server));
+    shared.stop.store(true, Relaxed);
+    let mut pub_conns = publish::join(pubs).await?;
+    let (outcomes, lost) = swarm.finish(&mut pub_conns[0]).await?;
+    let secs = (t1 - t0).as_secs_f64();
+    Ok(Fanout {
+        delivered_per_sec: (d1 - d0) as f64 / secs,
+        offered_per_sec: (p1 - p0) as f64 * shared.subscribers() as f64 / secs,
+        server_cpu: c0.zip(c1).map(|(a, b)| (b - a) / secs * 100.0),
+        generator_cpu: g0.zip(g1).map(|(a, b)| (b - a) / secs * 100.0),
+        lost: lost + outcomes.iter().filter(|o| o.closed).count(),
+    })
+}
+
+/// Latency of publishes sent at `args.latency_rate` per second to
+/// `args.subscribers` subscribers.
+pub async fn latency(server: &ServerUnderTest, args: &Args) -> Result<Latency> {
+    let running = server.start().await?;
+    let result = latency_on(&running, args).await;
+    running.stop().await;
+    result
+}
+
+async fn latency_on(server: &Running, args: &Args) -> Result<Latency> {
+    let swarm = Swarm::start(&server.url, args.subscribers, Some(Clock::new())).await?;
+    let pace = Pace::Rate(args.latency_rate / args.publishers as f64);
+    let pubs = publish::start(&server.url, args.publishers, pace, Body::SendTime, &swarm.shared).await?;
+    let shared = swarm.shared.clone();
+    tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
+    if let Some(clock) = &shared.clock {
+        clock.record_from_now();
+    }
+    let (d0, t0) = (shared.delivered(), Instant::now());
+    tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
+    let (d1, t1) = (shared.delivered(), Instant::now());
+    shared.stop.store(true, Relaxed);
+    let mut pub_conns = publish::join(pubs).await?;
+    let (outcomes, lost) = swarm.finish(&mut pub_conns[0]).await?;
+    let lost = lost + outcomes.iter().filter(|o| o.closed).count();
+    let mut samples: Vec<u32> = outcomes.into_iter().flat_map(|o| o.samples).collect();
+    if samples.is_empty() {
+        return Err("no latency samples: no publish reached a subscriber".into());
+    }
+    samples.sort_unstable();
+    let ms = |ns: u32| ns as f64 / 1e6;
+    Ok(Latency {
+        p50_ms: ms(percentile(&samples, 50.0)),
+        p99_ms: ms(percentile(&samples, 99.0)),
+        max_ms: ms(samples[samples.len() - 1]),
+        samples: samples.len(),
+        delivered_per_sec: (d1 - d0) as f64 / (t1 - t0).as_secs_f64(),
+        lost,
+    })
+}
+
+/// Server RSS growth per idle subscribed connection, at each of `args.idle`
+/// connection counts (cumulative, one fresh server).
+pub async fn memory(server: &ServerUnderTest, args: &Args) -> Result<Vec<IdleMemory>> {
+    let running = server.start().await?;
+    let result = memory_on(&running, args).await;
+    running.stop().await;
+    result
+}
+
+async fn memory_on(server: &Running, args: &Args) -> Result<Vec<IdleMemory>> {
+    let pid = server.pid.ok_or("the memory scenario needs the server's pid (--pid)")?;
+    // Warm the server's code paths with one connection first, so its one-time
+    // allocations are not charged to the measured connections.
+    let mut warm = conn::open(&server.url, 4096, 0).await?;
+    conn::subscribe(&mut warm, "warm-up", "0").await?;
+    tokio::time::sleep(SETTLE).await;
+    let rss_before = proc::rss_bytes(pid)?;
+    let mut open = Vec::new();
+    let mut out = Vec::new();
+    for &count in &args.idle {
+        let more = count - open.len();
+        let first = open.len();
+        // A realistic idle chat client: subscribed to one of 100 rooms.
+        let conns = conn::open_subscribed(&server.url, more, 4096, |i| format!("room-{}", (first + i) % 100)).await?;
+        open.extend(conns);
+        tokio::time::sleep(SETTLE).await;
+        out.push(IdleMemory {
+            connections: count,
+            rss_before,
+            rss_after: proc::rss_bytes(pid)?,
+        });
+    }
+    drop(warm);
+    Ok(out)
+}
+
+/// The `p`th percentile of sorted `samples` (nearest rank).
+fn percentile(sorted: &[u32], p: f64) -> u32 {
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn cpu(server: &Running) -> Option<f64> {
+    server.pid.and_then(|p| proc::cpu_seconds(p).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<u32> = (1..=100).collect();
+        assert_eq!(percentile(&v, 50.0), 50);
+        assert_eq!(percentile(&v, 99.0), 99);
+        assert_eq!(percentile(&v, 100.0), 100);
+        assert_eq!(percentile(&[7], 99.0), 7);
+    }
+}

@@ -1,0 +1,48 @@
+//! The harness works end to end: `lhttp-bench --smoke` runs every scenario
+//! against a real lhttp server (started in this test process, measured by pid)
+//! and prints a table with figures in every row. No timing is asserted.
+
+use lhttp_server::{Config, Server};
+use std::process::Command;
+
+#[test]
+fn smoke_run_against_a_real_server_fills_the_table() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap();
+    runtime.spawn(Server::new(Config::default()).run(listener, std::future::pending()));
+
+    let out = Command::new(env!("CARGO_BIN_EXE_lhttp-bench"))
+        .args(["--smoke", "--url", &format!("ws://{addr}/"), "--pid"])
+        .arg(std::process::id().to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+
+    let first_cell = |metric: &str| -> String {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("| {metric}")))
+            .unwrap_or_else(|| panic!("no row {metric:?} in:\n{stdout}"));
+        line.split('|').nth(2).unwrap().trim().to_string()
+    };
+    let number = |cell: &str| -> f64 {
+        cell.split_whitespace()
+            .next()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    // 20 subscribers: every publish is delivered to all of them.
+    assert!(number(&first_cell("fan-out flat out")) > 0.0);
+    assert!(number(&first_cell("fan-out at 100 publishes/s")) > 0.0);
+    assert!(!first_cell("fan-out flat out").contains("lost"), "{stdout}");
+    let p50 = number(&first_cell("latency p50"));
+    let max = number(&first_cell("latency max"));
+    assert!(p50 > 0.0 && p50 <= max, "{stdout}");
+    assert!(!first_cell("server RSS per idle connection at 20").contains("error"));
+    assert!(stdout.contains("server RSS per idle connection at 40"));
+}
