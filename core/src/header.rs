@@ -71,3 +71,14 @@ pub(crate) fn is_encodable_value(v: &str) -> bool {
 pub(crate) fn is_command(s: &[u8]) -> bool {
     s.len() <= crate::MAX_COMMAND_LEN && is_token_str(s)
 }
+
+/// Views bytes already checked to be ASCII (tokens, ASCII-only lines) as text,
+/// without a second validation pass: the parser's hot path.
+#[inline]
+#[allow(unsafe_code)]
+pub(crate) fn ascii_str(b: &[u8]) -> &str {
+    debug_assert!(b.is_ascii());
+    // SAFETY: every caller passes bytes it has checked to be ASCII (a token, or a
+    // line whose bytes all have the high bit clear), and ASCII is valid UTF-8.
+    unsafe { core::str::from_utf8_unchecked(b) }
+}

@@ -33,7 +33,7 @@
 //! - [`multipart`]: offsets, splitting a body into parts and reading each part.
 //! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
 #![no_std]
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 #[cfg(feature = "std")]

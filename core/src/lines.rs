@@ -49,8 +49,7 @@ pub(crate) fn header(line: &[u8]) -> Result<Header<'_>, Error> {
         return Err(Error::HeaderValue);
     }
     let value = core::str::from_utf8(value).map_err(|_| Error::HeaderValue)?;
-    // A token is ASCII, so this cannot fail; no unsafe needed.
-    let name = core::str::from_utf8(name).map_err(|_| Error::HeaderName)?;
+    let name = crate::header::ascii_str(name);
     Ok(Header { name, value })
 }
 
@@ -70,16 +69,21 @@ fn header_line(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
         return None;
     }
     let mut end = colon + 1;
+    // High bits seen: none means the line is ASCII and needs no UTF-8 check.
+    let mut high = 0u64;
     // Eight bytes at a time while none is a control character; then byte by byte.
     while let Some(chunk) = b.get(end..end + 8) {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        if !all_value_bytes(u64::from_le_bytes(word)) {
+        let word = u64::from_le_bytes(word);
+        if !all_value_bytes(word) {
             break;
         }
+        high |= word;
         end += 8;
     }
     while end < b.len() && is_value_byte(b[end]) {
+        high |= u64::from(b[end]);
         end += 1;
     }
     let next = match b.get(end) {
@@ -95,8 +99,13 @@ fn header_line(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
     while end > start && is_ows(b[end - 1]) {
         end -= 1;
     }
-    // One UTF-8 check for the whole line; the name and the colon are ASCII.
-    let text = core::str::from_utf8(&b[..end]).ok()?;
+    // One UTF-8 check for the whole line, none at all when it is ASCII; the
+    // name and the colon are ASCII.
+    let text = if high & 0x8080_8080_8080_8080 == 0 {
+        crate::header::ascii_str(&b[..end])
+    } else {
+        core::str::from_utf8(&b[..end]).ok()?
+    };
     Some((
         Header {
             name: text.get(..colon)?,

@@ -39,7 +39,7 @@ pub fn parse<'h, 'b>(buf: &'b [u8], headers: &'h mut [Header<'b>]) -> Result<Mes
     if !is_command(cmd) {
         return Err(Error::Command);
     }
-    let command = core::str::from_utf8(cmd).map_err(|_| Error::Command)?;
+    let command = crate::header::ascii_str(cmd);
     let (headers, body_start) = header_block_into(buf, pos, BlockEnd::BlankLineOrEnd, headers)?;
     Ok(Message {
         command,
