@@ -3,8 +3,8 @@
 //! (format: `spec/vectors/README.md`). Every failing vector is reported by id.
 
 use lhttp_core::{
-    encode, encode_multipart, encoded_len, multipart_encoded_len, parse, Error, Header, Message,
-    Part, PartFields, EMPTY_HEADER,
+    encode, encode_multipart, encoded_len, multipart_encoded_len, parse, Error, Header, Message, Part, PartFields,
+    EMPTY_HEADER,
 };
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -121,10 +121,7 @@ fn pairs(v: &Value, what: &str) -> Result<Vec<(String, String)>, String> {
 }
 
 fn as_headers(pairs: &[(String, String)]) -> Vec<Header<'_>> {
-    pairs
-        .iter()
-        .map(|(name, value)| Header { name, value })
-        .collect()
+    pairs.iter().map(|(name, value)| Header { name, value }).collect()
 }
 
 fn got_pairs(headers: &[Header<'_>]) -> Vec<(String, String)> {
@@ -149,11 +146,7 @@ fn expected_error(v: &Vector) -> Result<Option<Error>, String> {
 
 /// Compares bytes, showing them as text first for a readable failure.
 fn compare_bytes(what: &str, got: &[u8], want: &[u8]) -> Check {
-    compare(
-        what,
-        String::from_utf8_lossy(got),
-        String::from_utf8_lossy(want),
-    )?;
+    compare(what, String::from_utf8_lossy(got), String::from_utf8_lossy(want))?;
     compare(what, got, want)
 }
 
@@ -183,20 +176,12 @@ fn check_parse(v: &Vector) -> Check {
         return Ok(());
     };
     compare("command", msg.command.to_owned(), string(v, "command")?)?;
-    compare(
-        "headers",
-        got_pairs(msg.headers),
-        pairs(&v["headers"], "headers")?,
-    )?;
+    compare("headers", got_pairs(msg.headers), pairs(&v["headers"], "headers")?)?;
     compare_bytes("body", msg.body, &bytes(v, "body")?)?;
     if let Some(lookups) = v.get("lookup") {
         for l in lookups.as_array().ok_or("lookup is not an array")? {
             let name = l[0].as_str().ok_or("lookup name is not a string")?;
-            compare(
-                &format!("header({name:?})"),
-                msg.header(name),
-                l[1].as_str(),
-            )?;
+            compare(&format!("header({name:?})"), msg.header(name), l[1].as_str())?;
         }
     }
     Ok(())
@@ -214,22 +199,14 @@ fn check_multipart(v: &Vector) -> Check {
         for p in parts {
             let mut headers = vec![EMPTY_HEADER; part_headers];
             let pm = p.parse(msg.body, &mut headers)?;
-            read.push((
-                *p,
-                got_pairs(pm.headers),
-                pm.body.to_vec(),
-                p.body(msg.body).to_vec(),
-            ));
+            read.push((*p, got_pairs(pm.headers), pm.body.to_vec(), p.body(msg.body).to_vec()));
         }
         Ok(read)
     });
     let Some(read) = outcome(v, got)? else {
         return Ok(());
     };
-    let want = v
-        .get("parts")
-        .and_then(Value::as_array)
-        .ok_or("missing parts")?;
+    let want = v.get("parts").and_then(Value::as_array).ok_or("missing parts")?;
     compare("number of parts", read.len(), want.len())?;
     for (i, ((part, headers, body, body_by_offsets), w)) in read.into_iter().zip(want).enumerate() {
         let w = w.as_object().ok_or("a part is not an object")?;
@@ -246,11 +223,7 @@ fn check_multipart(v: &Vector) -> Check {
         )?;
         let want_body = bytes(w, "body")?;
         compare_bytes(&format!("part {i} body"), &body, &want_body)?;
-        compare_bytes(
-            &format!("part {i} Part::body"),
-            &body_by_offsets,
-            &want_body,
-        )?;
+        compare_bytes(&format!("part {i} Part::body"), &body_by_offsets, &want_body)?;
     }
     Ok(())
 }
@@ -275,8 +248,7 @@ fn check_encode(v: &Vector) -> Check {
                 let p = p.as_object().ok_or("a part is not an object")?;
                 owned.push((pairs(&p["headers"], "part headers")?, bytes(p, "body")?));
             }
-            let part_headers: Vec<Vec<Header<'_>>> =
-                owned.iter().map(|(h, _)| as_headers(h)).collect();
+            let part_headers: Vec<Vec<Header<'_>>> = owned.iter().map(|(h, _)| as_headers(h)).collect();
             let fields: Vec<PartFields<'_>> = owned
                 .iter()
                 .zip(&part_headers)
@@ -296,8 +268,7 @@ fn check_encode(v: &Vector) -> Check {
     compare("encoded length", n, exact_len)?;
     // What is written parses back to the same message.
     let mut storage = vec![EMPTY_HEADER; header_pairs.len() + 1];
-    let msg: Message<'_, '_> =
-        parse(&out[..n], &mut storage).map_err(|e| format!("output does not parse: {e:?}"))?;
+    let msg: Message<'_, '_> = parse(&out[..n], &mut storage).map_err(|e| format!("output does not parse: {e:?}"))?;
     compare("round-trip command", msg.command, command.as_str())?;
     compare(
         "round-trip headers",
@@ -319,11 +290,7 @@ fn check_encode_writes_nothing(v: &Vector) -> Check {
     let exact = encoded_len(&command, &headers, &body);
     let mut out = vec![0u8; size(v, "buffer_len", exact)?];
     let _ = encode(&command, &headers, &body, &mut out);
-    compare(
-        "bytes written on error",
-        out.iter().filter(|&&b| b != 0).count(),
-        0,
-    )
+    compare("bytes written on error", out.iter().filter(|&&b| b != 0).count(), 0)
 }
 
 /// channels.json: the channel lists and the upstream header of a message.
@@ -331,17 +298,11 @@ fn check_channels(v: &Vector) -> Check {
     let input = bytes(v, "input")?;
     let mut storage = vec![EMPTY_HEADER; size(v, "max_headers", DEFAULT_HEADERS)?];
     let msg = parse(&input, &mut storage).map_err(|e| format!("does not parse: {}", e.as_str()))?;
-    let list = |key: &str| -> Result<Vec<String>, String> {
-        v.get(key).map_or(Ok(Vec::new()), |l| strings(l, key))
-    };
+    let list = |key: &str| -> Result<Vec<String>, String> { v.get(key).map_or(Ok(Vec::new()), |l| strings(l, key)) };
     let owned = |it: &mut dyn Iterator<Item = &str>| it.map(str::to_owned).collect::<Vec<_>>();
     compare("subscribe", owned(&mut msg.subscribe()), list("subscribe")?)?;
     compare("publish", owned(&mut msg.publish()), list("publish")?)?;
-    compare(
-        "unsubscribe",
-        owned(&mut msg.unsubscribe()),
-        list("unsubscribe")?,
-    )?;
+    compare("unsubscribe", owned(&mut msg.unsubscribe()), list("unsubscribe")?)?;
     let got = msg
         .upstream()
         .map(|r| r.map(|u| (u.method.to_owned(), u.url.to_owned())));
@@ -349,11 +310,7 @@ fn check_channels(v: &Vector) -> Check {
         (Some(e), _) => {
             let want = e.as_str().ok_or("upstream_error is not a string")?;
             Error::from_name(want).ok_or(format!("unknown error name {want:?}"))?;
-            compare(
-                "upstream",
-                got.map(|r| r.map_err(Error::as_str)),
-                Some(Err(want)),
-            )
+            compare("upstream", got.map(|r| r.map_err(Error::as_str)), Some(Err(want)))
         }
         (None, None | Some(Value::Null)) => compare("upstream", got, None),
         (None, Some(u)) => {
@@ -383,18 +340,11 @@ fn conformance_vectors() {
     for (file, vectors) in &files {
         for v in vectors {
             total += 1;
-            let id = v
-                .get("id")
-                .and_then(Value::as_str)
-                .unwrap_or("<no id>")
-                .to_owned();
+            let id = v.get("id").and_then(Value::as_str).unwrap_or("<no id>").to_owned();
             if !ids.insert(id.clone()) {
                 failures.push(format!("{file} {id}: duplicate id"));
             }
-            if v.get("description")
-                .and_then(Value::as_str)
-                .is_none_or(str::is_empty)
-            {
+            if v.get("description").and_then(Value::as_str).is_none_or(str::is_empty) {
                 failures.push(format!("{file} {id}: no description"));
             }
             names.extend(error_names(v).map(str::to_owned));

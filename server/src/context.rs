@@ -142,16 +142,10 @@ impl<'a> Context<'a> {
         for part in parts {
             let part = part?;
             loop {
-                let parsed = part
-                    .parse(msg.body, &mut storage)
-                    .map(|p| (p.headers.to_vec(), p.body));
+                let parsed = part.parse(msg.body, &mut storage).map(|p| (p.headers.to_vec(), p.body));
                 match parsed {
                     Ok((headers, body)) => {
-                        out.push(PartView {
-                            part,
-                            headers,
-                            body,
-                        });
+                        out.push(PartView { part, headers, body });
                         break;
                     }
                     Err(lhttp_core::Error::TooManyHeaders) if storage.len() < 4096 => {
@@ -171,19 +165,14 @@ impl<'a> Context<'a> {
 
     /// The reply's command.
     pub fn reply_command(&self) -> &str {
-        self.reply_command
-            .as_deref()
-            .unwrap_or_else(|| self.command())
+        self.reply_command.as_deref().unwrap_or_else(|| self.command())
     }
 
     /// Sets a reply header: replaces the first header with that name, or adds it.
     /// The reply starts with the request's headers, as in the original lhttp.
     pub fn add_header(&mut self, name: &str, value: &str) {
         let headers = self.reply_headers_mut();
-        match headers
-            .iter_mut()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
+        match headers.iter_mut().find(|(n, _)| n.eq_ignore_ascii_case(name)) {
             Some(h) => h.1 = value.to_string(),
             None => headers.push((name.to_string(), value.to_string())),
         }
@@ -191,8 +180,7 @@ impl<'a> Context<'a> {
 
     /// Removes every reply header called `name`.
     pub fn remove_header(&mut self, name: &str) {
-        self.reply_headers_mut()
-            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.reply_headers_mut().retain(|(n, _)| !n.eq_ignore_ascii_case(name));
     }
 
     /// The reply's headers.

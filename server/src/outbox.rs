@@ -94,20 +94,13 @@ impl Outbox {
 
     /// Whether a close has been asked for.
     pub fn is_closing(&self) -> bool {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .close
-            .is_some()
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).close.is_some()
     }
 
     /// Whether the connection is being dropped as a slow consumer.
     pub fn is_slow(&self) -> bool {
         let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        inner
-            .close
-            .as_ref()
-            .is_some_and(|c| c.code == CLOSE_SLOW_CONSUMER)
+        inner.close.as_ref().is_some_and(|c| c.code == CLOSE_SLOW_CONSUMER)
     }
 
     /// Moves every waiting frame into `batch` and returns a pending close, if any.

@@ -24,12 +24,7 @@ pub(crate) struct Pipeline {
 
 impl Pipeline {
     /// Runs the filters' and processors' `on_open`; a rejection closes the connection.
-    pub(crate) fn open(
-        &self,
-        handle: &Handle,
-        conn: &Arc<Conn>,
-        handshake: &Handshake,
-    ) -> Result<(), Reject> {
+    pub(crate) fn open(&self, handle: &Handle, conn: &Arc<Conn>, handshake: &Handshake) -> Result<(), Reject> {
         let mut ctx = Context::new(handle, conn, None, Some(handshake));
         for f in &self.filters {
             f.on_open(&mut ctx)?;
@@ -63,13 +58,7 @@ impl Pipeline {
                 data.len(),
                 limits.max_message_size
             );
-            return error(
-                handle,
-                conn,
-                &Reject::new("MessageTooLarge", detail),
-                None,
-                None,
-            );
+            return error(handle, conn, &Reject::new("MessageTooLarge", detail), None, None);
         }
         let mut storage = vec![EMPTY_HEADER; limits.max_headers];
         let msg = match parse(data, &mut storage) {
@@ -111,11 +100,7 @@ impl Pipeline {
             }
         }
         if let Some(id) = id {
-            if conn
-                .outbox
-                .push(reply::ack_frame(id, ctx.deliveries))
-                .is_ok()
-            {
+            if conn.outbox.push(reply::ack_frame(id, ctx.deliveries)).is_ok() {
                 Metrics::inc(&metrics.messages_out);
             }
         }

@@ -14,17 +14,11 @@ pub const ERROR: &str = "error";
 
 /// Whether clients may not use `command` (the server's own replies).
 pub fn is_reserved(command: &str) -> bool {
-    [CONNECTED, ACK, ERROR]
-        .iter()
-        .any(|r| r.eq_ignore_ascii_case(command))
+    [CONNECTED, ACK, ERROR].iter().any(|r| r.eq_ignore_ascii_case(command))
 }
 
 /// Encodes a message with core into fresh bytes.
-pub fn encode_bytes(
-    command: &str,
-    headers: &[Header<'_>],
-    body: &[u8],
-) -> Result<Bytes, lhttp_core::Error> {
+pub fn encode_bytes(command: &str, headers: &[Header<'_>], body: &[u8]) -> Result<Bytes, lhttp_core::Error> {
     let mut buf = vec![0; encoded_len(command, headers, body)];
     let n = encode(command, headers, body, &mut buf)?;
     buf.truncate(n);
@@ -68,10 +62,7 @@ pub fn error_frame(code: &str, detail: &str, command: Option<&str>, id: Option<&
         });
     }
     if let Some(i) = id {
-        headers.push(Header {
-            name: "id",
-            value: i,
-        });
+        headers.push(Header { name: "id", value: i });
     }
     server_frame(ERROR, &headers)
 }
@@ -79,10 +70,7 @@ pub fn error_frame(code: &str, detail: &str, command: Option<&str>, id: Option<&
 /// `LHTTP/1.0 ack` for request `id`, with the local delivery count of a publish.
 pub fn ack_frame(id: &str, deliveries: Option<usize>) -> Frame {
     let n = deliveries.map(|d| d.to_string());
-    let mut headers = vec![Header {
-        name: "id",
-        value: id,
-    }];
+    let mut headers = vec![Header { name: "id", value: id }];
     if let Some(n) = &n {
         headers.push(Header {
             name: "deliveries",

@@ -17,14 +17,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 /// Request headers not forwarded as HTTP headers (LHTTP instructions).
-const NOT_FORWARDED: &[&str] = &[
-    "subscribe",
-    "unsubscribe",
-    "publish",
-    "upstream",
-    "multipart",
-    "id",
-];
+const NOT_FORWARDED: &[&str] = &["subscribe", "unsubscribe", "publish", "upstream", "multipart", "id"];
 
 /// The URL prefixes upstream calls may reach.
 #[derive(Debug, Clone, Default)]
@@ -36,10 +29,7 @@ impl Allow {
     /// Checks that `prefix` is a plain `http://` URL prefix.
     pub fn check_prefix(prefix: &str) -> Result<String, String> {
         let url = Url::parse(prefix).map_err(|e| format!("upstream prefix {prefix:?}: {e}"))?;
-        if url.scheme() != "http"
-            || url.host_str().is_none()
-            || !url.username().is_empty()
-            || url.password().is_some()
+        if url.scheme() != "http" || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some()
         {
             return Err(format!(
                 "upstream prefix {prefix:?} must be an http:// URL without user info"
@@ -51,10 +41,7 @@ impl Allow {
     /// The allow-list of the given prefixes (invalid ones are left out; `Config::validate` reports them).
     pub fn new(prefixes: &[String]) -> Self {
         Allow {
-            prefixes: prefixes
-                .iter()
-                .filter_map(|p| Allow::check_prefix(p).ok())
-                .collect(),
+            prefixes: prefixes.iter().filter_map(|p| Allow::check_prefix(p).ok()).collect(),
         }
     }
 
@@ -65,9 +52,8 @@ impl Allow {
         }
         let u = url.as_str();
         self.prefixes.iter().any(|p| {
-            u.strip_prefix(p.as_str()).is_some_and(|rest| {
-                p.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?', '#'])
-            })
+            u.strip_prefix(p.as_str())
+                .is_some_and(|rest| p.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?', '#']))
         })
     }
 }
@@ -120,16 +106,11 @@ impl Filter for Upstream {
             Reject::new(code, detail.to_string())
         };
         let up = up.map_err(|e| refuse(e.as_str(), e.description()))?;
-        let url = Url::parse(up.url)
-            .map_err(|_| refuse("UpstreamRefused", "upstream URL is not a valid URL"))?;
+        let url = Url::parse(up.url).map_err(|_| refuse("UpstreamRefused", "upstream URL is not a valid URL"))?;
         if !self.allow.allows(&url) {
-            return Err(refuse(
-                "UpstreamRefused",
-                "upstream URL not allowed by this server",
-            ));
+            return Err(refuse("UpstreamRefused", "upstream URL not allowed by this server"));
         }
-        let method = http::Method::from_bytes(up.method.as_bytes())
-            .map_err(|_| refuse("Upstream", "bad method"))?;
+        let method = http::Method::from_bytes(up.method.as_bytes()).map_err(|_| refuse("Upstream", "bad method"))?;
         let permit = self
             .permits
             .clone()
@@ -159,10 +140,7 @@ impl Filter for Upstream {
         tokio::spawn(async move {
             let _permit = permit;
             let outcome = match tokio::time::timeout(timeout, call.run()).await {
-                Err(_) => Err((
-                    "UpstreamTimeout",
-                    format!("backend did not answer within {timeout:?}"),
-                )),
+                Err(_) => Err(("UpstreamTimeout", format!("backend did not answer within {timeout:?}"))),
                 Ok(Err(e)) => Err(("UpstreamFailed", e)),
                 Ok(Ok((status, _))) if !status.is_success() => {
                     Err(("UpstreamFailed", format!("backend answered {status}")))
@@ -177,24 +155,14 @@ impl Filter for Upstream {
                         value: &code,
                     }];
                     if let Some(id) = &id {
-                        headers.push(Header {
-                            name: "id",
-                            value: id,
-                        });
+                        headers.push(Header { name: "id", value: id });
                     }
-                    reply::encode_bytes(&command, &headers, &body)
-                        .ok()
-                        .map(reply::frame)
+                    reply::encode_bytes(&command, &headers, &body).ok().map(reply::frame)
                 }
                 Ok(_) => None,
                 Err((code, detail)) => {
                     failed(&handle);
-                    Some(reply::error_frame(
-                        code,
-                        &detail,
-                        Some(&command),
-                        id.as_deref(),
-                    ))
+                    Some(reply::error_frame(code, &detail, Some(&command), id.as_deref()))
                 }
             };
             if let Some(f) = frame {
