@@ -41,7 +41,11 @@ async fn every_invalid_vector_gets_its_error_reply_and_the_connection_survives()
             assert!(!e.header("detail").unwrap_or("").is_empty(), "vector {id} has a detail");
             // Still served: a header-less message the server answers (even with max_headers 0).
             c.send("LHTTP/1.0 ack\r\n\r\n").await;
-            assert_eq!(c.expect_error().await.header("code"), Some("ReservedCommand"), "after {id}");
+            assert_eq!(
+                c.expect_error().await.header("code"),
+                Some("ReservedCommand"),
+                "after {id}"
+            );
         }
         s.stop().await;
     }

@@ -11,7 +11,11 @@ impl Processor for Upload {
         let Ok(parts) = ctx.parts() else { return };
         for (i, part) in parts.iter().enumerate() {
             let headers: Vec<String> = part.headers.iter().map(|h| format!("{}={}", h.name, h.value)).collect();
-            println!("part {i}: headers [{}] body {:?}", headers.join(", "), String::from_utf8_lossy(part.body));
+            println!(
+                "part {i}: headers [{}] body {:?}",
+                headers.join(", "),
+                String::from_utf8_lossy(part.body)
+            );
         }
         ctx.add_header("parts", &parts.len().to_string());
         let _ = ctx.send(b"received");
@@ -24,5 +28,8 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("upload listening on {}", listener.local_addr()?);
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or(()) };
-    Server::new(Config::default()).processor("upload", Upload).run(listener, stop).await
+    Server::new(Config::default())
+        .processor("upload", Upload)
+        .run(listener, stop)
+        .await
 }
