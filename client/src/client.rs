@@ -1,5 +1,5 @@
 //! The async client handle. Every call is a message to the connection task
-//! ([`task`](crate::task)), so a `Client` is `Send + Sync` and may be used from any
+//! (the `task` module), so a `Client` is `Send + Sync` and may be used from any
 //! thread or runtime once connected.
 
 use std::sync::atomic::{AtomicU64, Ordering};

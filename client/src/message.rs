@@ -56,7 +56,7 @@ impl Message {
         self
     }
 
-    /// Parses one encoded message with [`lhttp_core::parse`], copying its fields.
+    /// Parses one encoded message with [`lhttp_core::parse()`], copying its fields.
     ///
     /// ```
     /// let msg = lhttp_client::Message::parse(b"LHTTP/1.0 chat\r\npublish:room\r\n\r\nhi").unwrap();
@@ -75,7 +75,7 @@ impl Message {
         })
     }
 
-    /// Encodes the message with [`lhttp_core::encode`].
+    /// Encodes the message with [`lhttp_core::encode()`].
     pub fn encode(&self) -> Result<Vec<u8>, lhttp_core::Error> {
         let headers = borrowed_headers(&self.headers);
         let mut out = vec![0; lhttp_core::encoded_len(&self.command, &headers, &self.body)];

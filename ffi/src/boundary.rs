@@ -1,4 +1,4 @@
-//! The boundary with C: every exported function runs inside [`guard`], so a Rust
+//! The boundary with C: every exported function runs inside `guard`, so a Rust
 //! panic becomes `LHTTP_RESULT_PANIC` instead of unwinding into C, and raw pointer
 //! arguments become slices here, NULL checks included.
 
