@@ -24,6 +24,11 @@ pub trait Broker: Send + Sync + 'static {
     fn is_up(&self) -> bool {
         true
     }
+
+    /// Publishes this node could not carry to the others (e.g. during an outage), for `/metrics`.
+    fn dropped(&self) -> u64 {
+        0
+    }
 }
 
 /// The embedded, in-process broker: one node, no external service.

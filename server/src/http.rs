@@ -42,7 +42,10 @@ pub(crate) async fn route(
         (&Method::GET, "/healthz") => healthz(&app.handle),
         (&Method::GET, "/metrics") => {
             let h = &app.handle;
-            let body = h.metrics().render(h.shared.hub.channel_count(), h.broker().is_up());
+            let broker = h.broker();
+            let body = h
+                .metrics()
+                .render(h.shared.hub.channel_count(), broker.is_up(), broker.dropped());
             respond(StatusCode::OK, "text/plain; version=0.0.4", body)
         }
         (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,

@@ -37,10 +37,10 @@ impl Metrics {
         c.fetch_add(1, Relaxed);
     }
 
-    /// Renders every metric, plus `channels` and broker health given by the caller.
-    pub fn render(&self, channels: usize, broker_up: bool) -> String {
+    /// Renders every metric, plus `channels` and the broker's health and drops given by the caller.
+    pub fn render(&self, channels: usize, broker_up: bool, broker_dropped: u64) -> String {
         let mut out = String::with_capacity(2048);
-        let rows: [(&str, &str, &str, u64); 13] = [
+        let rows: [(&str, &str, &str, u64); 14] = [
             (
                 "lhttp_connections",
                 "gauge",
@@ -118,6 +118,12 @@ impl Metrics {
                 "gauge",
                 "1 when the broker is connected.",
                 u64::from(broker_up),
+            ),
+            (
+                "lhttp_broker_dropped_total",
+                "counter",
+                "Publishes the broker could not carry to other nodes.",
+                broker_dropped,
             ),
         ];
         for (name, kind, help, value) in rows {

@@ -40,7 +40,8 @@ struct Shout;
 impl Processor for Shout {
     fn on_message(&self, ctx: &mut Context<'_>) {
         ctx.set_command("shout");
-        ctx.add_header("from", &ctx.client_id().to_string());
+        let from = ctx.client_id().to_string();
+        ctx.add_header("from", &from);
         let loud = ctx.body_str().unwrap_or("").to_uppercase();
         ctx.set_body(loud);
     }

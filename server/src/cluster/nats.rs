@@ -92,6 +92,10 @@ impl Broker for NatsBroker {
         "nats"
     }
 
+    fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
     fn publish(&self, channels: &[&str], message: &Bytes) {
         if !self.is_up() {
             // Not queued for later: a message replayed after an outage would
