@@ -61,8 +61,11 @@ async fn publish_carries_the_reply_the_processor_left() {
     s.stop().await;
 }
 
+/// A part as recorded: its headers and its body as text.
+type SeenPart = (Vec<(String, String)>, String);
+
 /// Records the parts it sees.
-struct Upload(Arc<Mutex<Vec<(Vec<(String, String)>, String)>>>);
+struct Upload(Arc<Mutex<Vec<SeenPart>>>);
 impl Processor for Upload {
     fn on_message(&self, ctx: &mut Context<'_>) {
         let parts = ctx.parts().unwrap();
