@@ -55,12 +55,14 @@ enum Cmd {
         token: Option<String>,
     },
     /// Send raw messages typed or piped on stdin, one per line (write line breaks as
-    /// \r\n), and print every reply.
+    /// \r\n), and print every reply. When stdin ends, every reply to what was sent is
+    /// printed before exiting.
     Send {
         #[command(flatten)]
         conn: Conn,
-        /// After stdin ends, keep printing replies this many seconds before closing.
-        #[arg(long, default_value_t = 1.0)]
+        /// After stdin ends and the replies are printed, keep printing what arrives this
+        /// many seconds (e.g. upstream answers).
+        #[arg(long, default_value_t = 0.0)]
         linger: f64,
     },
 }
@@ -219,7 +221,10 @@ async fn send(conn: &Conn, linger: f64) -> Result<(), String> {
                     }
                     Err(e) => eprintln!("lhttp: {e}"),
                 },
-                Ok(None) => stdin_open = false,
+                Ok(None) => {
+                    stdin_open = false;
+                    flush_replies(&client).await?;
+                }
                 Err(e) => return Err(format!("stdin: {e}")),
             },
             () = tokio::time::sleep(linger), if !stdin_open => break,
@@ -234,6 +239,27 @@ async fn send(conn: &Conn, linger: f64) -> Result<(), String> {
     }
     client.close().await.map_err(|e| e.to_string())
 }
+
+/// Waits until the server has answered everything sent so far: it handles a
+/// connection's messages in order, so once a final request is acknowledged, every
+/// earlier reply has arrived. Prints them.
+async fn flush_replies(client: &Client) -> Result<(), String> {
+    client
+        .request(Message::new(SYNC_COMMAND))
+        .await
+        .map_err(|e| format!("waiting for the replies: {e}"))?;
+    loop {
+        match client.try_recv() {
+            Ok(Some(msg)) => print_message(&msg, false),
+            Ok(None) => return Ok(()),
+            Err(e @ Error::Protocol(_)) => eprintln!("lhttp: {e}"),
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
+/// The command of the request `send` uses to know all replies have arrived.
+const SYNC_COMMAND: &str = "lhttp-cli-sync";
 
 fn print_message(msg: &Message, body_only: bool) {
     let text = if body_only {
