@@ -25,6 +25,7 @@ async fn echo_changes_the_command_and_adds_headers() {
         .unwrap();
     let reply = ws.next().await.unwrap().unwrap().into_text().unwrap();
     child.kill().unwrap();
+    child.wait().unwrap();
     assert_eq!(
         reply.as_str(),
         "LHTTP/1.0 auth\r\ncontent-type:json\r\nheader-key:header-value\r\nheader-key2:header-value2\r\n\r\nhello"

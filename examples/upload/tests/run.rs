@@ -31,6 +31,7 @@ async fn upload_prints_every_part() {
         printed.push(l.trim().to_string());
     }
     child.kill().unwrap();
+    child.wait().unwrap();
     assert_eq!(
         printed,
         [
