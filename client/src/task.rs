@@ -104,7 +104,7 @@ impl Task {
                 End::Lost(err) => err,
             };
             self.fail_pending(&err);
-            if !self.config.reconnect {
+            if !self.config.reconnect || is_final(&err) {
                 for cmd in self.backlog.drain(..) {
                     fail(cmd, &err);
                 }
@@ -334,4 +334,11 @@ fn read_error(e: tungstenite::Error) -> Error {
 
 fn write_error(e: tungstenite::Error) -> Error {
     read_error(e)
+}
+
+/// Close codes after which reconnecting would be wrong: 1008, the server's
+/// filters refused this client; 4001, a newer connection with the same key took
+/// over (reconnecting would take it back, and the two would fight forever).
+fn is_final(err: &Error) -> bool {
+    matches!(err, Error::Closed { code: Some(1008 | 4001), .. })
 }

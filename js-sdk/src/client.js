@@ -291,7 +291,10 @@ export class Lhttp {
     context.event = event;
     this.#call('on_close', context);
     if (this.#closed) return;
-    if (this.#backoff) this.#scheduleReconnect();
+    // 1008: the server refused this client; 4001: a newer connection with the
+    // same key took over. Reconnecting would only fight it, so stop.
+    const final = event && (event.code === 1008 || event.code === 4001);
+    if (this.#backoff && !final) this.#scheduleReconnect();
     else this.close();
   }
 
