@@ -152,16 +152,29 @@ def test_bad_url_raises_connect_error():
         lhttp.connect("ws://127.0.0.1:1/", timeout=-1)
 
 
-def test_server_shutdown_ends_iteration_and_recv_raises_closed(server):
+def test_server_close_ends_iteration_and_recv_raises_closed(start_server):
+    # lhttpd closes a connection silent at its ping time with 1001 "idle timeout": a normal closure.
+    server = start_server("--idle-timeout", "0.5", "--ping-interval", "1")
     client = lhttp.connect(server.url)
     client.subscribe("room")
-    server.stop()  # lhttpd closes every connection with 1001 "going away"
     assert list(client) == []
     with pytest.raises(lhttp.ClosedError) as err:
         client.recv(timeout=PATIENCE)
     assert err.value.code == "Closed"
     with pytest.raises(lhttp.ClosedError):
         client.publish("room", "x")
+    client.close()
+
+
+def test_server_shutdown_makes_calls_raise_connection_errors(server):
+    client = lhttp.connect(server.url)
+    client.subscribe("room")
+    server.stop()
+    # A close frame gives ClosedError; a connection cut before it, IoError.
+    with pytest.raises((lhttp.ClosedError, lhttp.IoError)):
+        client.recv(timeout=PATIENCE)
+    with pytest.raises(lhttp.ClosedError):
+        client.recv(timeout=PATIENCE)
     client.close()
 
 
