@@ -36,6 +36,9 @@ pub(crate) struct Shared {
     pub(crate) broker: RwLock<Arc<dyn Broker>>,
     /// Becomes `true` when the server starts shutting down.
     pub(crate) shutdown: watch::Sender<bool>,
+    /// WebSocket upgrades answered but not yet finished: shutdown waits for
+    /// them too, so a connection accepted just before it still gets its close frame.
+    pub(crate) upgrading: std::sync::atomic::AtomicUsize,
     /// This node's directory entries, channel hooks and NATS link.
     pub(crate) cluster: crate::cluster::State,
 }
@@ -51,6 +54,7 @@ impl Handle {
                 connections: RwLock::new(HashMap::new()),
                 broker: RwLock::new(Arc::new(EmbeddedBroker)),
                 shutdown: watch::channel(false).0,
+                upgrading: std::sync::atomic::AtomicUsize::new(0),
                 cluster: crate::cluster::State::default(),
             }),
         }

@@ -107,7 +107,10 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         peer,
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
+    let upgrading = &app.handle.shared.upgrading;
+    upgrading.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     tokio::spawn(async move {
+        let handle = app.handle.clone();
         match on_upgrade.await {
             Ok(upgraded) => {
                 let ws =
@@ -117,6 +120,10 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
         }
+        handle
+            .shared
+            .upgrading
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     });
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)

@@ -146,7 +146,9 @@ impl Server {
         handle.shutdown();
         let grace = handle.config().limits.shutdown_grace;
         let deadline = tokio::time::Instant::now() + grace;
-        while handle.connection_count() > 0 && tokio::time::Instant::now() < deadline {
+        let busy =
+            |h: &Handle| h.connection_count() > 0 || h.shared.upgrading.load(std::sync::atomic::Ordering::SeqCst) > 0;
+        while busy(&handle) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if !upstream
