@@ -191,12 +191,19 @@ fn owned_headers(headers: &[Header<'_>]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Runs `f` with header storage, growing it on [`lhttp_core::Error::TooManyHeaders`]
-/// up to [`MAX_HEADERS`].
+/// Runs `f` with header storage: 64 headers on the stack (no allocation, and
+/// room for nearly every real message), then heap storage growing on
+/// [`lhttp_core::Error::TooManyHeaders`] up to [`MAX_HEADERS`].
 fn with_header_storage<'b, T>(
     mut f: impl FnMut(&mut [Header<'b>]) -> Result<T, lhttp_core::Error>,
 ) -> Result<T, lhttp_core::Error> {
-    let mut size = 16;
+    const STACK: usize = 64;
+    let mut stack = [EMPTY_HEADER; STACK];
+    match f(&mut stack) {
+        Err(lhttp_core::Error::TooManyHeaders) if STACK < MAX_HEADERS => {}
+        other => return other,
+    }
+    let mut size = (STACK * 4).min(MAX_HEADERS);
     loop {
         let mut storage = vec![EMPTY_HEADER; size];
         match f(&mut storage) {
