@@ -340,5 +340,11 @@ fn write_error(e: tungstenite::Error) -> Error {
 /// filters refused this client; 4001, a newer connection with the same key took
 /// over (reconnecting would take it back, and the two would fight forever).
 fn is_final(err: &Error) -> bool {
-    matches!(err, Error::Closed { code: Some(1008 | 4001), .. })
+    matches!(
+        err,
+        Error::Closed {
+            code: Some(1008 | 4001),
+            ..
+        }
+    )
 }
