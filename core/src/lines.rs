@@ -53,79 +53,221 @@ pub(crate) fn header(line: &[u8]) -> Result<Header<'_>, Error> {
     Ok(Header { name, value })
 }
 
-/// The common case in one pass: a well-formed `name:value` line at `pos`,
-/// returned with the position after its line ending. `None` for anything else
-/// (blank line, bad byte, lone `\r`): [`line`] and [`header`] then decide, so
-/// errors are theirs. Same result as `line` + `header` whenever it returns
-/// `Some`, with one scan and one UTF-8 check per line instead of five passes.
+/// The common case in one pass: a well-formed `name:value` line at the start
+/// of `line`, returned with what follows its line ending. `None` for anything
+/// else (blank line, bad byte, lone `\r`): [`line`] and [`header`] then
+/// decide, so errors are theirs. Same result as `line` + `header` whenever it
+/// returns `Some`, with one scan and at most one UTF-8 check per line instead
+/// of five passes.
+///
+/// The line is read eight bytes at a time from its start. The name's words
+/// are `[a-z-]` up to the first other byte, which must be `:` (other token
+/// bytes are stepped over one at a time). The word holding the colon goes on
+/// to the value, whose words are printable ASCII up to the first other byte:
+/// a tab (stepped over), a control character (the end of the value) or a
+/// non-ASCII byte (the rest goes to [`value_end_utf8`]).
 #[inline]
-fn header_line(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
-    let b = buf.get(pos..)?;
-    let mut colon = 0;
-    while colon < b.len() && is_token(b[colon]) {
-        colon += 1;
-    }
-    if colon == 0 || b.get(colon) != Some(&b':') {
+fn header_line(line: &[u8]) -> Option<(Header<'_>, &[u8])> {
+    // `w` holds the bytes of `line` from `i`, `valid` of them real.
+    let mut i = 0;
+    let (mut w, mut valid) = load(line);
+    let colon = loop {
+        let other = not_lower_or_dash(w);
+        if other == 0 {
+            i += 8;
+        } else {
+            let k = (other.trailing_zeros() / 8) as usize;
+            if k >= valid {
+                // The input ends inside the name.
+                return None;
+            }
+            let b = (w >> (8 * k)) as u8;
+            if b == b':' {
+                break i + k;
+            }
+            if !is_token(b) {
+                return None;
+            }
+            i += k + 1;
+        }
+        (w, valid) = load(line.get(i..)?);
+    };
+    if colon == 0 {
         return None;
     }
-    let mut end = colon + 1;
-    // High bits seen: none means the line is ASCII and needs no UTF-8 check.
-    let mut high = 0u64;
-    // Eight bytes at a time: a word without control characters is taken whole;
-    // otherwise its first control character (exact: the lowest flagged byte of
-    // the mask) ends the value, unless it is a tab. The last bytes of the buffer
-    // go byte by byte.
-    while let Some(chunk) = b.get(end..end + 8) {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let word = u64::from_le_bytes(word);
-        let bad = control_bytes(word);
+    // The bytes of `w` before the value are the name's and the colon, all
+    // printable ASCII: the first flagged byte belongs to the value.
+    let mut ascii = true;
+    let end = loop {
+        let other = not_printable_ascii(w);
+        if other == 0 {
+            i += 8;
+        } else {
+            let k = (other.trailing_zeros() / 8) as usize;
+            if k >= valid {
+                break i + valid;
+            }
+            let b = (w >> (8 * k)) as u8;
+            if b >= 0x80 {
+                ascii = false;
+                break value_end_utf8(line, i + k);
+            }
+            if b != b'\t' {
+                break i + k;
+            }
+            i += k + 1;
+        }
+        (w, valid) = load(line.get(i..)?);
+    };
+    let (value, at) = line.split_at_checked(end)?;
+    let next = match at {
+        [] => at,
+        [b'\r', b'\n', next @ ..] | [b'\n', next @ ..] => next,
+        _ => return None,
+    };
+    let name = value.get(..colon)?;
+    let mut value = value.get(colon + 1..)?;
+    // Spaces and tabs around the value: usually none. A value byte up to 0x20
+    // is a space or a tab, so one comparison tests both ends.
+    if let (Some(&first), Some(&last)) = (value.first(), value.last()) {
+        if first.min(last) <= b' ' {
+            value = trim_ows(value);
+        }
+    }
+    // The name is a token, hence ASCII; the value needs a UTF-8 check only when
+    // it is not ASCII.
+    let value = if ascii {
+        crate::header::ascii_str(value)
+    } else {
+        core::str::from_utf8(value).ok()?
+    };
+    let name = crate::header::ascii_str(name);
+    Some((Header { name, value }, next))
+}
+
+/// Where the value that holds a non-ASCII byte at `from` ends: at the first
+/// control character other than tab, or the end of `line`.
+#[inline(never)]
+fn value_end_utf8(line: &[u8], from: usize) -> usize {
+    let mut at = line.get(from..).unwrap_or_default();
+    // A word without control characters is taken whole; otherwise its first
+    // control character (exact: the lowest flagged byte of the mask) ends the
+    // value, unless it is a tab.
+    while let Some((chunk, tail)) = at.split_first_chunk::<8>() {
+        let bad = control_bytes(u64::from_le_bytes(*chunk));
         if bad == 0 {
-            high |= word;
-            end += 8;
+            at = tail;
             continue;
         }
         let k = (bad.trailing_zeros() / 8) as usize;
-        high |= word & ((1u64 << (8 * k)) - 1);
-        end += k;
-        if b[end] != b'\t' {
+        at = at.get(k..).unwrap_or_default();
+        if at.first() != Some(&b'\t') {
+            return line.len() - at.len();
+        }
+        at = at.get(1..).unwrap_or_default();
+    }
+    while let [b, tail @ ..] = at {
+        if !is_value_byte(*b) {
             break;
         }
-        end += 1;
+        at = tail;
     }
-    if b.get(end..end + 8).is_none() {
-        while end < b.len() && is_value_byte(b[end]) {
-            high |= u64::from(b[end]);
-            end += 1;
+    line.len() - at.len()
+}
+
+/// `v` without the spaces and tabs at either end.
+#[cold]
+fn trim_ows(mut v: &[u8]) -> &[u8] {
+    while let [first, rest @ ..] = v {
+        if !is_ows(*first) {
+            break;
+        }
+        v = rest;
+    }
+    while let [rest @ .., last] = v {
+        if !is_ows(*last) {
+            break;
+        }
+        v = rest;
+    }
+    v
+}
+
+/// How many token bytes `s` starts with: eight bytes at a time while they are
+/// `[a-z-]`, the bytes of nearly every command, any other byte checked
+/// against the token table.
+#[inline]
+pub(crate) fn token_len(s: &[u8]) -> usize {
+    let mut i = 0;
+    let (mut w, mut valid) = load(s);
+    loop {
+        let other = not_lower_or_dash(w);
+        if other == 0 {
+            i += 8;
+        } else {
+            let k = (other.trailing_zeros() / 8) as usize;
+            if k >= valid || !is_token((w >> (8 * k)) as u8) {
+                return i + k.min(valid);
+            }
+            i += k + 1;
+        }
+        match s.get(i..) {
+            Some(rest) => (w, valid) = load(rest),
+            None => return s.len(),
         }
     }
-    let next = match b.get(end) {
-        None => buf.len(),
-        Some(b'\n') => pos + end + 1,
-        Some(b'\r') if b.get(end + 1) == Some(&b'\n') => pos + end + 2,
-        Some(_) => return None,
-    };
-    let mut start = colon + 1;
-    while start < end && is_ows(b[start]) {
-        start += 1;
+}
+
+/// The first eight bytes of `s` as a little-endian word, and how many of them
+/// are real: past the end of `s` the word holds zeros, which every mask here
+/// flags, so a scan stops there at the latest.
+#[inline]
+fn load(s: &[u8]) -> (u64, usize) {
+    match s.first_chunk::<8>() {
+        Some(chunk) => (u64::from_le_bytes(*chunk), 8),
+        None => load_short(s),
     }
-    while end > start && is_ows(b[end - 1]) {
-        end -= 1;
-    }
-    // One UTF-8 check for the whole line, none at all when it is ASCII; the
-    // name and the colon are ASCII.
-    let text = if high & 0x8080_8080_8080_8080 == 0 {
-        crate::header::ascii_str(&b[..end])
-    } else {
-        core::str::from_utf8(&b[..end]).ok()?
-    };
-    Some((
-        Header {
-            name: text.get(..colon)?,
-            value: text.get(start..)?,
-        },
-        next,
-    ))
+}
+
+/// [`load`] for the last bytes of a buffer.
+#[inline(never)]
+fn load_short(s: &[u8]) -> (u64, usize) {
+    let mut word = [0; 8];
+    let n = s.len().min(8);
+    word[..n].copy_from_slice(&s[..n]);
+    (u64::from_le_bytes(word), n)
+}
+
+/// `0x01` in every byte.
+const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte.
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of each byte of `w` that is not `a`..=`z` or `-`. Exact for
+/// every byte (no borrow or carry crosses a byte), so any flagged byte is real.
+#[inline]
+const fn not_lower_or_dash(w: u64) -> u64 {
+    // Seven-bit bytes: adding at most 0x7f to one never carries out of it.
+    let low = w & (ONES * 0x7f);
+    // `low + 0x1f` reaches 0x80 iff the byte is at least `a` (0x61);
+    // `low + 0x05` iff it is above `z` (0x7a).
+    let lower = (low + ONES * 0x1f) & !(low + ONES * 0x05);
+    // Zero bytes of `low ^ '-'` (0x2d) are the dashes: the sum leaves the high bit
+    // clear only for a zero byte.
+    let x = low ^ (ONES * 0x2d);
+    let dash = !((x + ONES * 0x7f) | x);
+    // Bytes with the high bit set are never `[a-z-]`.
+    !((lower | dash) & !w) & HIGH
+}
+
+/// The high bit of each byte of `w` that is not printable ASCII: below 0x20
+/// (tab included), 0x7f, or 0x80 and above. Exact for every byte.
+#[inline]
+const fn not_printable_ascii(w: u64) -> u64 {
+    let low = w & (ONES * 0x7f);
+    // `low + 0x01` reaches 0x80 only for 0x7f; `low + 0x60` stays below 0x80
+    // only for bytes below 0x20. Neither sum carries out of its byte.
+    ((low + ONES) | !(low + ONES * 0x60) | w) & HIGH
 }
 
 /// The high bit of each byte of `w` that is below 0x20 or equal to 0x7f (tab
@@ -133,8 +275,6 @@ fn header_line(buf: &[u8], pos: usize) -> Option<(Header<'_>, usize)> {
 /// be flagged falsely (borrows), so callers use only the lowest.
 #[inline]
 const fn control_bytes(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     // A byte below n sets its high bit in (w - n) & !w.
     let below_space = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
     let del = w ^ (ONES * 0x7f);
@@ -156,38 +296,42 @@ pub(crate) enum BlockEnd {
 #[inline]
 pub(crate) fn header_block<'b>(
     buf: &'b [u8],
-    mut pos: usize,
+    pos: usize,
     end: BlockEnd,
     mut sink: impl FnMut(Header<'b>) -> Result<(), Error>,
 ) -> Result<usize, Error> {
+    // What is left to read; callers pass `pos <= buf.len()`.
+    let mut rest = buf.get(pos..).unwrap_or_default();
     loop {
-        if pos == buf.len() {
-            return match end {
-                BlockEnd::BlankLineOrEnd => Ok(pos),
-                BlockEnd::BlankLine => Err(Error::Part),
-            };
-        }
-        let (h, next) = match header_line(buf, pos) {
-            Some(fast) => fast,
-            // The blank line or anything unusual: line first, then the header.
-            None => {
-                let (l, next) = line(buf, pos)?;
-                if l.is_empty() {
-                    return Ok(next);
+        let (h, next) = match rest {
+            [] => {
+                return match end {
+                    BlockEnd::BlankLineOrEnd => Ok(buf.len()),
+                    BlockEnd::BlankLine => Err(Error::Part),
                 }
-                if next == buf.len() && end == BlockEnd::BlankLine {
-                    // Checked before the header is read: the part's error wins.
-                    return Err(Error::Part);
-                }
-                (header(l)?, next)
             }
+            // The blank line.
+            [b'\r', b'\n', ..] => return Ok(buf.len() - rest.len() + 2),
+            [b'\n', ..] => return Ok(buf.len() - rest.len() + 1),
+            _ => match header_line(rest) {
+                Some(fast) => fast,
+                // Anything unusual: line first, then the header.
+                None => {
+                    let (l, next) = line(buf, buf.len() - rest.len())?;
+                    if next == buf.len() && end == BlockEnd::BlankLine {
+                        // Checked before the header is read: the part's error wins.
+                        return Err(Error::Part);
+                    }
+                    (header(l)?, buf.get(next..).unwrap_or_default())
+                }
+            },
         };
-        if next == buf.len() && end == BlockEnd::BlankLine {
+        if next.is_empty() && end == BlockEnd::BlankLine {
             // The part ended inside its header block.
             return Err(Error::Part);
         }
         sink(h)?;
-        pos = next;
+        rest = next;
     }
 }
 
@@ -244,26 +388,99 @@ mod tests {
         }
     }
 
+    /// Checks a per-byte mask against `expected` on every byte value at every
+    /// position of a word, and on random words: exact for every byte.
+    fn check_exact_mask(mask: fn(u64) -> u64, expected: fn(u8) -> bool) {
+        let flags = |w: [u8; 8]| {
+            w.iter()
+                .enumerate()
+                .filter(|&(_, &c)| expected(c))
+                .fold(0u64, |m, (i, _)| m | 0x80 << (8 * i))
+        };
+        for filler in [b'a', b'-', b'z', b':', 0, 0xff] {
+            for b in 0..=255u8 {
+                for at in 0..8 {
+                    let mut w = [filler; 8];
+                    w[at] = b;
+                    assert_eq!(
+                        mask(u64::from_le_bytes(w)),
+                        flags(w),
+                        "byte {b:#x} at {at} among {filler:#x}"
+                    );
+                }
+            }
+        }
+        let mut state = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..200_000 {
+            let w = next(&mut state);
+            assert_eq!(mask(w), flags(w.to_le_bytes()), "word {w:#x}");
+        }
+    }
+
+    /// The name mask flags exactly the bytes outside `[a-z-]`.
+    #[test]
+    fn not_lower_or_dash_flags_exactly_the_other_bytes() {
+        check_exact_mask(not_lower_or_dash, |c| !(c.is_ascii_lowercase() || c == b'-'));
+    }
+
+    /// The value mask flags exactly the bytes that are not printable ASCII.
+    #[test]
+    fn not_printable_ascii_flags_exactly_the_other_bytes() {
+        check_exact_mask(not_printable_ascii, |c| !(0x20..0x7f).contains(&c));
+    }
+
+    /// `token_len` counts the same token bytes as a byte-by-byte scan.
+    #[test]
+    fn token_len_agrees_with_the_token_table() {
+        const ALPHABET: &[u8] = b"abz-Z09_~:. \r\n\x00\x7f\xc3\xff";
+        let mut state = 0x2545_f491_4f6c_dd1d;
+        let mut buf = [0u8; 40];
+        for _ in 0..300_000 {
+            let len = (next(&mut state) % 40) as usize;
+            // Mostly token bytes, so runs cross word boundaries.
+            for b in &mut buf[..len] {
+                let r = next(&mut state);
+                *b = if r % 8 == 0 {
+                    ALPHABET[(r >> 8) as usize % ALPHABET.len()]
+                } else {
+                    ALPHABET[(r >> 8) as usize % 6]
+                };
+            }
+            let input = &buf[..len];
+            let expected = input.iter().position(|&c| !is_token(c)).unwrap_or(len);
+            assert_eq!(token_len(input), expected, "{input:?}");
+        }
+    }
+
     /// Whenever the one-pass reader accepts a line, `line` + `header` read it the same way.
     #[test]
     fn header_line_agrees_with_line_and_header() {
-        const ALPHABET: &[u8] = b"aZ-:: \t\r\n\x01\x7f\xc3\xa9\xff~";
+        // The first six bytes are common: every other line is mostly those,
+        // so names and values run over several words.
+        const ALPHABET: &[u8] = b"aZ-: ~\t:\r\n\x01\x7f\xc3\xa9\xff";
         let mut state = 0x2545_f491_4f6c_dd1d;
         let mut buf = [0u8; 40];
         let mut accepted = 0;
-        for _ in 0..300_000 {
+        for round in 0..300_000 {
             let len = (next(&mut state) % 40) as usize;
             for b in &mut buf[..len] {
-                *b = ALPHABET[(next(&mut state) % ALPHABET.len() as u64) as usize];
+                let r = next(&mut state);
+                let common = round % 2 == 0 && r % 8 != 0;
+                let n = if common { 6 } else { ALPHABET.len() };
+                *b = ALPHABET[(r >> 8) as usize % n];
             }
             if len > 2 && next(&mut state) % 2 == 0 {
                 buf[..2].copy_from_slice(b"k:");
             }
             let input = &buf[..len];
-            if let Some(fast) = header_line(input, 0) {
+            if let Some((h, rest)) = header_line(input) {
                 accepted += 1;
                 let (l, next) = line(input, 0).expect("a line the fast path accepts has no lone CR");
-                assert_eq!(Ok(fast), header(l).map(|h| (h, next)), "{input:?}");
+                assert_eq!(
+                    Ok((h, input.len() - rest.len())),
+                    header(l).map(|h| (h, next)),
+                    "{input:?}"
+                );
             }
         }
         assert!(
