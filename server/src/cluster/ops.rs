@@ -1,6 +1,6 @@
 //! The directory's operations as data: one [`Request`] per call, answered by
-//! each node for its own connections ([`run_local`]) and combined into the
-//! cluster-wide answer ([`merge`]). The same code answers local calls and
+//! each node for its own connections (`run_local`) and combined into the
+//! cluster-wide answer (`merge`). The same code answers local calls and
 //! calls arriving from other nodes over NATS, so both behave alike.
 
 use super::local::Info;
