@@ -72,7 +72,7 @@ pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
     // beyond that the connection is closed with 1009.
     let hard_max = limits.max_message_size.saturating_mul(4).max(1024);
     WebSocketConfig::default()
-        .read_buffer_size(4096)
+        .read_buffer_size(2048)
         .write_buffer_size(16 * 1024)
         .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(hard_max))
