@@ -19,10 +19,18 @@ pub const WAIT: Duration = Duration::from_secs(20);
 
 /// A port nobody listens on right now.
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    free_ports(1)[0]
+}
+
+/// `n` distinct free ports: all listeners are held until every port is chosen,
+/// so the kernel cannot hand the same port out twice.
+pub fn free_ports(n: usize) -> Vec<u16> {
+    let held: Vec<StdListener> = (0..n)
+        .map(|_| StdListener::bind("127.0.0.1:0").expect("free port"))
+        .collect();
+    held.iter()
+        .map(|l| l.local_addr().expect("local addr").port())
+        .collect()
 }
 
 fn nats_binary() -> PathBuf {
@@ -70,7 +78,8 @@ impl Nats {
 
     /// Three nats-servers joined by routes; returns them in order.
     pub async fn cluster3() -> Vec<Nats> {
-        let routes: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let ports = free_ports(6);
+        let (routes, clients) = ports.split_at(3);
         let list = routes
             .iter()
             .map(|p| format!("nats://127.0.0.1:{p}"))
@@ -88,7 +97,7 @@ impl Nats {
                 "-n".into(),
                 format!("n{i}"),
             ];
-            out.push(Nats::start_with(free_port(), args).await);
+            out.push(Nats::start_with(clients[i], args).await);
         }
         out
     }
