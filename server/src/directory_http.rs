@@ -38,12 +38,7 @@ fn need<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, Failure> {
 /// Answers `POST /api/<call>`.
 pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     if !crate::http::authorized(handle, &req) {
-        return Response::builder()
-            .status(StatusCode::UNAUTHORIZED)
-            .header(header::WWW_AUTHENTICATE, "Bearer")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from_static(br#"{"error":"Unauthorized"}"#)))
-            .unwrap_or_default();
+        return crate::http::unauthorized();
     }
     let name = req.uri().path().trim_start_matches("/api/").to_string();
     // Room for a message of the largest size, escaped, plus the other arguments.

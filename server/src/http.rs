@@ -148,18 +148,23 @@ pub(crate) fn authorized(handle: &Handle, req: &Request<Incoming>) -> bool {
     constant_time_eq(given.as_bytes(), token.as_bytes())
 }
 
+/// The 401 answer of every route protected by the bearer token.
+pub(crate) fn unauthorized() -> Response<Body> {
+    Response::builder()
+        .status(StatusCode::UNAUTHORIZED)
+        .header(header::WWW_AUTHENTICATE, "Bearer")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Full::new(Bytes::from_static(br#"{"error":"Unauthorized"}"#)))
+        .unwrap_or_default()
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     if !authorized(handle, &req) {
-        return Response::builder()
-            .status(StatusCode::UNAUTHORIZED)
-            .header(header::WWW_AUTHENTICATE, "Bearer")
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from_static(br#"{"error":"Unauthorized"}"#)))
-            .unwrap_or_default();
+        return unauthorized();
     }
     let limits = &handle.config().limits;
     let body = match Limited::new(req.into_body(), limits.max_message_size).collect().await {
