@@ -114,6 +114,14 @@ pub fn encode_multipart(
 }
 
 /// Writes the message into any [`bytes::BufMut`], checking its fields first.
+/// Nothing is written on error.
+///
+/// ```
+/// use lhttp_core::{encode_buf, Header};
+/// let mut out = bytes::BytesMut::with_capacity(64);
+/// let n = encode_buf("chat", &[Header { name: "publish", value: "room" }], b"hi", &mut out).unwrap();
+/// assert_eq!(&out[..n], b"LHTTP/1.0 chat\r\npublish:room\r\n\r\nhi");
+/// ```
 #[cfg(feature = "bytes")]
 pub fn encode_buf(
     command: &str,
