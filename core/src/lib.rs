@@ -32,6 +32,7 @@
 //! - [`upstream`]: the `upstream:<METHOD> <URL>` header.
 //! - [`multipart`]: offsets, splitting a body into parts and reading each part.
 //! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
+//! - `lines`, `word`: the header-line reader, eight bytes at a time with exact per-byte masks.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -48,6 +49,7 @@ pub mod message;
 pub mod multipart;
 pub mod parse;
 pub mod upstream;
+mod word;
 
 pub use channel::Channels;
 #[cfg(feature = "bytes")]
