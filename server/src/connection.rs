@@ -76,21 +76,24 @@ where
         epoch,
     ));
     let mut shutdown = handle.shared.shutdown.subscribe();
+    // Made once, not on every wake-up.
+    let shutdown = async move {
+        let _ = shutdown.wait_for(|down| *down).await;
+    };
+    tokio::pin!(shutdown);
     let mut batch = Vec::new();
     let ping = tokio::time::sleep(limits.ping_interval);
     tokio::pin!(ping);
     // How the writer ended: wait for the reader (the client's close reply) or not.
     let mut wait_for_reader = true;
     loop {
+        // In a fixed order, cheapest and most urgent first: no random start per wake-up,
+        // and the queue is served before the reader's and the timer's futures are polled.
         tokio::select! {
-            end = &mut reader => {
-                if let Ok(ReadEnd::TooBig) = end {
-                    let _ = send(&mut sink, &Frame::close(1009, "message too big")).await;
-                } else {
-                    // tungstenite's answer to the client's close frame waits in the outbox.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
-                }
-                wait_for_reader = false;
+            biased;
+            _ = &mut shutdown => {
+                let _ = flush(&mut sink, &conn, &mut batch).await;
+                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "server shutting down")).await;
                 break;
             }
             _ = conn.outbox.woken() => {
@@ -103,6 +106,16 @@ where
                     break;
                 }
             }
+            end = &mut reader => {
+                if let Ok(ReadEnd::TooBig) = end {
+                    let _ = send(&mut sink, &Frame::close(1009, "message too big")).await;
+                } else {
+                    // tungstenite's answer to the client's close frame waits in the outbox.
+                    let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
+                }
+                wait_for_reader = false;
+                break;
+            }
             _ = &mut ping => {
                 let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
                 if idle >= limits.idle_timeout {
@@ -114,11 +127,6 @@ where
                     break;
                 }
                 ping.as_mut().reset(Instant::now() + limits.ping_interval.min(limits.idle_timeout));
-            }
-            _ = async { let _ = shutdown.wait_for(|down| *down).await; } => {
-                let _ = flush(&mut sink, &conn, &mut batch).await;
-                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "server shutting down")).await;
-                break;
             }
         }
     }
