@@ -15,7 +15,7 @@ use crate::handle::Handle;
 use crate::outbox::CloseRequest;
 use crate::pipeline::Pipeline;
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -213,7 +213,12 @@ where
                 pipeline.message(&handle, &conn, &b);
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => seen(),
-            Some(Ok(Message::Close(_))) | None => return ReadEnd::Closed,
+            Some(Ok(Message::Close(_))) => {
+                // Has tungstenite write its close reply (into the outbox, for the writer).
+                let _ = stream.flush().await;
+                return ReadEnd::Closed;
+            }
+            None => return ReadEnd::Closed,
             Some(Err(e)) => {
                 tracing::debug!(client = %conn.client_id, error = %e, "read failed");
                 if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
