@@ -1,22 +1,31 @@
 //! One WebSocket connection's tasks: the reader feeds messages to the pipeline,
 //! the writer drains its outbound queue in batches, pings when idle, closes on shutdown, and
 //! cleans up every subscription when it ends.
+//!
+//! The socket is split in two. tungstenite only reads (and decodes client frames);
+//! the writer writes the outbox's frames, already encoded once per message for
+//! every subscriber, straight to the socket. The few frames tungstenite itself
+//! writes (pong and close replies) go through the outbox too, so one task owns
+//! the write side and frames never interleave.
 
 use crate::conn::Conn;
 use crate::context::Handshake;
+use crate::frame::Frame;
 use crate::handle::Handle;
 use crate::outbox::CloseRequest;
 use crate::pipeline::Pipeline;
-use futures_util::stream::SplitStream;
-use futures_util::{Sink, SinkExt, StreamExt};
+use bytes::Bytes;
+use futures_util::{SinkExt, StreamExt};
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::protocol::Role;
+use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
 /// Close code sent when the server shuts down.
@@ -30,25 +39,32 @@ pub const CLOSE_POLICY: u16 = 1008;
 /// socket is readable, the writer only when its queue, its ping timer or
 /// shutdown wakes it. (Polling the read side on every delivery would cost a
 /// buffer reset and a readiness check per message.)
-pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, mut ws: WebSocketStream<S>, handshake: Handshake)
+pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, io: S, handshake: Handshake)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let limits = handle.config().limits.clone();
+    let (read, mut sink) = tokio::io::split(io);
     let (id, client_id) = handle.shared.ids.next();
     let conn = Arc::new(Conn::new(id, client_id, limits.max_queue));
     handle.register(conn.clone());
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
-        let _ = ws
-            .send(close_frame(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)))
-            .await;
+        let _ = send(
+            &mut sink,
+            &Frame::close(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)),
+        )
+        .await;
         handle.deregister(id);
         return;
     }
     drop(handshake);
     tracing::debug!(client = %conn.client_id, "connection opened");
 
-    let (mut sink, stream) = ws.split();
+    let stream = ReadSide {
+        read,
+        conn: conn.clone(),
+    };
+    let stream = WebSocketStream::from_raw_socket(stream, Role::Server, Some(crate::http::ws_config(&limits))).await;
     let epoch = Instant::now();
     let last_seen = Arc::new(AtomicU64::new(0));
     let mut reader = tokio::spawn(read_loop(
@@ -60,46 +76,57 @@ where
         epoch,
     ));
     let mut shutdown = handle.shared.shutdown.subscribe();
+    // Made once, not on every wake-up.
+    let shutdown = async move {
+        let _ = shutdown.wait_for(|down| *down).await;
+    };
+    tokio::pin!(shutdown);
     let mut batch = Vec::new();
     let ping = tokio::time::sleep(limits.ping_interval);
     tokio::pin!(ping);
     // How the writer ended: wait for the reader (the client's close reply) or not.
     let mut wait_for_reader = true;
     loop {
+        // In a fixed order, cheapest and most urgent first: no random start per wake-up,
+        // and the queue is served before the reader's and the timer's futures are polled.
         tokio::select! {
-            end = &mut reader => {
-                if let Ok(ReadEnd::TooBig) = end {
-                    let _ = sink.send(close_frame(1009, "message too big")).await;
-                }
-                wait_for_reader = false;
+            biased;
+            _ = &mut shutdown => {
+                let _ = flush(&mut sink, &conn, &mut batch).await;
+                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "server shutting down")).await;
                 break;
             }
             _ = conn.outbox.woken() => {
                 if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
                     match ending {
-                        Some(c) => { let _ = sink.send(close_frame(c.code, &c.reason)).await; }
+                        Some(c) => { let _ = send(&mut sink, &Frame::close(c.code, &c.reason)).await; }
                         // The socket failed, or the consumer is too slow to take even a close frame.
                         None => wait_for_reader = false,
                     }
                     break;
                 }
             }
+            end = &mut reader => {
+                if let Ok(ReadEnd::TooBig) = end {
+                    let _ = send(&mut sink, &Frame::close(1009, "message too big")).await;
+                } else {
+                    // tungstenite's answer to the client's close frame waits in the outbox.
+                    let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
+                }
+                wait_for_reader = false;
+                break;
+            }
             _ = &mut ping => {
                 let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
                 if idle >= limits.idle_timeout {
-                    let _ = sink.send(close_frame(CLOSE_GOING_AWAY, "idle timeout")).await;
+                    let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "idle timeout")).await;
                     break;
                 }
-                if sink.send(Frame::Ping(Default::default())).await.is_err() {
+                if send(&mut sink, &Frame::ping()).await.is_err() {
                     wait_for_reader = false;
                     break;
                 }
                 ping.as_mut().reset(Instant::now() + limits.ping_interval.min(limits.idle_timeout));
-            }
-            _ = async { let _ = shutdown.wait_for(|down| *down).await; } => {
-                let _ = flush(&mut sink, &conn, &mut batch).await;
-                let _ = sink.send(close_frame(CLOSE_GOING_AWAY, "server shutting down")).await;
-                break;
             }
         }
     }
@@ -118,6 +145,42 @@ where
     tracing::debug!(client = %conn.client_id, "connection closed");
 }
 
+/// Writes one frame and flushes.
+async fn send<W: AsyncWrite + Unpin>(sink: &mut W, frame: &Frame) -> io::Result<()> {
+    sink.write_all(frame.as_bytes()).await?;
+    sink.flush().await
+}
+
+/// The read half as tungstenite sees it: reads come from the socket, and what
+/// tungstenite writes (its pong and close replies, whole frames) is queued in
+/// the connection's outbox for the writer.
+struct ReadSide<S> {
+    read: ReadHalf<S>,
+    conn: Arc<Conn>,
+}
+
+impl<S: AsyncRead> AsyncRead for ReadSide<S> {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.read).poll_read(cx, buf)
+    }
+}
+
+impl<S> AsyncWrite for ReadSide<S> {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // A closing connection drops the reply, as a closed socket would.
+        let _ = self.conn.outbox.push(Frame::encoded(Bytes::copy_from_slice(buf)));
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
 /// Why the reader stopped.
 enum ReadEnd {
     /// The client closed, or the socket ended or failed.
@@ -128,7 +191,7 @@ enum ReadEnd {
 
 /// Reads messages into the pipeline until the client closes.
 async fn read_loop<S>(
-    mut stream: SplitStream<WebSocketStream<S>>,
+    mut stream: WebSocketStream<ReadSide<S>>,
     handle: Handle,
     pipeline: Arc<Pipeline>,
     conn: Arc<Conn>,
@@ -136,21 +199,26 @@ async fn read_loop<S>(
     epoch: Instant,
 ) -> ReadEnd
 where
-    S: AsyncRead + AsyncWrite + Unpin,
+    S: AsyncRead,
 {
     let seen = || last_seen.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
     loop {
         match stream.next().await {
-            Some(Ok(Frame::Text(t))) => {
+            Some(Ok(Message::Text(t))) => {
                 seen();
                 pipeline.message(&handle, &conn, t.as_bytes());
             }
-            Some(Ok(Frame::Binary(b))) => {
+            Some(Ok(Message::Binary(b))) => {
                 seen();
                 pipeline.message(&handle, &conn, &b);
             }
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => seen(),
-            Some(Ok(Frame::Close(_))) | None => return ReadEnd::Closed,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => seen(),
+            Some(Ok(Message::Close(_))) => {
+                // Has tungstenite write its close reply (into the outbox, for the writer).
+                let _ = stream.flush().await;
+                return ReadEnd::Closed;
+            }
+            None => return ReadEnd::Closed,
             Some(Err(e)) => {
                 tracing::debug!(client = %conn.client_id, error = %e, "read failed");
                 if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
@@ -162,44 +230,52 @@ where
     }
 }
 
-/// Writes everything queued, in batches with one flush each. Returns
+/// Writes everything queued, in batches with one write each. Returns
 /// `Some(close)` when the connection must end: `Some(Some(req))` to send a close
 /// frame first, `Some(None)` when the socket failed or the write was abandoned
 /// because the consumer is too slow.
-async fn flush<Si>(ws: &mut Si, conn: &Conn, batch: &mut Vec<Frame>) -> Option<Option<CloseRequest>>
+async fn flush<W>(sink: &mut W, conn: &Conn, batch: &mut Vec<Frame>) -> Option<Option<CloseRequest>>
 where
-    Si: Sink<Frame> + Unpin,
+    W: AsyncWrite + Unpin,
 {
     loop {
         let close = conn.outbox.drain(batch);
         if batch.is_empty() {
             return close.map(Some);
         }
-        let frames = std::mem::take(batch);
-        let sink = &mut *ws;
-        let write = async move {
-            for f in frames {
-                sink.feed(f).await?;
-            }
-            sink.flush().await
-        };
-        tokio::pin!(write);
-        loop {
-            tokio::select! {
-                r = &mut write => {
-                    if r.is_err() {
-                        return Some(None);
-                    }
-                    break;
+        {
+            let frames = batch.as_slice();
+            let sink = &mut *sink;
+            let write = async move {
+                if let [one] = frames {
+                    sink.write_all(one.as_bytes()).await?;
+                } else {
+                    // One copy into one buffer: one write for the whole batch.
+                    let mut buf = Vec::with_capacity(frames.iter().map(|f| f.as_bytes().len()).sum());
+                    frames.iter().for_each(|f| buf.extend_from_slice(f.as_bytes()));
+                    sink.write_all(&buf).await?;
                 }
-                // A push while writing: abandon the write only for a slow consumer.
-                _ = conn.outbox.woken() => {
-                    if conn.outbox.is_slow() {
-                        return Some(None);
+                sink.flush().await
+            };
+            tokio::pin!(write);
+            loop {
+                tokio::select! {
+                    r = &mut write => {
+                        if r.is_err() {
+                            return Some(None);
+                        }
+                        break;
+                    }
+                    // A push while writing: abandon the write only for a slow consumer.
+                    _ = conn.outbox.woken() => {
+                        if conn.outbox.is_slow() {
+                            return Some(None);
+                        }
                     }
                 }
             }
         }
+        batch.clear();
         if close.is_some() {
             return close.map(Some);
         }
@@ -208,10 +284,3 @@ where
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-fn close_frame(code: u16, reason: &str) -> Frame {
-    Frame::Close(Some(CloseFrame {
-        code: CloseCode::from(code),
-        reason: reason.into(),
-    }))
-}

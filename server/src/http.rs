@@ -15,8 +15,7 @@ use lhttp_core::{parse, EMPTY_HEADER};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
-use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// What every request needs.
 #[derive(Clone)]
@@ -113,10 +112,7 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         let handle = app.handle.clone();
         match on_upgrade.await {
             Ok(upgraded) => {
-                let ws =
-                    WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, Some(ws_config(&limits)))
-                        .await;
-                connection::run(app.handle, app.pipeline, ws, handshake).await;
+                connection::run(app.handle, app.pipeline, TokioIo::new(upgraded), handshake).await;
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
         }

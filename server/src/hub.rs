@@ -3,12 +3,12 @@
 //! per subscriber).
 
 use crate::conn::Conn;
+use crate::frame::Frame;
 use crate::id::ConnId;
 use crate::metrics::Metrics;
 use crate::outbox::PushError;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
-use tokio_tungstenite::tungstenite::Message as Frame;
 
 /// One channel's local subscribers, by connection number.
 type Subscribers = HashMap<ConnId, Arc<Conn>>;

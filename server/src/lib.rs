@@ -15,6 +15,7 @@
 //! - [`outbox`]: each connection's bounded queue (slow consumers are dropped).
 //! - [`broker`]: the seam to a cluster; the embedded broker is the default.
 //! - [`handle`]: the shared state behind a cheap `Clone` handle.
+//! - [`frame`]: server frames encoded once to wire bytes, shared by every subscriber.
 //! - [`reply`]: the server's own messages (`connected`, `ack`, `error`).
 //! - [`cluster`]: nodes joined through NATS, the cluster-wide connection directory,
 //!   channel hooks and connection-key takeover; `directory_http` serves the directory as `POST /api/<call>`.
@@ -28,6 +29,7 @@ mod connection;
 pub mod context;
 mod directory_http;
 pub mod filter;
+pub mod frame;
 pub mod handle;
 mod http;
 pub mod hub;

@@ -3,10 +3,10 @@
 //! queue that fills up marks its connection a slow consumer, to be closed,
 //! instead of growing memory or slowing the publisher down.
 
+use crate::frame::Frame;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::Notify;
-use tokio_tungstenite::tungstenite::Message as Frame;
 
 /// Close code for a consumer too slow to keep up (1013, "try again later").
 pub const CLOSE_SLOW_CONSUMER: u16 = 1013;

@@ -1,9 +1,9 @@
 //! The messages the server itself sends: `connected`, `ack` and `error`
-//! (spec/PROTOCOL.md), and turning encoded bytes into a shareable WebSocket frame.
+//! (spec/PROTOCOL.md), and turning encoded bytes into a shareable, wire-encoded WebSocket frame.
 
+pub use crate::frame::Frame;
 use bytes::Bytes;
 use lhttp_core::{encode, encoded_len, Header};
-use tokio_tungstenite::tungstenite::{Message as Frame, Utf8Bytes};
 
 /// Reserved command of the message telling a client its id.
 pub const CONNECTED: &str = "connected";
@@ -25,12 +25,10 @@ pub fn encode_bytes(command: &str, headers: &[Header<'_>], body: &[u8]) -> Resul
     Ok(Bytes::from(buf))
 }
 
-/// A frame carrying `bytes`: text when they are UTF-8 (what browsers expect), binary otherwise.
+/// A frame carrying `bytes`, encoded once for every connection it goes to:
+/// text when they are UTF-8 (what browsers expect), binary otherwise.
 pub fn frame(bytes: Bytes) -> Frame {
-    match Utf8Bytes::try_from(bytes.clone()) {
-        Ok(text) => Frame::Text(text),
-        Err(_) => Frame::Binary(bytes),
-    }
+    Frame::data(&bytes)
 }
 
 /// A header value made safe: control characters become spaces, the ends trimmed.
