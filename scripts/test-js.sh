@@ -9,7 +9,10 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 
 cd "$root/js-sdk"
-npm ci --no-audit --no-fund
+# `npm ci` first; this registry mirror lacks some optional platform packages
+# (e.g. rollup's for other systems) that the lockfile then leaves out, which
+# `npm ci` refuses, so fall back to `npm install`, which keeps the locked versions.
+npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
 "$root/scripts/build-wasm.sh"
 (cd "$root" && cargo build -p lhttp-server --bin lhttpd)
 export LHTTPD_BIN="${LHTTPD_BIN:-$target_dir/debug/lhttpd}"
