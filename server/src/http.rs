@@ -65,15 +65,15 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
     req.method() == Method::GET && has(header::UPGRADE, "websocket") && has(header::CONNECTION, "upgrade")
 }
 
-/// The tungstenite settings: small buffers keep idle connections cheap.
+/// The tungstenite settings for the read side (tungstenite writes only its own
+/// pong and close replies here; data frames are written by `connection`): a
+/// small read buffer keeps idle connections cheap.
 pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
     // Messages up to 4x the limit are read and answered with MessageTooLarge;
     // beyond that the connection is closed with 1009.
     let hard_max = limits.max_message_size.saturating_mul(4).max(1024);
     WebSocketConfig::default()
         .read_buffer_size(2048)
-        .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(usize::MAX)
         .max_message_size(Some(hard_max))
         .max_frame_size(Some(hard_max))
 }
