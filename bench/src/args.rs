@@ -1,6 +1,7 @@
 //! The command line: which servers to measure, which scenarios, and their sizes.
 //! `--smoke` shrinks everything so CI can check the harness in a second or two.
 
+use crate::scenario::Shape;
 use clap::{Parser, ValueEnum};
 use std::path::PathBuf;
 
@@ -31,7 +32,7 @@ pub struct Args {
     /// Scenarios to run, comma-separated.
     #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory"])]
     pub scenarios: Vec<Scenario>,
-    /// Subscribers on the one channel of the fan-out and latency scenarios.
+    /// Subscribers on the one channel of the fan-out scenarios.
     #[arg(long, default_value_t = 1000)]
     pub subscribers: usize,
     /// Publishing connections (the publish rates are split between them).
@@ -46,9 +47,19 @@ pub struct Args {
     /// Publishes per second, all publishers together, in the fixed-rate fan-out.
     #[arg(long, default_value_t = 200.0)]
     pub rate: f64,
-    /// Publishes per second in the latency scenario (times subscribers = deliveries/s).
-    #[arg(long, default_value_t = 100.0)]
-    pub latency_rate: f64,
+    /// Loads of the latency scenario, comma-separated, each
+    /// SUBSCRIBERSxROOMS@PUBLISHES_PER_SECOND: the subscribers split evenly over
+    /// the rooms, the publishes taking the rooms in turn. The defaults all carry
+    /// 100,000 deliveries/s: a busy room of 100, ten such rooms, and one room of
+    /// 1,000 where every publish is a burst to all.
+    #[arg(long, value_delimiter = ',', default_values = ["100x1@1000", "1000x10@1000", "1000x1@100"])]
+    pub latency_loads: Vec<Shape>,
+    /// Rounds of each latency load; the table shows the round with the median p99.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
+    /// Skip the plain-TCP floor that the latency scenarios are measured against.
+    #[arg(long)]
+    pub no_floor: bool,
     /// Body bytes of each fan-out publish.
     #[arg(long, default_value_t = 64)]
     pub body_size: usize,
@@ -75,7 +86,7 @@ pub enum Scenario {
     Fanout,
     /// Fan-out deliveries/s at a fixed publish rate.
     Rate,
-    /// Publish-to-deliver latency at a fixed delivery rate.
+    /// Publish-to-deliver latency at each of `--latency-loads`, next to the plain-TCP floor.
     Latency,
     /// Server RSS per idle (subscribed) connection.
     Memory,
@@ -90,19 +101,31 @@ impl Args {
             self.duration = 0.3;
             self.warmup = 0.1;
             self.rate = 100.0;
-            self.latency_rate = 50.0;
+            self.latency_loads = vec![
+                Shape {
+                    subscribers: 20,
+                    rooms: 4,
+                    rate: 200.0,
+                },
+                Shape {
+                    subscribers: 20,
+                    rooms: 1,
+                    rate: 50.0,
+                },
+            ];
+            self.rounds = 1;
             self.window = self.window.min(32);
             self.idle = vec![20, 40];
         }
         if self.url.is_none() && self.lhttpd.is_none() && self.baseline.is_none() {
             return Err("nothing to measure: give --lhttpd, --baseline and/or --url".into());
         }
-        if self.subscribers == 0 || self.publishers == 0 || self.threads == 0 {
-            return Err("--subscribers, --publishers and --threads must be at least 1".into());
+        if self.subscribers == 0 || self.publishers == 0 || self.threads == 0 || self.rounds == 0 {
+            return Err("--subscribers, --publishers, --threads and --rounds must be at least 1".into());
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
-        if !positive(self.duration) || !positive(self.rate) || !positive(self.latency_rate) {
-            return Err("--duration, --rate and --latency-rate must be positive".into());
+        if !positive(self.duration) || !positive(self.rate) {
+            return Err("--duration and --rate must be positive".into());
         }
         if !(self.warmup.is_finite() && self.warmup >= 0.0) {
             return Err("--warmup must not be negative".into());

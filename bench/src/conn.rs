@@ -100,6 +100,15 @@ pub fn publish(channel: &str, body: &[u8]) -> Result<Frame> {
     message(&headers, body)
 }
 
+/// The socket under an open connection, for the latency reader's epoll loop.
+/// Nothing may be pending in tungstenite's buffers (no message follows the ack).
+pub fn into_socket(ws: Ws) -> Result<mio::net::TcpStream> {
+    match ws.into_inner() {
+        MaybeTlsStream::Plain(tcp) => Ok(mio::net::TcpStream::from_std(tcp.into_std()?)),
+        _ => Err("the latency reader needs plain ws:// connections".into()),
+    }
+}
+
 /// The payload of a text or binary frame; `None` for control frames.
 pub fn payload(frame: &Frame) -> Option<&[u8]> {
     match frame {

@@ -9,14 +9,18 @@
 //! - [`conn`]: client connections, subscribe with ack, messages via lhttp-core.
 //! - [`swarm`]: the subscribers and their receive loops.
 //! - [`publish`]: the publishers, flat out under flow control or at a fixed rate.
-//! - [`scenario`]: the four measurements.
+//! - [`scenario`]: the measurements.
+//! - [`reader`]: the epoll thread that times every latency subscriber.
+//! - [`floor`]: the same latency loads over plain TCP: what the kernel alone costs.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
 
 mod args;
 mod conn;
+mod floor;
 mod proc;
 mod publish;
+mod reader;
 mod report;
 mod scenario;
 mod server;
@@ -65,7 +69,6 @@ fn main() -> ExitCode {
         subscribers: args.subscribers,
         publishers: args.publishers,
         rate: args.rate,
-        latency_rate: args.latency_rate,
     };
     println!();
     println!("{}", report::table(&results, &load));
@@ -131,9 +134,39 @@ async fn run(args: &Args) -> Vec<Results> {
         }
     }
     if args.runs(Scenario::Latency) {
-        for (s, r) in servers.iter().zip(results.iter_mut()) {
-            eprintln!("lhttp-bench: {}: latency at {} publishes/s", s.name, args.latency_rate);
-            r.latency = Some(text(scenario::latency(s, args).await));
+        let mut floor = Results {
+            name: "plain TCP floor".into(),
+            ..Results::default()
+        };
+        for &shape in &args.latency_loads {
+            // Rounds interleaved, so a noisy moment hits every server alike.
+            let mut rounds: Vec<Vec<Result<scenario::Latency>>> = (0..=servers.len()).map(|_| Vec::new()).collect();
+            for round in 1..=args.rounds {
+                for (s, out) in servers.iter().zip(rounds.iter_mut()) {
+                    eprintln!("lhttp-bench: {}: latency, {shape}, round {round}", s.name);
+                    out.push(scenario::latency(s, args, shape).await);
+                }
+                if !args.no_floor {
+                    eprintln!("lhttp-bench: plain TCP floor: latency, {shape}, round {round}");
+                    let (warmup, duration) = (args.warmup, args.duration);
+                    let measured = tokio::task::spawn_blocking(move || floor::run(&shape, warmup, duration)).await;
+                    rounds[servers.len()].push(
+                        measured
+                            .map_err(|e| format!("the floor's thread failed: {e}").into())
+                            .and_then(|r| r),
+                    );
+                }
+            }
+            let mut rounds = rounds.into_iter();
+            for (r, out) in results.iter_mut().zip(rounds.by_ref()) {
+                r.latency.push((shape, text(scenario::median(out))));
+            }
+            if let Some(out) = rounds.next().filter(|o| !o.is_empty()) {
+                floor.latency.push((shape, text(scenario::median(out))));
+            }
+        }
+        if !floor.latency.is_empty() {
+            results.push(floor);
         }
     }
     if args.runs(Scenario::Memory) {

@@ -4,7 +4,7 @@
 //! its queues fill up until it drops consumers.
 
 use crate::conn::{self, Ws};
-use crate::swarm::{Shared, CHANNEL};
+use crate::swarm::{room, Shared, CHANNEL};
 use crate::Result;
 use futures_util::SinkExt;
 use std::sync::atomic::Ordering::Relaxed;
@@ -66,12 +66,13 @@ pub async fn start(
     }
     Ok(conns
         .into_iter()
-        .map(|ws| {
+        .enumerate()
+        .map(|(j, ws)| {
             let (shared, body) = (shared.clone(), body.clone());
             tokio::spawn(async move {
                 match pace {
                     Pace::FlatOut { window } => flat_out(ws, body, window, shared).await,
-                    Pace::Rate(rate) => paced(ws, body, rate, shared).await,
+                    Pace::Rate(rate) => paced(ws, body, rate, shared, (j, m)).await,
                 }
             })
         })
@@ -88,12 +89,13 @@ pub async fn join(tasks: Vec<JoinHandle<Result<Ws>>>) -> Result<Vec<Ws>> {
     Ok(out)
 }
 
-fn frame(body: &Body, shared: &Shared) -> Result<Frame> {
+/// The publish to send: a fixed body goes to the one room; a send time to `channel`.
+fn frame(body: &Body, shared: &Shared, channel: &str) -> Result<Frame> {
     match body {
         Body::Fixed(f) => Ok(f.clone()),
         Body::SendTime => {
             let now = shared.clock.as_ref().map_or(0, |c| c.now());
-            conn::publish(CHANNEL, now.to_string().as_bytes())
+            conn::publish(channel, now.to_string().as_bytes())
         }
     }
 }
@@ -109,24 +111,26 @@ async fn flat_out(mut ws: Ws, body: Body, window: u64, shared: Arc<Shared>) -> R
         }
         shared.published.fetch_add(allowed, Relaxed);
         for _ in 0..allowed {
-            ws.feed(frame(&body, &shared)?).await?;
+            ws.feed(frame(&body, &shared, CHANNEL)?).await?;
         }
         ws.flush().await?;
     }
     Ok(ws)
 }
 
-async fn paced(mut ws: Ws, body: Body, rate: f64, shared: Arc<Shared>) -> Result<Ws> {
+/// Publishes at `rate`; publisher `j` of `m` takes rooms `j`, `j + m`, ... in turn.
+async fn paced(mut ws: Ws, body: Body, rate: f64, shared: Arc<Shared>, (j, m): (usize, usize)) -> Result<Ws> {
     let mut tick = tokio::time::interval_at(Instant::now(), Duration::from_secs_f64(1.0 / rate));
     // Behind schedule (a busy core): catch up, so the average rate holds.
     tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    loop {
+    for k in 0usize.. {
         tick.tick().await;
         if shared.stop.load(Relaxed) {
             break;
         }
         shared.published.fetch_add(1, Relaxed);
-        ws.send(frame(&body, &shared)?).await?;
+        let channel = room((k * m + j) % shared.rooms, shared.rooms);
+        ws.send(frame(&body, &shared, &channel)?).await?;
     }
     Ok(ws)
 }

@@ -1,7 +1,7 @@
 //! The comparison table: one column per server, measured in the same run, the
 //! ratio of the first to the second, and whether the first meets the targets.
 
-use crate::scenario::{Fanout, IdleMemory, Latency};
+use crate::scenario::{Fanout, IdleMemory, Latency, Shape};
 
 /// Everything measured on one server; a failed scenario keeps its error.
 #[derive(Debug, Default)]
@@ -12,8 +12,8 @@ pub struct Results {
     pub fanout: Option<Result<Fanout, String>>,
     /// Fan-out at the fixed publish rate.
     pub rate: Option<Result<Fanout, String>>,
-    /// Publish-to-deliver latency.
-    pub latency: Option<Result<Latency, String>>,
+    /// Publish-to-deliver latency at each load (the median round).
+    pub latency: Vec<(Shape, Result<Latency, String>)>,
     /// Memory per idle connection.
     pub memory: Option<Result<Vec<IdleMemory>, String>>,
 }
@@ -44,8 +44,6 @@ pub struct Load {
     pub publishers: usize,
     /// Fixed publish rate of the rate scenario.
     pub rate: f64,
-    /// Publish rate of the latency scenario.
-    pub latency_rate: f64,
 }
 
 /// Renders the table as Markdown (readable as plain text too).
@@ -104,7 +102,9 @@ pub fn errors(results: &[Results]) -> Vec<String> {
         };
         add("fanout", r.fanout.as_ref().and_then(|x| x.as_ref().err()));
         add("rate", r.rate.as_ref().and_then(|x| x.as_ref().err()));
-        add("latency", r.latency.as_ref().and_then(|x| x.as_ref().err()));
+        for (shape, l) in &r.latency {
+            add(&format!("latency, {shape}"), l.as_ref().err());
+        }
         add("memory", r.memory.as_ref().and_then(|x| x.as_ref().err()));
     }
     out
@@ -136,48 +136,13 @@ fn rows(results: &[Results], load: &Load) -> Vec<Row> {
         target: None,
     });
     rows.extend(cpu_rows(results, |r| r.rate.as_ref()));
-    let lat_load = thousands(load.latency_rate * n as f64);
-    type Pick = fn(&Latency) -> f64;
-    let picks: [(&str, Pick, Option<Target>); 3] = [
-        ("p50", |l| l.p50_ms, None),
-        (
-            "p99",
-            |l| l.p99_ms,
-            Some(Target {
-                text: "< 5 ms",
-                met: |v| v < 5.0,
-            }),
-        ),
-        ("max", |l| l.max_ms, None),
-    ];
-    for (name, pick, target) in picks {
-        rows.push(Row {
-            metric: format!("latency {name} at {lat_load} deliveries/s, ms"),
-            cells: results
-                .iter()
-                .map(|r| {
-                    r.latency.as_ref().map(|l| {
-                        l.as_ref()
-                            .map(|l| {
-                                let v = pick(l);
-                                let mut text = format!("{v:.2}");
-                                if name == "p50" {
-                                    text.push_str(&format!(" ({} delivered/s)", thousands(l.delivered_per_sec)));
-                                }
-                                if name == "p99" {
-                                    text.push_str(&format!(" ({} samples)", thousands(l.samples as f64)));
-                                }
-                                if l.lost > 0 && name == "max" {
-                                    text.push_str(&format!(" ({} subs lost)", l.lost));
-                                }
-                                Cell { value: v, text }
-                            })
-                            .map_err(|_| ())
-                    })
-                })
-                .collect(),
-            target,
-        });
+    let shapes: Vec<Shape> = results.iter().flat_map(|r| r.latency.iter().map(|(s, _)| *s)).collect();
+    let mut seen = Vec::new();
+    for shape in shapes {
+        if !seen.contains(&shape.to_string()) {
+            seen.push(shape.to_string());
+            rows.extend(latency_rows(results, &shape));
+        }
     }
     let counts: Vec<usize> = results
         .iter()
@@ -215,6 +180,85 @@ fn rows(results: &[Results], load: &Load) -> Vec<Row> {
             }),
         });
     }
+    rows
+}
+
+/// p50, p99 (against the target) and max of the latency run `pick` chooses.
+fn latency_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
+    fn at<'a>(r: &'a Results, key: &str) -> Option<&'a Result<Latency, String>> {
+        r.latency.iter().find(|(s, _)| s.to_string() == key).map(|(_, l)| l)
+    }
+    let key = shape.to_string();
+    let pick = |r: &Results| at(r, &key).cloned();
+    let load = format!(
+        "{} room{} of {}, {} deliveries/s",
+        shape.rooms,
+        if shape.rooms == 1 { "" } else { "s" },
+        thousands((shape.subscribers / shape.rooms) as f64),
+        thousands(shape.deliveries())
+    );
+    type Figure = fn(&Latency) -> f64;
+    let figures: [(&str, Figure, Option<Target>); 3] = [
+        ("p50", |l| l.p50_ms, None),
+        (
+            "p99",
+            |l| l.p99_ms,
+            Some(Target {
+                text: "< 5 ms",
+                met: |v| v < 5.0,
+            }),
+        ),
+        ("max", |l| l.max_ms, None),
+    ];
+    let mut rows: Vec<Row> = figures
+        .into_iter()
+        .map(|(name, figure, target)| Row {
+            metric: format!("latency {name}, {load}, ms"),
+            cells: results
+                .iter()
+                .map(|r| {
+                    pick(r).map(|l| {
+                        l.as_ref()
+                            .map(|l| {
+                                let v = figure(l);
+                                let mut text = format!("{v:.2}");
+                                if name == "p50" {
+                                    text.push_str(&format!(" ({} delivered/s)", thousands(l.delivered_per_sec)));
+                                }
+                                if name == "p99" {
+                                    text.push_str(&format!(" ({} samples", thousands(l.samples as f64)));
+                                    if l.round_p99s.len() > 1 {
+                                        let all: Vec<String> = l.round_p99s.iter().map(|p| format!("{p:.2}")).collect();
+                                        text.push_str(&format!("; median of rounds {}", all.join(" / ")));
+                                    }
+                                    text.push(')');
+                                }
+                                if l.lost > 0 && name == "max" {
+                                    text.push_str(&format!(" ({} subs lost)", l.lost));
+                                }
+                                Cell { value: v, text }
+                            })
+                            .map_err(|_| ())
+                    })
+                })
+                .collect(),
+            target,
+        })
+        .collect();
+    rows.push(Row {
+        metric: "  server CPU per delivery meanwhile, µs".into(),
+        cells: results
+            .iter()
+            .map(|r| {
+                let v = pick(r)?.as_ref().ok()?.server_us_per_delivery?;
+                Some(Ok(Cell {
+                    value: v,
+                    text: format!("{v:.1}"),
+                }))
+            })
+            .collect(),
+        target: None,
+    });
     rows
 }
 

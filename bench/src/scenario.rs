@@ -1,6 +1,6 @@
-//! The four measurements, each against a freshly started server: fan-out flat
-//! out, fan-out at a fixed publish rate, publish-to-deliver latency, and
-//! memory per idle connection.
+//! The measurements, each against a freshly started server: fan-out flat
+//! out, fan-out at a fixed publish rate, publish-to-deliver latency (spread
+//! over rooms, and as one room's bursts), and memory per idle connection.
 
 use crate::args::Args;
 use crate::publish::{self, Body, Pace};
@@ -43,6 +43,61 @@ pub struct Latency {
     pub delivered_per_sec: f64,
     /// Subscribers the server closed or that never finished.
     pub lost: usize,
+    /// Server CPU time per delivery while measuring, in microseconds (when its pid is known).
+    pub server_us_per_delivery: Option<f64>,
+    /// The p99 of every round, in the order they ran (see [`median`]).
+    pub round_p99s: Vec<f64>,
+}
+
+/// The load of a latency measurement: `subscribers` connections split evenly
+/// over `rooms` channels, and `rate` publishes/s taking the rooms in turn.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Subscriber connections.
+    pub subscribers: usize,
+    /// Channels they are split over (subscriber `i` joins room `i % rooms`).
+    pub rooms: usize,
+    /// Publishes per second, all publishers together.
+    pub rate: f64,
+}
+
+impl std::str::FromStr for Shape {
+    type Err = String;
+
+    /// `SUBSCRIBERSxROOMS@RATE`, e.g. `1000x10@1000`.
+    fn from_str(s: &str) -> Result<Shape, String> {
+        let bad = || format!("{s:?}: expected SUBSCRIBERSxROOMS@PUBLISHES_PER_SECOND, e.g. 1000x10@1000");
+        let (counts, rate) = s.split_once('@').ok_or_else(bad)?;
+        let (subscribers, rooms) = counts.split_once('x').ok_or_else(bad)?;
+        let shape = Shape {
+            subscribers: subscribers.trim().parse().map_err(|_| bad())?,
+            rooms: rooms.trim().parse().map_err(|_| bad())?,
+            rate: rate.trim().parse().map_err(|_| bad())?,
+        };
+        let rate_ok = shape.rate.is_finite() && shape.rate > 0.0;
+        if shape.rooms == 0 || shape.rooms > shape.subscribers || !rate_ok {
+            return Err(format!("{s:?}: needs 1 <= rooms <= subscribers and a positive rate"));
+        }
+        Ok(shape)
+    }
+}
+
+impl std::fmt::Display for Shape {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let per_room = self.subscribers / self.rooms.max(1);
+        match self.rooms {
+            1 => write!(f, "1 room of {per_room}"),
+            n => write!(f, "{n} rooms of {per_room}"),
+        }?;
+        write!(f, " at {} publishes/s", self.rate)
+    }
+}
+
+impl Shape {
+    /// Deliveries per second this load asks for.
+    pub fn deliveries(&self) -> f64 {
+        self.rate * self.subscribers as f64 / self.rooms.max(1) as f64
+    }
 }
 
 /// Server memory with `connections` idle subscribed clients.
@@ -73,7 +128,7 @@ pub async fn fanout(server: &ServerUnderTest, args: &Args, flat_out: bool) -> Re
 }
 
 async fn fanout_on(server: &Running, args: &Args, flat_out: bool) -> Result<Fanout> {
-    let swarm = Swarm::start(&server.url, args.subscribers, None).await?;
+    let swarm = Swarm::start(&server.url, args.subscribers, 1, None).await?;
     let pace = if flat_out {
         Pace::FlatOut { window: args.window }
     } else {
@@ -97,55 +152,80 @@ async fn fanout_on(server: &Running, args: &Args, flat_out: bool) -> Result<Fano
     let (g1, c1) = (proc::cpu_seconds(me).ok(), cpu(server));
     shared.stop.store(true, Relaxed);
     let mut pub_conns = publish::join(pubs).await?;
-    let (outcomes, lost) = swarm.finish(&mut pub_conns[0]).await?;
+    let finished = swarm.finish(&mut pub_conns[0]).await?;
     let secs = (t1 - t0).as_secs_f64();
     Ok(Fanout {
         delivered_per_sec: (d1 - d0) as f64 / secs,
         offered_per_sec: (p1 - p0) as f64 * shared.subscribers() as f64 / secs,
         server_cpu: c0.zip(c1).map(|(a, b)| (b - a) / secs * 100.0),
         generator_cpu: g0.zip(g1).map(|(a, b)| (b - a) / secs * 100.0),
-        lost: lost + outcomes.iter().filter(|o| o.closed).count(),
+        lost: finished.lost,
     })
 }
 
-/// Latency of publishes sent at `args.latency_rate` per second to
-/// `args.subscribers` subscribers.
-pub async fn latency(server: &ServerUnderTest, args: &Args) -> Result<Latency> {
+/// Latency of publishes at `shape.rate` per second to `shape.subscribers`
+/// subscribers split over `shape.rooms` rooms.
+pub async fn latency(server: &ServerUnderTest, args: &Args, shape: Shape) -> Result<Latency> {
     let running = server.start().await?;
-    let result = latency_on(&running, args).await;
+    let result = latency_on(&running, args, shape).await;
     running.stop().await;
     result
 }
 
-async fn latency_on(server: &Running, args: &Args) -> Result<Latency> {
-    let swarm = Swarm::start(&server.url, args.subscribers, Some(Clock::new())).await?;
-    let pace = Pace::Rate(args.latency_rate / args.publishers as f64);
+async fn latency_on(server: &Running, args: &Args, shape: Shape) -> Result<Latency> {
+    let swarm = Swarm::start(&server.url, shape.subscribers, shape.rooms, Some(Clock::new())).await?;
+    let pace = Pace::Rate(shape.rate / args.publishers as f64);
     let pubs = publish::start(&server.url, args.publishers, pace, Body::SendTime, &swarm.shared).await?;
     let shared = swarm.shared.clone();
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     if let Some(clock) = &shared.clock {
         clock.record_from_now();
     }
-    let (d0, t0) = (shared.delivered(), Instant::now());
+    let (d0, t0, c0) = (shared.delivered(), Instant::now(), cpu(server));
     tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
-    let (d1, t1) = (shared.delivered(), Instant::now());
+    let (d1, t1, c1) = (shared.delivered(), Instant::now(), cpu(server));
     shared.stop.store(true, Relaxed);
     let mut pub_conns = publish::join(pubs).await?;
-    let (outcomes, lost) = swarm.finish(&mut pub_conns[0]).await?;
-    let lost = lost + outcomes.iter().filter(|o| o.closed).count();
-    let mut samples: Vec<u32> = outcomes.into_iter().flat_map(|o| o.samples).collect();
+    let mut finished = swarm.finish(&mut pub_conns[0]).await?;
+    let mut latency = summarize(
+        &mut finished.samples,
+        (d1 - d0) as f64 / (t1 - t0).as_secs_f64(),
+        finished.lost,
+    )?;
+    latency.server_us_per_delivery = c0.zip(c1).map(|(a, b)| (b - a) * 1e6 / (d1 - d0).max(1) as f64);
+    Ok(latency)
+}
+
+/// The round with the median p99 (the first error if any round failed), with
+/// every round's p99 noted in it.
+pub fn median(rounds: Vec<Result<Latency>>) -> Result<Latency> {
+    let mut ok = Vec::with_capacity(rounds.len());
+    for r in rounds {
+        ok.push(r?);
+    }
+    let p99s: Vec<f64> = ok.iter().map(|l| l.p99_ms).collect();
+    ok.sort_by(|a, b| a.p99_ms.total_cmp(&b.p99_ms));
+    let mut mid = ok.into_iter().nth(p99s.len() / 2).ok_or("no rounds")?;
+    mid.round_p99s = p99s;
+    Ok(mid)
+}
+
+/// Percentiles of latency `samples` (nanoseconds; sorted here).
+pub fn summarize(samples: &mut [u32], delivered_per_sec: f64, lost: usize) -> Result<Latency> {
     if samples.is_empty() {
         return Err("no latency samples: no publish reached a subscriber".into());
     }
     samples.sort_unstable();
     let ms = |ns: u32| ns as f64 / 1e6;
     Ok(Latency {
-        p50_ms: ms(percentile(&samples, 50.0)),
-        p99_ms: ms(percentile(&samples, 99.0)),
+        p50_ms: ms(percentile(samples, 50.0)),
+        p99_ms: ms(percentile(samples, 99.0)),
         max_ms: ms(samples[samples.len() - 1]),
         samples: samples.len(),
-        delivered_per_sec: (d1 - d0) as f64 / (t1 - t0).as_secs_f64(),
+        delivered_per_sec,
         lost,
+        server_us_per_delivery: None,
+        round_p99s: Vec::new(),
     })
 }
 
@@ -198,6 +278,16 @@ fn cpu(server: &Running) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::percentile;
+
+    #[test]
+    fn loads_parse_and_refuse_nonsense() {
+        let s: super::Shape = "1000x10@1000".parse().unwrap();
+        assert_eq!((s.subscribers, s.rooms, s.rate), (1000, 10, 1000.0));
+        assert_eq!(s.deliveries(), 100_000.0);
+        for bad in ["1000x10", "x1@5", "10x0@5", "10x11@5", "10x1@0", "10x1@-3"] {
+            assert!(bad.parse::<super::Shape>().is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn nearest_rank_percentiles() {

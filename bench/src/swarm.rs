@@ -1,18 +1,28 @@
-//! The subscribers of the fan-out and latency scenarios: one task per
-//! connection with a light receive loop (count, and read the send time when
-//! timing), plus the shared counters the publishers' flow control reads.
+//! The subscribers of the fan-out and latency scenarios, plus the shared
+//! counters the publishers' flow control reads. Fan-out subscribers are one
+//! task per connection with a loop that only counts; latency subscribers are
+//! read by one epoll thread ([`reader`](crate::reader)) that records latencies.
 
 use crate::conn::{self, payload, Ws};
+use crate::reader::{self, Framing, Reading};
 use crate::Result;
 use futures_util::StreamExt;
-use lhttp_core::{parse, EMPTY_HEADER};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
 
-/// The channel every subscriber of a scenario joins.
+/// The channel every subscriber joins when a scenario has one room.
 pub const CHANNEL: &str = "bench";
+
+/// The channel of room `room` of `rooms`.
+pub fn room(room: usize, rooms: usize) -> String {
+    if rooms <= 1 {
+        CHANNEL.to_string()
+    } else {
+        format!("{CHANNEL}-{room}")
+    }
+}
 
 /// Read buffer of a subscriber: room for a burst of small messages per read.
 /// Not larger: tungstenite zeroes the whole buffer before every read attempt.
@@ -54,6 +64,11 @@ impl Clock {
     pub fn record_from_now(&self) {
         self.record_from.store(self.now(), Relaxed);
     }
+
+    /// Messages sent before this many nanoseconds are not recorded.
+    pub fn record_from(&self) -> u64 {
+        self.record_from.load(Relaxed)
+    }
 }
 
 /// The state subscribers and publishers share.
@@ -67,12 +82,18 @@ pub struct Shared {
     pub published: AtomicU64,
     /// Present when subscribers record latencies.
     pub clock: Option<Clock>,
+    /// Rooms the subscribers are split over (see [`room`]).
+    pub rooms: usize,
+    /// Messages counted by the latency reader (the slots count the tasks').
+    pub received: AtomicU64,
+    /// Set after the last publish: the latency reader stops once every socket saw `stop`.
+    pub done: AtomicBool,
 }
 
 impl Shared {
     /// Messages received by all subscribers so far.
     pub fn delivered(&self) -> u64 {
-        self.slots.iter().map(|s| s.0.load(Relaxed)).sum()
+        self.slots.iter().map(|s| s.0.load(Relaxed)).sum::<u64>() + self.received.load(Relaxed)
     }
 
     /// How many subscribers there are.
@@ -83,11 +104,27 @@ impl Shared {
 
 /// What one subscriber saw.
 #[derive(Debug, Default)]
-pub struct Outcome {
+struct Outcome {
+    /// The server closed the connection (e.g. dropped as a slow consumer).
+    closed: bool,
+}
+
+/// What the subscribers saw, all together.
+#[derive(Debug, Default)]
+pub struct Finished {
     /// Publish-to-deliver latencies in nanoseconds (latency scenario only).
     pub samples: Vec<u32>,
-    /// The server closed the connection (e.g. dropped as a slow consumer).
-    pub closed: bool,
+    /// Subscribers the server closed (slow consumers) or that never finished.
+    pub lost: usize,
+}
+
+/// How the subscribers receive.
+#[derive(Debug)]
+enum Receivers {
+    /// One counting task per connection (fan-out).
+    Tasks(Vec<JoinHandle<Outcome>>),
+    /// One epoll thread timing every connection (latency).
+    Reader(std::thread::JoinHandle<Result<Reading>>),
 }
 
 /// Subscribers connected and receiving.
@@ -95,42 +132,73 @@ pub struct Outcome {
 pub struct Swarm {
     /// Counters, stop flag and clock.
     pub shared: Arc<Shared>,
-    /// The receive tasks.
-    tasks: Vec<JoinHandle<Outcome>>,
+    receivers: Receivers,
 }
 
 impl Swarm {
-    /// Connects `n` subscribers to [`CHANNEL`] (each acked) and starts their
-    /// receive loops. With a `clock`, they record latencies.
-    pub async fn start(url: &str, n: usize, clock: Option<Clock>) -> Result<Swarm> {
-        let conns = conn::open_subscribed(url, n, READ_BUFFER, |_| CHANNEL.to_string()).await?;
+    /// Connects `n` subscribers, subscriber `i` to room `i % rooms` (each
+    /// acked), and starts receiving. With a `clock`, one thread reads them all
+    /// and records latencies; without, each has a counting task.
+    pub async fn start(url: &str, n: usize, rooms: usize, clock: Option<Clock>) -> Result<Swarm> {
+        let rooms = rooms.clamp(1, n.max(1));
+        let conns = conn::open_subscribed(url, n, READ_BUFFER, |i| room(i % rooms, rooms)).await?;
+        let timed = clock.is_some();
         let shared = Arc::new(Shared {
             slots: (0..n).map(|_| Slot::default()).collect(),
             stop: AtomicBool::new(false),
             published: AtomicU64::new(0),
             clock,
+            rooms,
+            received: AtomicU64::new(0),
+            done: AtomicBool::new(false),
         });
-        let tasks = conns
-            .into_iter()
-            .enumerate()
-            .map(|(i, ws)| tokio::spawn(receive(ws, shared.clone(), i)))
-            .collect();
-        Ok(Swarm { shared, tasks })
+        let receivers = if timed {
+            let sockets = conns.into_iter().map(conn::into_socket).collect::<Result<Vec<_>>>()?;
+            let shared = shared.clone();
+            Receivers::Reader(std::thread::spawn(move || {
+                let clock = shared.clock.as_ref().ok_or("no clock")?;
+                reader::read_all(sockets, Framing::WebSocket, clock, &shared.received, &shared.done)
+            }))
+        } else {
+            let tasks = conns
+                .into_iter()
+                .enumerate()
+                .map(|(i, ws)| tokio::spawn(receive(ws, shared.clone(), i)))
+                .collect();
+            Receivers::Tasks(tasks)
+        };
+        Ok(Swarm { shared, receivers })
     }
 
-    /// Ends the scenario: sets the stop flag and sends one more publish through
-    /// `control` so every subscriber wakes and leaves. Returns what each saw;
-    /// subscribers that do not leave in time are aborted and counted as lost.
-    pub async fn finish(self, control: &mut Ws) -> Result<(Vec<Outcome>, usize)> {
+    /// Ends the scenario: sets the stop flag and sends one more publish to
+    /// each room through `control` so every subscriber wakes and leaves.
+    /// Subscribers that do not leave in time are counted as lost.
+    pub async fn finish(self, control: &mut Ws) -> Result<Finished> {
         use futures_util::SinkExt;
         self.shared.stop.store(true, Relaxed);
-        control.send(conn::publish(CHANNEL, b"stop")?).await?;
+        for r in 0..self.shared.rooms {
+            control
+                .send(conn::publish(&room(r, self.shared.rooms), b"stop")?)
+                .await?;
+        }
+        self.shared.done.store(true, Relaxed);
+        let tasks = match self.receivers {
+            Receivers::Reader(thread) => {
+                let reading = tokio::task::spawn_blocking(move || thread.join())
+                    .await?
+                    .map_err(|_| "the latency reader panicked")??;
+                return Ok(Finished {
+                    samples: reading.samples,
+                    lost: reading.closed + reading.unfinished,
+                });
+            }
+            Receivers::Tasks(tasks) => tasks,
+        };
         let deadline = tokio::time::Instant::now() + FINISH_TIMEOUT;
-        let mut outcomes = Vec::with_capacity(self.tasks.len());
         let mut lost = 0;
-        for mut t in self.tasks {
+        for mut t in tasks {
             match tokio::time::timeout_at(deadline, &mut t).await {
-                Ok(Ok(o)) => outcomes.push(o),
+                Ok(Ok(o)) => lost += usize::from(o.closed),
                 Ok(Err(_)) => lost += 1,
                 Err(_) => {
                     t.abort();
@@ -138,12 +206,14 @@ impl Swarm {
                 }
             }
         }
-        Ok((outcomes, lost))
+        Ok(Finished {
+            samples: Vec::new(),
+            lost,
+        })
     }
 }
 
-/// One subscriber's receive loop: count every message; when timing, read the
-/// send time from the body.
+/// One fan-out subscriber's receive loop: count every message.
 async fn receive(mut ws: Ws, shared: Arc<Shared>, index: usize) -> Outcome {
     let slot = &shared.slots[index].0;
     let mut received = 0u64;
@@ -160,39 +230,14 @@ async fn receive(mut ws: Ws, shared: Arc<Shared>, index: usize) -> Outcome {
             out.closed = true;
             break;
         }
-        let Some(bytes) = payload(&frame) else { continue };
+        if payload(&frame).is_none() {
+            continue;
+        }
         if shared.stop.load(Relaxed) {
             break;
         }
         received += 1;
         slot.store(received, Relaxed);
-        if let Some(clock) = &shared.clock {
-            if let Some(sent) = sent_at(bytes) {
-                if sent >= clock.record_from.load(Relaxed) {
-                    let latency = clock.now().saturating_sub(sent);
-                    out.samples.push(latency.min(u32::MAX as u64) as u32);
-                }
-            }
-        }
     }
     out
-}
-
-/// The send time a latency publish carries in its body (decimal nanoseconds).
-fn sent_at(message: &[u8]) -> Option<u64> {
-    let mut headers = [EMPTY_HEADER; 8];
-    let msg = parse(message, &mut headers).ok()?;
-    msg.body_str()?.parse().ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reads_the_send_time_from_a_published_message() {
-        assert_eq!(sent_at(b"LHTTP/1.0 chat\r\npublish:bench\r\n\r\n12345"), Some(12345));
-        assert_eq!(sent_at(b"LHTTP/1.0 chat\r\npublish:bench\r\n\r\nstop"), None);
-        assert_eq!(sent_at(b"not lhttp"), None);
-    }
 }

@@ -40,9 +40,26 @@ fn smoke_run_against_a_real_server_fills_the_table() {
     assert!(number(&first_cell("fan-out flat out")) > 0.0);
     assert!(number(&first_cell("fan-out at 100 publishes/s")) > 0.0);
     assert!(!first_cell("fan-out flat out").contains("lost"), "{stdout}");
-    let p50 = number(&first_cell("latency p50"));
-    let max = number(&first_cell("latency max"));
-    assert!(p50 > 0.0 && p50 <= max, "{stdout}");
+    for load in ["4 rooms of 5", "1 room of 20"] {
+        let p50 = number(&first_cell(&format!("latency p50, {load}")));
+        let max = number(&first_cell(&format!("latency max, {load}")));
+        assert!(p50 > 0.0 && p50 <= max, "{stdout}");
+        // The plain-TCP floor of the same load, measured in the same run.
+        let row = stdout
+            .lines()
+            .find(|l| l.contains(&format!("latency p99, {load}")))
+            .unwrap();
+        let floor: f64 = row
+            .split('|')
+            .nth(3)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(floor > 0.0, "{stdout}");
+    }
     assert!(!first_cell("server RSS per idle connection at 20").contains("error"));
     assert!(stdout.contains("server RSS per idle connection at 40"));
 }
