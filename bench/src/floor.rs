@@ -83,5 +83,6 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64) -> Result<Latency> {
     let mut latency = summarize(&mut reading.samples, per_sec, 0)?;
     // The writer thread stands for the server: its CPU per delivery.
     latency.server_us_per_delivery = Some(writer_cpu * 1e6 / delivered.max(1) as f64);
+    latency.reader_us_per_delivery = Some(reading.cpu_us_per_message);
     Ok(latency)
 }

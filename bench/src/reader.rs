@@ -5,7 +5,7 @@
 //! the generator's own cost stays small on a machine it shares with the server.
 
 use crate::swarm::Clock;
-use crate::Result;
+use crate::{proc, Result};
 use lhttp_core::{parse, EMPTY_HEADER};
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
@@ -41,6 +41,9 @@ pub struct Reading {
     pub closed: usize,
     /// Sockets that never saw the `stop` message.
     pub unfinished: usize,
+    /// This thread's CPU time per recorded message, in microseconds: what
+    /// reading costs the generator.
+    pub cpu_us_per_message: f64,
 }
 
 /// Reads `sockets` until `done` is set and then every socket has seen `stop`
@@ -66,9 +69,15 @@ pub fn read_all(
     let (mut stopped, mut out) = (0, Reading::default());
     let mut last_message = Instant::now();
     let mut done_at: Option<Instant> = None;
+    // This thread's CPU time when recording began, and when `done` was set.
+    let (mut cpu_from, mut cpu_to) = (None, None);
     loop {
         poll.poll(&mut events, Some(Duration::from_millis(20)))?;
+        if cpu_from.is_none() && clock.record_from() != u64::MAX {
+            cpu_from = Some(proc::thread_cpu_seconds());
+        }
         if done.load(Relaxed) {
+            cpu_to.get_or_insert_with(proc::thread_cpu_seconds);
             let since = *done_at.get_or_insert_with(Instant::now);
             let all_stopped = framing == Framing::WebSocket && stopped + out.closed == n;
             let quiet = framing == Framing::Plain && last_message.elapsed() >= QUIET;
@@ -135,6 +144,9 @@ pub fn read_all(
         }
     }
     out.unfinished = n - stopped - out.closed;
+    if let (Some(from), Some(to)) = (cpu_from, cpu_to) {
+        out.cpu_us_per_message = (to - from) * 1e6 / out.samples.len().max(1) as f64;
+    }
     Ok(out)
 }
 

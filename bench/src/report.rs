@@ -1,7 +1,10 @@
 //! The comparison table: one column per server, measured in the same run, the
 //! ratio of the first to the second, and whether the first meets the targets.
 
+mod latency;
+
 use crate::scenario::{Fanout, IdleMemory, Latency, Shape};
+use latency::latency_rows;
 
 /// Everything measured on one server; a failed scenario keeps its error.
 #[derive(Debug, Default)]
@@ -180,85 +183,6 @@ fn rows(results: &[Results], load: &Load) -> Vec<Row> {
             }),
         });
     }
-    rows
-}
-
-/// p50, p99 (against the target) and max of the latency run `pick` chooses.
-fn latency_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
-    fn at<'a>(r: &'a Results, key: &str) -> Option<&'a Result<Latency, String>> {
-        r.latency.iter().find(|(s, _)| s.to_string() == key).map(|(_, l)| l)
-    }
-    let key = shape.to_string();
-    let pick = |r: &Results| at(r, &key).cloned();
-    let load = format!(
-        "{} room{} of {}, {} deliveries/s",
-        shape.rooms,
-        if shape.rooms == 1 { "" } else { "s" },
-        thousands((shape.subscribers / shape.rooms) as f64),
-        thousands(shape.deliveries())
-    );
-    type Figure = fn(&Latency) -> f64;
-    let figures: [(&str, Figure, Option<Target>); 3] = [
-        ("p50", |l| l.p50_ms, None),
-        (
-            "p99",
-            |l| l.p99_ms,
-            Some(Target {
-                text: "< 5 ms",
-                met: |v| v < 5.0,
-            }),
-        ),
-        ("max", |l| l.max_ms, None),
-    ];
-    let mut rows: Vec<Row> = figures
-        .into_iter()
-        .map(|(name, figure, target)| Row {
-            metric: format!("latency {name}, {load}, ms"),
-            cells: results
-                .iter()
-                .map(|r| {
-                    pick(r).map(|l| {
-                        l.as_ref()
-                            .map(|l| {
-                                let v = figure(l);
-                                let mut text = format!("{v:.2}");
-                                if name == "p50" {
-                                    text.push_str(&format!(" ({} delivered/s)", thousands(l.delivered_per_sec)));
-                                }
-                                if name == "p99" {
-                                    text.push_str(&format!(" ({} samples", thousands(l.samples as f64)));
-                                    if l.round_p99s.len() > 1 {
-                                        let all: Vec<String> = l.round_p99s.iter().map(|p| format!("{p:.2}")).collect();
-                                        text.push_str(&format!("; median of rounds {}", all.join(" / ")));
-                                    }
-                                    text.push(')');
-                                }
-                                if l.lost > 0 && name == "max" {
-                                    text.push_str(&format!(" ({} subs lost)", l.lost));
-                                }
-                                Cell { value: v, text }
-                            })
-                            .map_err(|_| ())
-                    })
-                })
-                .collect(),
-            target,
-        })
-        .collect();
-    rows.push(Row {
-        metric: "  server CPU per delivery meanwhile, µs".into(),
-        cells: results
-            .iter()
-            .map(|r| {
-                let v = pick(r)?.as_ref().ok()?.server_us_per_delivery?;
-                Some(Ok(Cell {
-                    value: v,
-                    text: format!("{v:.1}"),
-                }))
-            })
-            .collect(),
-        target: None,
-    });
     rows
 }
 

@@ -45,6 +45,8 @@ pub struct Latency {
     pub lost: usize,
     /// Server CPU time per delivery while measuring, in microseconds (when its pid is known).
     pub server_us_per_delivery: Option<f64>,
+    /// The load generator's reader thread CPU per delivery, in microseconds.
+    pub reader_us_per_delivery: Option<f64>,
     /// The p99 of every round, in the order they ran (see [`median`]).
     pub round_p99s: Vec<f64>,
 }
@@ -193,6 +195,7 @@ async fn latency_on(server: &Running, args: &Args, shape: Shape) -> Result<Laten
         finished.lost,
     )?;
     latency.server_us_per_delivery = c0.zip(c1).map(|(a, b)| (b - a) * 1e6 / (d1 - d0).max(1) as f64);
+    latency.reader_us_per_delivery = finished.reader_us_per_delivery;
     Ok(latency)
 }
 
@@ -225,6 +228,7 @@ pub fn summarize(samples: &mut [u32], delivered_per_sec: f64, lost: usize) -> Re
         delivered_per_sec,
         lost,
         server_us_per_delivery: None,
+        reader_us_per_delivery: None,
         round_p99s: Vec::new(),
     })
 }

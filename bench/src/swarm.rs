@@ -116,6 +116,8 @@ pub struct Finished {
     pub samples: Vec<u32>,
     /// Subscribers the server closed (slow consumers) or that never finished.
     pub lost: usize,
+    /// The latency reader's CPU per message, in microseconds (latency scenario only).
+    pub reader_us_per_delivery: Option<f64>,
 }
 
 /// How the subscribers receive.
@@ -190,6 +192,7 @@ impl Swarm {
                 return Ok(Finished {
                     samples: reading.samples,
                     lost: reading.closed + reading.unfinished,
+                    reader_us_per_delivery: Some(reading.cpu_us_per_message),
                 });
             }
             Receivers::Tasks(tasks) => tasks,
@@ -209,6 +212,7 @@ impl Swarm {
         Ok(Finished {
             samples: Vec::new(),
             lost,
+            reader_us_per_delivery: None,
         })
     }
 }
