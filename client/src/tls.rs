@@ -1,11 +1,7 @@
-//! The rustls client configuration for `wss://` and `https://`: the system's root
-//! certificates plus any CA the caller gives, with the `ring` crypto provider.
+//! The rustls client configuration for `wss://` and `https://`: the one `lhttp-tls`
+//! builds (the system's roots plus any CA the caller gives), errors as [`Error::Connect`].
 
 use std::sync::Arc;
-
-use rustls::RootCertStore;
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::CertificateDer;
 
 use crate::Error;
 
@@ -14,37 +10,7 @@ use crate::Error;
 /// Fails with [`Error::Connect`] when `ca_pem` holds no certificate or a bad one, or
 /// when no root at all is available.
 pub(crate) fn client_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, Error> {
-    let mut roots = RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        // A system certificate rustls cannot use is skipped, as browsers do.
-        let _ = roots.add(cert);
-    }
-    if let Some(pem) = ca_pem {
-        let mut added = 0;
-        for cert in CertificateDer::pem_slice_iter(pem) {
-            let cert = cert.map_err(|e| Error::Connect(format!("bad CA PEM: {e}")))?;
-            roots
-                .add(cert)
-                .map_err(|e| Error::Connect(format!("bad CA certificate: {e}")))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(Error::Connect("the CA PEM holds no certificate".into()));
-        }
-    }
-    if roots.is_empty() {
-        return Err(Error::Connect(
-            "no trusted root certificate (system store empty, no CA given)".into(),
-        ));
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Connect(format!("TLS setup: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
+    lhttp_tls::client_config(ca_pem).map_err(Error::Connect)
 }
 
 #[cfg(test)]

@@ -6,28 +6,17 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use common::TestServer;
 use lhttp_client::{http_publish, Client, Config, Error, Message};
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
 
 /// A TLS proxy on a free loopback port in front of `backend`, and its certificate (PEM).
 async fn tls_proxy(backend: SocketAddr) -> (SocketAddr, Vec<u8>) {
-    let key = rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()]).unwrap();
-    let cert = CertificateDer::from(key.cert.der().to_vec());
-    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], private)
-        .unwrap();
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    let (config, ca) = lhttp_tls::testing::self_signed(&["localhost", "127.0.0.1"]);
+    let acceptor = TlsAcceptor::from(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -45,7 +34,7 @@ async fn tls_proxy(backend: SocketAddr) -> (SocketAddr, Vec<u8>) {
             });
         }
     });
-    (addr, key.cert.pem().into_bytes())
+    (addr, ca.into_bytes())
 }
 
 async fn next(client: &Client) -> Message {

@@ -22,8 +22,11 @@ pub struct Config {
     pub publish_token: Option<String>,
     /// Allow an open `POST /publish` on a non-loopback address (insecure).
     pub insecure_open_publish: bool,
-    /// URL prefixes `upstream` may reach; empty refuses every upstream.
+    /// URL prefixes (`http://` or `https://`) `upstream` may reach; empty refuses every upstream.
     pub upstream_allow: Vec<String>,
+    /// A PEM file of extra certificate authorities trusted for `https://` upstream
+    /// calls, besides the system's roots.
+    pub upstream_ca: Option<PathBuf>,
     /// Send the backend's response back to the client as an LHTTP message.
     pub upstream_reply: bool,
     /// How long one upstream call may take.
@@ -90,6 +93,7 @@ impl Default for Config {
             publish_token: None,
             insecure_open_publish: false,
             upstream_allow: Vec::new(),
+            upstream_ca: None,
             upstream_reply: false,
             upstream_timeout: Duration::from_secs(10),
             upstream_concurrency: 64,
@@ -139,6 +143,7 @@ impl Config {
         for p in &self.upstream_allow {
             crate::upstream::Allow::check_prefix(p)?;
         }
+        crate::upstream::tls_config(self)?;
         if !crate::cluster::subject::valid_prefix(&self.cluster.prefix) {
             return Err(format!(
                 "cluster prefix {:?}: expected dot-separated tokens of A-Z a-z 0-9 - _ (at most 64 bytes)",

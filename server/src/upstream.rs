@@ -1,7 +1,7 @@
 //! The built-in `upstream:<METHOD> <URL>` header: forwards a message to an HTTP
-//! backend without blocking the connection, within a timeout and a server-wide
-//! concurrency limit, and only to URL prefixes the operator allowed (the
-//! original fetched any URL a client named: SSRF).
+//! or HTTPS backend without blocking the connection, within a timeout and a
+//! server-wide concurrency limit, and only to URL prefixes the operator allowed
+//! (the original fetched any URL a client named: SSRF).
 
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
@@ -11,9 +11,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use lhttp_core::Header;
+use rustls_pki_types::ServerName;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsConnector;
 use url::Url;
 
 /// Request headers not forwarded as HTTP headers (LHTTP instructions).
@@ -26,13 +28,12 @@ pub struct Allow {
 }
 
 impl Allow {
-    /// Checks that `prefix` is a plain `http://` URL prefix.
+    /// Checks that `prefix` is an `http://` or `https://` URL prefix without user info.
     pub fn check_prefix(prefix: &str) -> Result<String, String> {
         let url = Url::parse(prefix).map_err(|e| format!("upstream prefix {prefix:?}: {e}"))?;
-        if url.scheme() != "http" || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some()
-        {
+        if !is_web(&url) || url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
             return Err(format!(
-                "upstream prefix {prefix:?} must be an http:// URL without user info"
+                "upstream prefix {prefix:?} must be an http:// or https:// URL without user info"
             ));
         }
         Ok(url.to_string())
@@ -47,7 +48,7 @@ impl Allow {
 
     /// Whether `url` lies under an allowed prefix, at a path boundary.
     pub fn allows(&self, url: &Url) -> bool {
-        if url.scheme() != "http" || !url.username().is_empty() || url.password().is_some() {
+        if !is_web(url) || !url.username().is_empty() || url.password().is_some() {
             return false;
         }
         let u = url.as_str();
@@ -56,6 +57,27 @@ impl Allow {
                 .is_some_and(|rest| p.ends_with('/') || rest.is_empty() || rest.starts_with(['/', '?', '#']))
         })
     }
+}
+
+/// Whether `url` is `http://` or `https://`.
+fn is_web(url: &Url) -> bool {
+    matches!(url.scheme(), "http" | "https")
+}
+
+/// The TLS settings for `https://` upstream calls: the system's roots plus the
+/// configured CA file (`lhttp-tls`, as the client). `None` when no allowed prefix
+/// is `https://`; an error names a CA file that cannot be read or used.
+pub fn tls_config(config: &crate::Config) -> Result<Option<Arc<lhttp_tls::ClientConfig>>, String> {
+    if !config.upstream_allow.iter().any(|p| p.starts_with("https:")) {
+        return Ok(None);
+    }
+    let ca = match &config.upstream_ca {
+        Some(path) => Some(std::fs::read(path).map_err(|e| format!("upstream CA {}: {e}", path.display()))?),
+        None => None,
+    };
+    lhttp_tls::client_config(ca.as_deref())
+        .map(Some)
+        .map_err(|e| format!("TLS for https:// upstream: {e}"))
 }
 
 /// The upstream filter and what its calls share.
@@ -69,6 +91,9 @@ pub struct Upstream {
     timeout: Duration,
     reply: bool,
     max_body: usize,
+    /// For `https://` backends; `None` when none is allowed (or the TLS setup failed,
+    /// which `Config::validate` reports).
+    tls: Option<Arc<lhttp_tls::ClientConfig>>,
 }
 
 impl Upstream {
@@ -82,6 +107,7 @@ impl Upstream {
             timeout: config.upstream_timeout,
             reply: config.upstream_reply,
             max_body: config.limits.max_message_size,
+            tls: tls_config(config).ok().flatten(),
         }
     }
 
@@ -131,6 +157,7 @@ impl Filter for Upstream {
                 .collect(),
             body: Bytes::copy_from_slice(ctx.body()),
             max_body: self.max_body,
+            tls: self.tls.clone(),
         };
         let command = ctx.command().to_string();
         let id = ctx.header("id").map(str::to_string);
@@ -185,30 +212,43 @@ struct Call {
     headers: Vec<(String, String)>,
     body: Bytes,
     max_body: usize,
+    tls: Option<Arc<lhttp_tls::ClientConfig>>,
 }
 
 impl Call {
     async fn run(self) -> Result<(http::StatusCode, Bytes), String> {
         let host = self.url.host_str().ok_or("URL has no host")?.to_string();
         let port = self.url.port_or_known_default().unwrap_or(80);
-        let stream = tokio::net::TcpStream::connect((host.as_str(), port))
+        let stream = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
             .await
             .map_err(|e| format!("cannot reach backend: {e}"))?;
-        let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        let request = self.request(&host)?;
+        if self.url.scheme() != "https" {
+            return exchange(TokioIo::new(stream), request, self.max_body).await;
+        }
+        let config = self.tls.clone().ok_or("no TLS configuration for https:// upstream")?;
+        let name = ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+            .map_err(|e| format!("backend name {host:?}: {e}"))?;
+        let stream = TlsConnector::from(config)
+            .connect(name, stream)
             .await
-            .map_err(|e| format!("backend handshake: {e}"))?;
-        tokio::spawn(conn);
+            .map_err(|e| format!("TLS with backend: {e}"))?;
+        exchange(TokioIo::new(stream), request, self.max_body).await
+    }
+
+    /// The HTTP request for the backend.
+    fn request(&self, host: &str) -> Result<http::Request<Full<Bytes>>, String> {
         let path = match self.url.query() {
             Some(q) => format!("{}?{q}", self.url.path()),
             None => self.url.path().to_string(),
         };
         let host_header = match self.url.port() {
             Some(p) => format!("{host}:{p}"),
-            None => host.clone(),
+            None => host.to_string(),
         };
         let sends_body = !matches!(self.method, http::Method::GET | http::Method::HEAD);
         let mut req = http::Request::builder()
-            .method(self.method)
+            .method(self.method.clone())
             .uri(path)
             .header(http::header::HOST, host_header);
         for (n, v) in &self.headers {
@@ -219,18 +259,33 @@ impl Call {
                 req = req.header(n, v);
             }
         }
-        let body = if sends_body { self.body } else { Bytes::new() };
-        let req = req.body(Full::new(body)).map_err(|e| e.to_string())?;
-        let resp = sender
-            .send_request(req)
-            .await
-            .map_err(|e| format!("backend request: {e}"))?;
-        let status = resp.status();
-        let body = Limited::new(resp.into_body(), self.max_body)
-            .collect()
-            .await
-            .map_err(|e| format!("backend response: {e}"))?
-            .to_bytes();
-        Ok((status, body))
+        let body = if sends_body { self.body.clone() } else { Bytes::new() };
+        req.body(Full::new(body)).map_err(|e| e.to_string())
     }
+}
+
+/// Sends `request` over `io` (plain TCP or TLS) and reads the answer, at most `max_body` bytes of it.
+async fn exchange<IO>(
+    io: IO,
+    request: http::Request<Full<Bytes>>,
+    max_body: usize,
+) -> Result<(http::StatusCode, Bytes), String>
+where
+    IO: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| format!("backend handshake: {e}"))?;
+    tokio::spawn(conn);
+    let resp = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("backend request: {e}"))?;
+    let status = resp.status();
+    let body = Limited::new(resp.into_body(), max_body)
+        .collect()
+        .await
+        .map_err(|e| format!("backend response: {e}"))?
+        .to_bytes();
+    Ok((status, body))
 }

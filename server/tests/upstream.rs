@@ -1,4 +1,4 @@
-//! The `upstream` header against a real local HTTP backend.
+//! The `upstream` header against a real local HTTP backend, plain and behind TLS.
 mod common;
 use bytes::Bytes;
 use common::*;
@@ -8,12 +8,25 @@ use hyper_util::rt::TokioIo;
 use lhttp_server::Config;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio_rustls::TlsAcceptor;
 
 /// What the backend received: method, path and query, a header, body.
 type Seen = Arc<Mutex<Vec<(String, String, Option<String>, String)>>>;
 
 /// A real HTTP backend on 127.0.0.1:0; `/slow` answers after 3 s, `/fail` with 500.
 async fn backend() -> (String, Seen) {
+    backend_with(None).await
+}
+
+/// A TLS acceptor with a certificate made for 127.0.0.1, and that certificate (PEM).
+fn tls() -> (TlsAcceptor, String) {
+    let (config, ca) = lhttp_tls::testing::self_signed(&["127.0.0.1"]);
+    (TlsAcceptor::from(config), ca)
+}
+
+/// The backend of [`backend`], serving HTTPS with `tls` when given.
+async fn backend_with(tls: Option<TlsAcceptor>) -> (String, Seen) {
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let seen: Seen = Arc::default();
@@ -22,6 +35,7 @@ async fn backend() -> (String, Seen) {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             let log = log.clone();
+            let tls = tls.clone();
             tokio::spawn(async move {
                 let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let log = log.clone();
@@ -52,13 +66,22 @@ async fn backend() -> (String, Seen) {
                         )
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), svc)
-                    .await;
+                let http = hyper::server::conn::http1::Builder::new();
+                match tls {
+                    // A handshake the caller refuses just ends this connection.
+                    Some(tls) => {
+                        if let Ok(stream) = tls.accept(stream).await {
+                            let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                        }
+                    }
+                    None => {
+                        let _ = http.serve_connection(TokioIo::new(stream), svc).await;
+                    }
+                }
             });
         }
     });
-    (format!("http://{addr}"), seen)
+    (format!("{scheme}://{addr}"), seen)
 }
 
 fn config(allow: &str) -> Config {
@@ -203,4 +226,66 @@ async fn concurrency_limit_refuses_calls_beyond_it() {
     assert_eq!((e.header("code"), e.header("id")), (Some("UpstreamFailed"), Some("2")));
     assert!(e.header("detail").unwrap().contains("too many"));
     s.stop().await;
+}
+
+#[tokio::test]
+async fn https_backends_are_reached_with_the_configured_ca_and_refused_cleanly_without_it() {
+    let (acceptor, ca) = tls();
+    let (base, seen) = backend_with(Some(acceptor)).await;
+    let port = base.rsplit(':').next().unwrap().to_string();
+    let ca_file = std::env::temp_dir().join(format!("lhttp-upstream-ca-{}-{port}.pem", std::process::id()));
+    std::fs::write(&ca_file, &ca).unwrap();
+    let trusted = Config {
+        upstream_ca: Some(ca_file.clone()),
+        ..config(&base)
+    };
+    trusted.validate().expect("a readable CA file is accepted");
+    let s = start_with(trusted).await;
+    let mut c = Client::connect(&s).await;
+    c.send(&format!(
+        "LHTTP/1.0 chat\r\nupstream:POST {base}/record\r\n\r\nover tls"
+    ))
+    .await;
+    let reply = c.recv().await;
+    assert_eq!((reply.header("upstream-status"), reply.text()), (Some("200"), "saved"));
+    assert_eq!(seen.lock().unwrap()[0].3, "over tls");
+    s.stop().await;
+
+    // Without the CA the backend's certificate is unknown: an error reply, nothing sent.
+    let s = start_with(config(&base)).await;
+    let mut c = Client::connect(&s).await;
+    c.send(&format!("LHTTP/1.0 chat\r\nupstream:GET {base}/x\r\nid:t\r\n\r\n"))
+        .await;
+    // The message is acked at once; the call's failure follows.
+    assert_eq!(c.recv().await.command, "ack");
+    let e = c.expect_error().await;
+    assert_eq!((e.header("code"), e.header("id")), (Some("UpstreamFailed"), Some("t")));
+    let detail = e.header("detail").unwrap_or_default();
+    // e.g. "TLS with backend: invalid peer certificate: UnknownIssuer"
+    assert!(detail.contains("TLS"), "{detail}");
+    assert_eq!(seen.lock().unwrap().len(), 1);
+    s.stop().await;
+
+    // An https:// prefix may not be reached over http://, nor the other way round.
+    let plain = base.replacen("https://", "http://", 1);
+    let s = start_with(config(&base)).await;
+    let mut c = Client::connect(&s).await;
+    c.send(&format!("LHTTP/1.0 chat\r\nupstream:GET {plain}/x\r\n\r\n"))
+        .await;
+    assert_eq!(c.expect_error().await.header("code"), Some("UpstreamRefused"));
+    s.stop().await;
+
+    // lhttpd refuses to start with a CA file it cannot read or use.
+    let missing = Config {
+        upstream_ca: Some(ca_file.with_extension("missing")),
+        ..config(&base)
+    };
+    assert!(missing.validate().unwrap_err().contains("upstream CA"));
+    std::fs::write(&ca_file, "not a certificate").unwrap();
+    let bad = Config {
+        upstream_ca: Some(ca_file.clone()),
+        ..config(&base)
+    };
+    assert!(bad.validate().is_err());
+    std::fs::remove_file(&ca_file).unwrap();
 }

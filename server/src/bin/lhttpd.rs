@@ -41,6 +41,9 @@ struct Args {
         value_delimiter = ','
     )]
     upstream_allow: Vec<String>,
+    /// PEM file of extra certificate authorities for https:// upstream calls (besides the system's).
+    #[arg(long, value_name = "FILE", env = "LHTTPD_UPSTREAM_CA")]
+    upstream_ca: Option<PathBuf>,
     /// Send the backend's response back to the client as an LHTTP message.
     #[arg(long)]
     upstream_reply: bool,
@@ -125,6 +128,9 @@ fn config(args: &Args) -> Result<Config, String> {
     c.insecure_open_publish |= args.insecure_open_publish;
     c.upstream_allow.extend(args.upstream_allow.iter().cloned());
     c.upstream_reply |= args.upstream_reply;
+    if let Some(ca) = &args.upstream_ca {
+        c.upstream_ca = Some(ca.clone());
+    }
     if let Some(s) = args.upstream_timeout {
         c.upstream_timeout = secs(s)?;
     }
