@@ -139,12 +139,11 @@ fn rows(results: &[Results], load: &Load) -> Vec<Row> {
         target: None,
     });
     rows.extend(cpu_rows(results, |r| r.rate.as_ref()));
-    let shapes: Vec<Shape> = results.iter().flat_map(|r| r.latency.iter().map(|(s, _)| *s)).collect();
-    let mut seen = Vec::new();
-    for shape in shapes {
-        if !seen.contains(&shape.to_string()) {
-            seen.push(shape.to_string());
-            rows.extend(latency_rows(results, &shape));
+    let mut shapes: Vec<Shape> = Vec::new();
+    for (shape, _) in results.iter().flat_map(|r| &r.latency) {
+        if !shapes.contains(shape) {
+            shapes.push(*shape);
+            rows.extend(latency_rows(results, shape));
         }
     }
     let counts: Vec<usize> = results

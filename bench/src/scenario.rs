@@ -53,7 +53,7 @@ pub struct Latency {
 
 /// The load of a latency measurement: `subscribers` connections split evenly
 /// over `rooms` channels, and `rate` publishes/s taking the rooms in turn.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shape {
     /// Subscriber connections.
     pub subscribers: usize,

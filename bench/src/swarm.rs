@@ -76,7 +76,8 @@ impl Clock {
 pub struct Shared {
     /// Messages received, per subscriber.
     slots: Box<[Slot]>,
-    /// Set at the end of a scenario: publishers stop, subscribers leave at their next message.
+    /// Set at the end of a scenario: publishers stop, subscribers leave at their next
+    /// message, and the latency reader stops once every socket saw `stop`.
     pub stop: AtomicBool,
     /// Publishes sent so far, all publishers together.
     pub published: AtomicU64,
@@ -86,8 +87,6 @@ pub struct Shared {
     pub rooms: usize,
     /// Messages counted by the latency reader (the slots count the tasks').
     pub received: AtomicU64,
-    /// Set after the last publish: the latency reader stops once every socket saw `stop`.
-    pub done: AtomicBool,
 }
 
 impl Shared {
@@ -100,13 +99,6 @@ impl Shared {
     pub fn subscribers(&self) -> u64 {
         self.slots.len() as u64
     }
-}
-
-/// What one subscriber saw.
-#[derive(Debug, Default)]
-struct Outcome {
-    /// The server closed the connection (e.g. dropped as a slow consumer).
-    closed: bool,
 }
 
 /// What the subscribers saw, all together.
@@ -123,8 +115,8 @@ pub struct Finished {
 /// How the subscribers receive.
 #[derive(Debug)]
 enum Receivers {
-    /// One counting task per connection (fan-out).
-    Tasks(Vec<JoinHandle<Outcome>>),
+    /// One counting task per connection (fan-out); each says whether the server closed it.
+    Tasks(Vec<JoinHandle<bool>>),
     /// One epoll thread timing every connection (latency).
     Reader(std::thread::JoinHandle<Result<Reading>>),
 }
@@ -152,14 +144,13 @@ impl Swarm {
             clock,
             rooms,
             received: AtomicU64::new(0),
-            done: AtomicBool::new(false),
         });
         let receivers = if timed {
             let sockets = conns.into_iter().map(conn::into_socket).collect::<Result<Vec<_>>>()?;
             let shared = shared.clone();
             Receivers::Reader(std::thread::spawn(move || {
                 let clock = shared.clock.as_ref().ok_or("no clock")?;
-                reader::read_all(sockets, Framing::WebSocket, clock, &shared.received, &shared.done)
+                reader::read_all(sockets, Framing::WebSocket, clock, &shared.received, &shared.stop)
             }))
         } else {
             let tasks = conns
@@ -183,7 +174,6 @@ impl Swarm {
                 .send(conn::publish(&room(r, self.shared.rooms), b"stop")?)
                 .await?;
         }
-        self.shared.done.store(true, Relaxed);
         let tasks = match self.receivers {
             Receivers::Reader(thread) => {
                 let reading = tokio::task::spawn_blocking(move || thread.join())
@@ -201,7 +191,7 @@ impl Swarm {
         let mut lost = 0;
         for mut t in tasks {
             match tokio::time::timeout_at(deadline, &mut t).await {
-                Ok(Ok(o)) => lost += usize::from(o.closed),
+                Ok(Ok(closed)) => lost += usize::from(closed),
                 Ok(Err(_)) => lost += 1,
                 Err(_) => {
                     t.abort();
@@ -217,31 +207,26 @@ impl Swarm {
     }
 }
 
-/// One fan-out subscriber's receive loop: count every message.
-async fn receive(mut ws: Ws, shared: Arc<Shared>, index: usize) -> Outcome {
+/// One fan-out subscriber's receive loop: count every message. Returns whether
+/// the server closed the connection (e.g. dropped it as a slow consumer).
+async fn receive(mut ws: Ws, shared: Arc<Shared>, index: usize) -> bool {
     let slot = &shared.slots[index].0;
     let mut received = 0u64;
-    let mut out = Outcome::default();
     loop {
         let frame = match ws.next().await {
             Some(Ok(f)) => f,
-            Some(Err(_)) | None => {
-                out.closed = true;
-                break;
-            }
+            Some(Err(_)) | None => return true,
         };
         if frame.is_close() {
-            out.closed = true;
-            break;
+            return true;
         }
         if payload(&frame).is_none() {
             continue;
         }
         if shared.stop.load(Relaxed) {
-            break;
+            return false;
         }
         received += 1;
         slot.store(received, Relaxed);
     }
-    out
 }

@@ -5,13 +5,14 @@
 use super::{thousands, Cell, Results, Row, Target};
 use crate::scenario::{Latency, Shape};
 
-/// p50, p99 (against the target) and max of the latency run `pick` chooses.
+/// `r`'s latency at `shape`, if it was measured.
+fn at<'a>(r: &'a Results, shape: &Shape) -> Option<&'a Result<Latency, String>> {
+    r.latency.iter().find(|(s, _)| s == shape).map(|(_, l)| l)
+}
+
+/// p50, p99 (against the target) and max at `shape`, then the CPU rows.
 pub(super) fn latency_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
-    fn at<'a>(r: &'a Results, key: &str) -> Option<&'a Result<Latency, String>> {
-        r.latency.iter().find(|(s, _)| s.to_string() == key).map(|(_, l)| l)
-    }
-    let key = shape.to_string();
-    let pick = |r: &Results| at(r, &key).cloned();
+    let pick = |r| at(r, shape);
     let load = format!(
         "{} room{} of {}, {} deliveries/s",
         shape.rooms,
