@@ -28,14 +28,8 @@ pub(crate) fn guard_or<T>(default: T, f: impl FnOnce() -> T) -> T {
 /// # Safety
 /// When not NULL, `ptr` must be valid for reading `len` bytes for `'a`.
 pub(crate) unsafe fn bytes<'a>(ptr: *const u8, len: usize) -> Result<&'a [u8], lhttp_result> {
-    if len == 0 {
-        Ok(&[])
-    } else if ptr.is_null() {
-        Err(null())
-    } else {
-        // SAFETY: non-NULL and valid for `len` bytes per the caller.
-        Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
-    }
+    // SAFETY: forwarded; `array` has the same contract.
+    unsafe { array(ptr, len) }
 }
 
 /// `ptr[..len]` as UTF-8; `invalid` is the result when it is not.

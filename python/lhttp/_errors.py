@@ -57,8 +57,8 @@ class Error(Exception):
         return self.detail
 
 
-class ParseError(Error, ValueError):
-    """A message could not be parsed, split or encoded; ``.code`` is the core's error name."""
+class _NamedError(Error):
+    """An error whose ``.code`` is given with it (a core or server error name)."""
 
     def __init__(self, code: str, detail: str = "") -> None:
         super().__init__(detail)
@@ -67,6 +67,10 @@ class ParseError(Error, ValueError):
 
     def __str__(self) -> str:
         return f"{self.code}: {self.detail}"
+
+
+class ParseError(_NamedError, ValueError):
+    """A message could not be parsed, split or encoded; ``.code`` is the core's error name."""
 
 
 class ConnectError(Error, ConnectionError):
@@ -94,16 +98,8 @@ class TimeoutError(Error, builtins.TimeoutError):
     code = "Timeout"
 
 
-class ServerError(Error):
+class ServerError(_NamedError):
     """The server refused a request; ``.code`` is its error name, ``.detail`` its text."""
-
-    def __init__(self, code: str, detail: str = "") -> None:
-        super().__init__(detail)
-        self.code = code
-        self.args = (code, detail)
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.detail}"
 
 
 class IoError(Error, ConnectionError):

@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::{client_error, timeout_error, IntoPyResult};
-use crate::input::{as_strs, bytes_of, channels_of, headers_of};
+use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
 
 /// The longest a receive waits without the GIL before looking for signals.
@@ -107,11 +107,7 @@ impl PyClient {
     ) -> PyResult<u64> {
         let channels = channels_of(channels)?;
         let headers = headers_of(headers)?;
-        let body = body
-            .filter(|b| !b.is_none())
-            .map(bytes_of)
-            .transpose()?
-            .unwrap_or_default();
+        let body = body_of(body)?;
         py.detach(|| {
             self.inner
                 .publish_counted(&as_strs(&channels), &command, &headers, &body)

@@ -5,7 +5,7 @@
 use pyo3::prelude::*;
 
 use crate::errors::IntoPyResult;
-use crate::input::{as_strs, bytes_of, channels_of, headers_of};
+use crate::input::{as_strs, body_of, channels_of, headers_of};
 
 /// Publishes a message with `command`, `headers` and `body` to `channels` through
 /// `POST {base_url}/publish`, sending `token` as a bearer token; returns the number of
@@ -24,11 +24,7 @@ pub fn publish(
 ) -> PyResult<u64> {
     let channels = channels_of(channels)?;
     let headers = headers_of(headers)?;
-    let body = body
-        .filter(|b| !b.is_none())
-        .map(bytes_of)
-        .transpose()?
-        .unwrap_or_default();
+    let body = body_of(body)?;
     py.detach(|| {
         lhttp_client::http_publish_blocking(
             &base_url,

@@ -27,6 +27,14 @@ pub fn bytes_of(obj: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     )))
 }
 
+/// The bytes of an optional body argument: `None` (or Python `None`) is empty.
+pub fn body_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<u8>> {
+    obj.filter(|b| !b.is_none())
+        .map(bytes_of)
+        .transpose()
+        .map(Option::unwrap_or_default)
+}
+
 /// Header pairs from `None`, a mapping (its `items()`) or an iterable of `(name, value)` pairs.
 pub fn headers_of(obj: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<(String, String)>> {
     let Some(obj) = obj.filter(|o| !o.is_none()) else {
