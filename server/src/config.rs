@@ -143,7 +143,11 @@ impl Config {
         for p in &self.upstream_allow {
             crate::upstream::Allow::check_prefix(p)?;
         }
-        crate::upstream::tls_config(self)?;
+        // Refused here too, so `lhttpd` stops before it listens; `Server::run` refuses it
+        // for library users who skip `validate`.
+        if crate::upstream::Allow::new(&self.upstream_allow).reaches_https() {
+            crate::upstream::tls_config(self.upstream_ca.as_deref())?;
+        }
         if !crate::cluster::subject::valid_prefix(&self.cluster.prefix) {
             return Err(format!(
                 "cluster prefix {:?}: expected dot-separated tokens of A-Z a-z 0-9 - _ (at most 64 bytes)",

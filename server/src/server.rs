@@ -96,7 +96,8 @@ impl Server {
             order.push(p.clone());
             map.insert(command, p);
         }
-        let upstream = Arc::new(Upstream::new(handle.config()));
+        let upstream = Upstream::new(handle.config()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let upstream = Arc::new(upstream);
         if let Some(param) = &handle.config().cluster.takeover_key {
             filters.push(Arc::new(crate::cluster::Takeover::new(param)));
         }

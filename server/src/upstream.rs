@@ -12,6 +12,7 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
 use lhttp_core::Header;
 use rustls_pki_types::ServerName;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -46,6 +47,11 @@ impl Allow {
         }
     }
 
+    /// Whether some allowed prefix is `https://` (prefixes are stored normalized).
+    pub fn reaches_https(&self) -> bool {
+        self.prefixes.iter().any(|p| p.starts_with("https:"))
+    }
+
     /// Whether `url` lies under an allowed prefix, at a path boundary.
     pub fn allows(&self, url: &Url) -> bool {
         if !is_web(url) || !url.username().is_empty() || url.password().is_some() {
@@ -65,19 +71,14 @@ fn is_web(url: &Url) -> bool {
 }
 
 /// The TLS settings for `https://` upstream calls: the system's roots plus the
-/// configured CA file (`lhttp-tls`, as the client). `None` when no allowed prefix
-/// is `https://`; an error names a CA file that cannot be read or used.
-pub fn tls_config(config: &crate::Config) -> Result<Option<Arc<lhttp_tls::ClientConfig>>, String> {
-    if !config.upstream_allow.iter().any(|p| p.starts_with("https:")) {
-        return Ok(None);
-    }
-    let ca = match &config.upstream_ca {
+/// CA file `ca` (`lhttp-tls`, as the client). An error names a CA file that
+/// cannot be read or used.
+pub(crate) fn tls_config(ca: Option<&Path>) -> Result<Arc<lhttp_tls::ClientConfig>, String> {
+    let ca = match ca {
         Some(path) => Some(std::fs::read(path).map_err(|e| format!("upstream CA {}: {e}", path.display()))?),
         None => None,
     };
-    lhttp_tls::client_config(ca.as_deref())
-        .map(Some)
-        .map_err(|e| format!("TLS for https:// upstream: {e}"))
+    lhttp_tls::client_config(ca.as_deref()).map_err(|e| format!("TLS for https:// upstream: {e}"))
 }
 
 /// The upstream filter and what its calls share.
@@ -91,24 +92,30 @@ pub struct Upstream {
     timeout: Duration,
     reply: bool,
     max_body: usize,
-    /// For `https://` backends; `None` when none is allowed (or the TLS setup failed,
-    /// which `Config::validate` reports).
+    /// For `https://` backends; `None` when no allowed prefix is `https://`.
     tls: Option<Arc<lhttp_tls::ClientConfig>>,
 }
 
 impl Upstream {
-    /// The filter for a server's settings.
-    pub fn new(config: &crate::Config) -> Self {
+    /// The filter for a server's settings. Fails when an `https://` prefix is
+    /// allowed and its TLS settings (the CA file) cannot be used.
+    pub fn new(config: &crate::Config) -> Result<Self, String> {
         let concurrency = config.upstream_concurrency.max(1);
-        Upstream {
-            allow: Allow::new(&config.upstream_allow),
+        let allow = Allow::new(&config.upstream_allow);
+        let tls = if allow.reaches_https() {
+            Some(tls_config(config.upstream_ca.as_deref())?)
+        } else {
+            None
+        };
+        Ok(Upstream {
+            allow,
             permits: Arc::new(Semaphore::new(concurrency)),
             concurrency,
             timeout: config.upstream_timeout,
             reply: config.upstream_reply,
             max_body: config.limits.max_message_size,
-            tls: tls_config(config).ok().flatten(),
-        }
+            tls,
+        })
     }
 
     /// Waits until no call is in flight, up to `grace`; `false` if some were still running.
