@@ -7,7 +7,7 @@
 //! how often this machine stalls a thread: no server can do better.
 
 use crate::reader::{self, Framing, PLAIN_MESSAGE};
-use crate::scenario::{summarize, Latency, Shape};
+use crate::scenario::{summarize, Contention, Latency, Shape};
 use crate::swarm::Clock;
 use crate::{proc, Result};
 use mio::net::TcpStream as MioStream;
@@ -46,6 +46,7 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64) -> Result<Latency> {
         start + Duration::from_secs_f64(warmup + duration),
     );
     let (mut recording, mut counted, mut cpu_from) = (false, (0, start), 0.0);
+    let mut contention = None;
     let mut k = 0u32;
     let written = loop {
         let due = start + period * k;
@@ -60,6 +61,7 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64) -> Result<Latency> {
             recording = true;
             counted = (received.load(Relaxed), Instant::now());
             cpu_from = proc::thread_cpu_seconds();
+            contention = Some(Contention::start(None));
         }
         let room = k as usize % rooms;
         let mut msg = [0u8; PLAIN_MESSAGE];
@@ -77,6 +79,7 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64) -> Result<Latency> {
     let delivered = received.load(Relaxed) - counted.0;
     let per_sec = delivered as f64 / counted.1.elapsed().as_secs_f64();
     let writer_cpu = proc::thread_cpu_seconds() - cpu_from;
+    let contended = contention.map(|c| c.finish(None)).unwrap_or_default();
     done.store(true, Relaxed);
     let mut reading = reader.join().map_err(|_| "the floor's reader panicked")??;
     written?;
@@ -84,5 +87,6 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64) -> Result<Latency> {
     // The writer thread stands for the server: its CPU per delivery.
     latency.server_us_per_delivery = Some(writer_cpu * 1e6 / delivered.max(1) as f64);
     latency.reader_us_per_delivery = Some(reading.cpu_us_per_message);
+    (latency.server_wait_pct, latency.steal_pct) = contended;
     Ok(latency)
 }

@@ -1,6 +1,7 @@
 //! What the benchmark reads about processes from Linux: a server's resident
-//! memory and CPU time (from /proc), and raising this process's open-file limit
-//! so thousands of connections fit.
+//! memory, CPU time and time spent waiting for a CPU, the CPU time the
+//! hypervisor took from this machine (from /proc), and raising this process's
+//! open-file limit so thousands of connections fit.
 
 use std::io;
 
@@ -34,6 +35,49 @@ pub fn cpu_seconds(pid: u32) -> io::Result<f64> {
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     let hz = if hz > 0 { hz as f64 } else { 100.0 };
     Ok((user + system) as f64 / hz)
+}
+
+/// The machine's CPU time so far, in clock ticks summed over its CPUs: (stolen
+/// by the hypervisor for other guests, all of it). The first line of /proc/stat.
+pub fn machine_ticks() -> io::Result<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "bad /proc/stat");
+    let line = stat
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("cpu "))
+        .ok_or_else(bad)?;
+    // user nice system idle iowait irq softirq steal (guest time is inside user).
+    let ticks: Vec<u64> = line.split_whitespace().take(8).filter_map(|f| f.parse().ok()).collect();
+    if ticks.len() < 8 {
+        return Err(bad());
+    }
+    Ok((ticks[7], ticks.iter().sum()))
+}
+
+/// Seconds the threads of process `pid` have spent runnable but waiting for a
+/// CPU, summed (the second field of each thread's /proc schedstat).
+pub fn run_queue_wait(pid: u32) -> io::Result<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))? {
+        // A thread that ended meanwhile is skipped.
+        if let Ok(stat) = std::fs::read_to_string(task?.path().join("schedstat")) {
+            ns += schedstat_wait(&stat).unwrap_or(0);
+        }
+    }
+    Ok(ns as f64 / 1e9)
+}
+
+/// Seconds the calling thread has spent runnable but waiting for a CPU.
+pub fn thread_run_queue_wait() -> io::Result<f64> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")?;
+    let ns = schedstat_wait(&stat).ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "bad schedstat"))?;
+    Ok(ns as f64 / 1e9)
+}
+
+/// The run-queue wait, in nanoseconds, of a schedstat line (`run wait slices`).
+fn schedstat_wait(stat: &str) -> Option<u64> {
+    stat.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Raises the soft open-file limit to the hard one (children started later
@@ -78,6 +122,16 @@ mod tests {
         let me = std::process::id();
         assert!(rss_bytes(me).unwrap() > 0);
         assert!(cpu_seconds(me).unwrap() >= 0.0);
+    }
+
+    #[test]
+    fn reads_steal_and_run_queue_waits() {
+        let (steal, all) = machine_ticks().unwrap();
+        assert!(all > 0 && steal <= all);
+        assert!(run_queue_wait(std::process::id()).unwrap() >= 0.0);
+        assert!(thread_run_queue_wait().unwrap() >= 0.0);
+        assert_eq!(schedstat_wait("100 250 3\n"), Some(250));
+        assert_eq!(schedstat_wait("100"), None);
     }
 
     #[test]

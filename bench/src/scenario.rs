@@ -49,6 +49,55 @@ pub struct Latency {
     pub reader_us_per_delivery: Option<f64>,
     /// The p99 of every round, in the order they ran (see [`median`]).
     pub round_p99s: Vec<f64>,
+    /// The server's threads waiting for a CPU while measuring, summed over
+    /// them, in percent of the time (the floor: its writer thread).
+    pub server_wait_pct: Option<f64>,
+    /// The machine's CPU time the hypervisor took for other guests while
+    /// measuring, in percent.
+    pub steal_pct: Option<f64>,
+}
+
+/// What the machine and a process's threads did with their time over a measurement.
+#[derive(Debug, Clone, Copy)]
+pub struct Contention {
+    wait: Option<f64>,
+    ticks: Option<(u64, u64)>,
+    at: Instant,
+}
+
+impl Contention {
+    /// Starts counting, for the threads of `pid` (or, with `None`, the calling thread).
+    pub fn start(pid: Option<u32>) -> Contention {
+        Contention {
+            wait: Contention::wait(pid),
+            ticks: proc::machine_ticks().ok(),
+            at: Instant::now(),
+        }
+    }
+
+    fn wait(pid: Option<u32>) -> Option<f64> {
+        match pid {
+            Some(p) => proc::run_queue_wait(p).ok(),
+            None => proc::thread_run_queue_wait().ok(),
+        }
+    }
+
+    /// Since `start`: the threads' run-queue wait and the machine's steal, both
+    /// in percent (see [`Latency::server_wait_pct`] and [`Latency::steal_pct`]).
+    pub fn finish(self, pid: Option<u32>) -> (Option<f64>, Option<f64>) {
+        let secs = self.at.elapsed().as_secs_f64();
+        let wait = self
+            .wait
+            .zip(Contention::wait(pid))
+            .map(|(a, b)| (b - a) / secs * 100.0);
+        let steal = self
+            .ticks
+            .zip(proc::machine_ticks().ok())
+            .and_then(|((s0, t0), (s1, t1))| {
+                (t1 > t0).then(|| s1.saturating_sub(s0) as f64 / (t1 - t0) as f64 * 100.0)
+            });
+        (wait, steal)
+    }
 }
 
 /// The load of a latency measurement: `subscribers` connections split evenly
@@ -184,6 +233,7 @@ async fn latency_on(server: &Running, args: &Args, shape: Shape) -> Result<Laten
         clock.record_from_now();
     }
     let (d0, t0, c0) = (shared.delivered(), Instant::now(), cpu(server));
+    let contention = Contention::start(server.pid);
     tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
     let (d1, t1, c1) = (shared.delivered(), Instant::now(), cpu(server));
     shared.stop.store(true, Relaxed);
@@ -196,6 +246,9 @@ async fn latency_on(server: &Running, args: &Args, shape: Shape) -> Result<Laten
     )?;
     latency.server_us_per_delivery = c0.zip(c1).map(|(a, b)| (b - a) * 1e6 / (d1 - d0).max(1) as f64);
     latency.reader_us_per_delivery = finished.reader_us_per_delivery;
+    if server.pid.is_some() {
+        (latency.server_wait_pct, latency.steal_pct) = contention.finish(server.pid);
+    }
     Ok(latency)
 }
 
@@ -230,6 +283,8 @@ pub fn summarize(samples: &mut [u32], delivered_per_sec: f64, lost: usize) -> Re
         server_us_per_delivery: None,
         reader_us_per_delivery: None,
         round_p99s: Vec::new(),
+        server_wait_pct: None,
+        steal_pct: None,
     })
 }
 

@@ -1,6 +1,7 @@
 //! The latency rows of the comparison table: for one load, p50, p99 (against
 //! the target, with every round's p99) and max, then the CPU each delivery
-//! cost the server (or the floor's writer) and the generator's reader.
+//! cost the server (or the floor's writer) and the generator's reader, how
+//! long the server's threads waited for a CPU, and what the hypervisor took.
 
 use super::{thousands, Cell, Results, Row, Target};
 use crate::scenario::{Latency, Shape};
@@ -69,12 +70,19 @@ pub(super) fn latency_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
         })
         .collect();
     type Cpu = fn(&Latency) -> Option<f64>;
-    let cpus: [(&str, Cpu); 2] = [
+    let cpus: [(&str, Cpu); 4] = [
         ("  server CPU per delivery meanwhile, µs (floor: its writer)", |l| {
             l.server_us_per_delivery
         }),
         ("  load generator's reader CPU per delivery, µs", |l| {
             l.reader_us_per_delivery
+        }),
+        (
+            "  server threads waiting for a CPU meanwhile, % of the time (summed over threads)",
+            |l| l.server_wait_pct,
+        ),
+        ("  machine CPU taken by the hypervisor (steal) meanwhile, %", |l| {
+            l.steal_pct
         }),
     ];
     for (metric, cpu) in cpus {
