@@ -22,6 +22,11 @@ pub struct Config {
     pub publish_token: Option<String>,
     /// Allow an open `POST /publish` on a non-loopback address (insecure).
     pub insecure_open_publish: bool,
+    /// A PEM file with the server's certificate chain (its own certificate
+    /// first): with `tls_key`, the port answers `wss://` and `https://` only.
+    pub tls_cert: Option<PathBuf>,
+    /// A PEM file with the private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
     /// URL prefixes (`http://` or `https://`) `upstream` may reach; empty refuses every upstream.
     pub upstream_allow: Vec<String>,
     /// A PEM file of extra certificate authorities trusted for `https://` upstream
@@ -92,6 +97,8 @@ impl Default for Config {
             mounts: Vec::new(),
             publish_token: None,
             insecure_open_publish: false,
+            tls_cert: None,
+            tls_key: None,
             upstream_allow: Vec::new(),
             upstream_ca: None,
             upstream_reply: false,
@@ -140,6 +147,8 @@ impl Config {
                 self.listen
             ));
         }
+        // Loaded here too, so `lhttpd` stops before it listens; `Server::run` refuses it as well.
+        crate::tls::acceptor(self)?;
         for p in &self.upstream_allow {
             crate::upstream::Allow::check_prefix(p)?;
         }

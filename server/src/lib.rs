@@ -42,6 +42,7 @@ pub mod pubsub;
 pub mod reply;
 pub mod server;
 pub mod statics;
+mod tls;
 pub mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};

@@ -18,6 +18,7 @@ use std::future::Future;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 
 /// An lhttp server being assembled.
@@ -113,6 +114,7 @@ impl Server {
                 filters,
             }),
         };
+        let tls = crate::tls::acceptor(handle.config()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let mut stop = handle.shared.shutdown.subscribe();
         tokio::pin!(shutdown);
         loop {
@@ -121,16 +123,18 @@ impl Server {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
                         let app = app.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| route(app.clone(), peer, req));
-                            let conn = http1::Builder::new()
-                                .keep_alive(true)
-                                .serve_connection(TokioIo::new(stream), service)
-                                .with_upgrades();
-                            if let Err(e) = conn.await {
-                                tracing::debug!(error = %e, "http connection ended");
+                        match tls.clone() {
+                            None => { tokio::spawn(serve(app, peer, stream)); }
+                            Some(tls) => {
+                                tokio::spawn(async move {
+                                    match tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                                        Ok(Ok(stream)) => serve(app, peer, stream).await,
+                                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+                                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
+                                    }
+                                });
                             }
-                        });
+                        }
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: wait a moment instead of spinning.
@@ -159,5 +163,20 @@ impl Server {
             tracing::warn!("upstream calls still running after the grace period");
         }
         Ok(())
+    }
+}
+
+/// Serves HTTP/1.1 (and WebSocket upgrades) on one accepted connection, plain or TLS.
+async fn serve<S>(app: App, peer: std::net::SocketAddr, stream: S)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = service_fn(move |req| route(app.clone(), peer, req));
+    let conn = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    if let Err(e) = conn.await {
+        tracing::debug!(error = %e, "http connection ended");
     }
 }

@@ -1,6 +1,6 @@
 //! The `lhttpd` binary itself: flags, the TOML config file, environment
-//! variables, the listening line scripts read, and the refusal to open an
-//! unauthenticated publish on a public address.
+//! variables, the listening line scripts read, the refusal to open an
+//! unauthenticated publish on a public address, and TLS files it cannot use.
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
@@ -125,7 +125,62 @@ fn help_names_every_operator_flag() {
         "--config",
         "--log",
         "--nats",
+        "--tls-cert",
+        "--tls-key",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
+}
+
+#[tokio::test]
+async fn tls_files_are_checked_before_listening_and_then_the_port_speaks_tls_only() {
+    let dir = std::env::temp_dir().join(format!("lhttpd-tls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (cert, key) = lhttp_tls::testing::self_signed_pem(&["localhost"]);
+    let (other_cert, _) = lhttp_tls::testing::self_signed_pem(&["localhost"]);
+    let file = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let (cert, key, other_cert) = (
+        file("cert.pem", &cert),
+        file("key.pem", &key),
+        file("other.pem", &other_cert),
+    );
+    let refused = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(refused(&["--tls-cert", &cert]).contains("--tls-key"));
+    let missing = dir.join("missing.pem");
+    let err = refused(&["--tls-cert", &cert, "--tls-key", missing.to_str().unwrap()]);
+    assert!(err.contains("missing.pem"), "{err}");
+    let err = refused(&["--tls-cert", &other_cert, "--tls-key", &key]);
+    assert!(err.contains("do not fit"), "{err}");
+    let err = refused(&["--tls-cert", &key, "--tls-key", &key]);
+    assert!(err.contains("no certificate"), "{err}");
+
+    // With both, the same port answers TLS only: a plain HTTP request gets no answer.
+    let (child, addr) = lhttpd(
+        &["--listen", "127.0.0.1:0", "--tls-cert", &cert, "--tls-key", &key],
+        &[],
+    );
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), tcp.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection");
+    assert!(!answer.starts_with(b"HTTP/"), "{}", String::from_utf8_lossy(&answer));
+    stop(child);
+    let _ = std::fs::remove_dir_all(dir);
 }

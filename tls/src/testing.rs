@@ -1,10 +1,23 @@
-//! For tests only (feature `testing`): a TLS server configuration with a
-//! certificate made on the spot, so tests can put a real TLS endpoint in front
-//! of a server or act as an `https://` backend.
+//! For tests only (feature `testing`): a certificate made on the spot, as PEM
+//! files would hold it or as a ready TLS server configuration, so tests can
+//! run lhttpd with TLS, put a TLS endpoint in front of a server, or act as an
+//! `https://` backend.
 
 use std::sync::Arc;
 
-use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+/// A self-signed certificate naming `names` (host names or IP addresses) and
+/// its private key, both PEM. The certificate is also the CA a client must be
+/// given to trust it.
+///
+/// ```
+/// let (cert, key) = lhttp_tls::testing::self_signed_pem(&["localhost"]);
+/// assert!(lhttp_tls::server_config(cert.as_bytes(), key.as_bytes()).is_ok());
+/// ```
+pub fn self_signed_pem(names: &[&str]) -> (String, String) {
+    let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+    let key = rcgen::generate_simple_self_signed(names).expect("a certificate for these names");
+    (key.cert.pem(), key.signing_key.serialize_pem())
+}
 
 /// A rustls server configuration whose self-signed certificate names `names`
 /// (host names or IP addresses), and that certificate as PEM: the CA a client
@@ -17,16 +30,7 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// # drop(config);
 /// ```
 pub fn self_signed(names: &[&str]) -> (Arc<rustls::ServerConfig>, String) {
-    let names = names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-    let key = rcgen::generate_simple_self_signed(names).expect("a certificate for these names");
-    let cert = CertificateDer::from(key.cert.der().to_vec());
-    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()));
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("the ring provider's protocol versions")
-        .with_no_client_auth()
-        .with_single_cert(vec![cert], private)
-        .expect("the certificate and its key");
-    (Arc::new(config), key.cert.pem())
+    let (cert, key) = self_signed_pem(names);
+    let config = crate::server_config(cert.as_bytes(), key.as_bytes()).expect("the certificate and its key");
+    (config, cert)
 }

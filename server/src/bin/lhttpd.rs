@@ -33,6 +33,12 @@ struct Args {
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
     #[arg(long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
+    /// PEM file with the server's certificate chain: with --tls-key, the port answers wss:// and https:// only.
+    #[arg(long, value_name = "FILE", env = "LHTTPD_TLS_CERT")]
+    tls_cert: Option<PathBuf>,
+    /// PEM file with the private key of --tls-cert.
+    #[arg(long, value_name = "FILE", env = "LHTTPD_TLS_KEY")]
+    tls_key: Option<PathBuf>,
     /// URL prefix the upstream header may reach (repeatable); none allowed by default.
     #[arg(
         long = "upstream-allow",
@@ -126,6 +132,12 @@ fn config(args: &Args) -> Result<Config, String> {
         c.publish_token = Some(t.clone());
     }
     c.insecure_open_publish |= args.insecure_open_publish;
+    if let Some(f) = &args.tls_cert {
+        c.tls_cert = Some(f.clone());
+    }
+    if let Some(f) = &args.tls_key {
+        c.tls_key = Some(f.clone());
+    }
     c.upstream_allow.extend(args.upstream_allow.iter().cloned());
     c.upstream_reply |= args.upstream_reply;
     if let Some(ca) = &args.upstream_ca {
@@ -220,7 +232,8 @@ async fn main() -> ExitCode {
     } else {
         "embedded"
     };
-    tracing::info!(%addr, static_dir = ?config.static_dir, broker, "lhttpd started");
+    let tls = config.tls_cert.is_some();
+    tracing::info!(%addr, tls, static_dir = ?config.static_dir, broker, "lhttpd started");
     match Server::new(config).run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
