@@ -22,6 +22,10 @@ pub struct Config {
     pub publish_token: Option<String>,
     /// Allow an open `POST /publish` on a non-loopback address (insecure).
     pub insecure_open_publish: bool,
+    /// Web origins (`scheme://host[:port]`, `null`, or `*` for any) whose pages may
+    /// open a WebSocket here, besides pages from this server itself. Upgrades
+    /// without an `Origin` header (programs, not browsers) are always accepted.
+    pub allowed_origins: Vec<String>,
     /// A PEM file with the server's certificate chain (its own certificate
     /// first): with `tls_key`, the port answers `wss://` and `https://` only.
     pub tls_cert: Option<PathBuf>,
@@ -97,6 +101,7 @@ impl Default for Config {
             mounts: Vec::new(),
             publish_token: None,
             insecure_open_publish: false,
+            allowed_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,
             upstream_allow: Vec::new(),
@@ -149,6 +154,9 @@ impl Config {
         }
         // Loaded here too, so `lhttpd` stops before it listens; `Server::run` refuses it as well.
         crate::tls::acceptor(self)?;
+        for o in &self.allowed_origins {
+            crate::origin::Origins::check(o)?;
+        }
         for p in &self.upstream_allow {
             crate::upstream::Allow::check_prefix(p)?;
         }

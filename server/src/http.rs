@@ -22,6 +22,8 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub(crate) struct App {
     pub(crate) handle: Handle,
     pub(crate) pipeline: Arc<Pipeline>,
+    /// Which pages may open a WebSocket.
+    pub(crate) origins: Arc<crate::origin::Origins>,
 }
 
 type Body = Full<Bytes>;
@@ -90,6 +92,22 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
     let Some(accept) = key.filter(|_| version_ok) else {
         return json(StatusCode::BAD_REQUEST, r#"{"error":"BadHandshake"}"#.into());
     };
+    let header_text = |name| {
+        req.headers()
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    let origin = header_text(header::ORIGIN);
+    if !app.origins.allows(origin, header_text(header::HOST)) {
+        let origin = origin.unwrap_or_default();
+        tracing::debug!(%peer, origin, "WebSocket upgrade from a page of another origin refused");
+        let detail =
+            format!("pages from {origin} may not connect here: the operator can allow them with --allowed-origin");
+        return json(
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": "OriginNotAllowed", "detail": detail}).to_string(),
+        );
+    }
     if app.handle.is_shutting_down() {
         return json(StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"ShuttingDown"}"#.into());
     }

@@ -35,6 +35,7 @@ mod http;
 pub mod hub;
 pub mod id;
 pub mod metrics;
+pub mod origin;
 pub mod outbox;
 mod pipeline;
 pub mod processor;

@@ -113,6 +113,7 @@ impl Server {
                 order,
                 filters,
             }),
+            origins: Arc::new(crate::origin::Origins::new(&handle.config().allowed_origins)),
         };
         let tls = crate::tls::acceptor(handle.config()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let mut stop = handle.shared.shutdown.subscribe();

@@ -127,6 +127,7 @@ fn help_names_every_operator_flag() {
         "--nats",
         "--tls-cert",
         "--tls-key",
+        "--allowed-origin",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }

@@ -33,6 +33,14 @@ struct Args {
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
     #[arg(long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
+    /// Web origin whose pages may open a WebSocket here, e.g. https://chat.example.com (repeatable; * for any). Pages from this server itself and non-browser clients need none.
+    #[arg(
+        long = "allowed-origin",
+        value_name = "ORIGIN",
+        env = "LHTTPD_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
+    allowed_origins: Vec<String>,
     /// PEM file with the server's certificate chain: with --tls-key, the port answers wss:// and https:// only.
     #[arg(long, value_name = "FILE", env = "LHTTPD_TLS_CERT")]
     tls_cert: Option<PathBuf>,
@@ -132,6 +140,7 @@ fn config(args: &Args) -> Result<Config, String> {
         c.publish_token = Some(t.clone());
     }
     c.insecure_open_publish |= args.insecure_open_publish;
+    c.allowed_origins.extend(args.allowed_origins.iter().cloned());
     if let Some(f) = &args.tls_cert {
         c.tls_cert = Some(f.clone());
     }
