@@ -91,6 +91,11 @@ pub struct Limits {
     /// How long shutdown waits for in-flight upstream calls.
     #[serde(with = "secs")]
     pub shutdown_grace: Duration,
+    /// How long an HTTP connection may take to send a whole request head (and
+    /// may stay idle between requests) before it is closed, so connections that
+    /// never finish a request (slowloris) do not pile up. TLS handshakes get the same.
+    #[serde(with = "secs")]
+    pub header_timeout: Duration,
 }
 
 impl Default for Config {
@@ -138,6 +143,7 @@ impl Default for Limits {
             ping_interval: Duration::from_secs(25),
             idle_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(5),
+            header_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -173,6 +179,9 @@ impl Config {
         }
         if self.cluster.takeover_key.as_deref() == Some("") {
             return Err("takeover key: the query parameter name must not be empty".into());
+        }
+        if self.limits.header_timeout.is_zero() {
+            return Err("header_timeout must be above zero".into());
         }
         if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
             return Err("max_headers and max_queue must be at least 1".into());

@@ -12,7 +12,7 @@ use crate::reply;
 use crate::upstream::Upstream;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
@@ -128,7 +128,8 @@ impl Server {
                             None => { tokio::spawn(serve(app, peer, stream)); }
                             Some(tls) => {
                                 tokio::spawn(async move {
-                                    match tokio::time::timeout(crate::tls::HANDSHAKE_TIMEOUT, tls.accept(stream)).await {
+                                    let limit = app.handle.config().limits.header_timeout;
+                                    match tokio::time::timeout(limit, tls.accept(stream)).await {
                                         Ok(Ok(stream)) => serve(app, peer, stream).await,
                                         Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
                                         Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
@@ -172,9 +173,12 @@ async fn serve<S>(app: App, peer: std::net::SocketAddr, stream: S)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let header_timeout = app.handle.config().limits.header_timeout;
     let service = service_fn(move |req| route(app.clone(), peer, req));
     let conn = http1::Builder::new()
         .keep_alive(true)
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades();
     if let Err(e) = conn.await {

@@ -4,11 +4,7 @@
 
 use crate::config::Config;
 use std::path::Path;
-use std::time::Duration;
 use tokio_rustls::TlsAcceptor;
-
-/// How long a client may take to finish its TLS handshake before it is dropped.
-pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The acceptor for `config`'s certificate and key, `None` without TLS. Fails,
 /// naming the file, when only one of the two is set or either cannot be used.

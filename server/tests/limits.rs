@@ -126,3 +126,29 @@ async fn a_slow_consumer_is_disconnected_while_the_others_keep_receiving() {
     }
     s.stop().await;
 }
+
+#[tokio::test]
+async fn http_connections_that_never_finish_a_request_are_closed_and_websockets_are_not() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start_with(limits(|l| l.header_timeout = Duration::from_millis(300))).await;
+    let mut chat = Client::connect(&s).await;
+    // One connection sends half a request head, another nothing at all.
+    let mut half = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    half.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    let mut silent = tokio::net::TcpStream::connect(s.addr).await.unwrap();
+    for conn in [&mut half, &mut silent] {
+        let mut rest = Vec::new();
+        let closed = tokio::time::timeout(WAIT, conn.read_to_end(&mut rest)).await;
+        assert!(
+            closed.is_ok(),
+            "the server keeps a connection that sent no whole request"
+        );
+        assert!(!String::from_utf8_lossy(&rest).contains("200 OK"), "nothing was served");
+    }
+    // The WebSocket outlived the header timeout several times over and still works,
+    // and so does a request that arrives whole.
+    tokio::time::sleep(Duration::from_millis(900)).await;
+    chat.request("chat", &[], "still here", "1").await;
+    assert_eq!(http(s.http(), "GET", "/healthz", &[], "").await.0, 200);
+    s.stop().await;
+}

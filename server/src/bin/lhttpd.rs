@@ -88,6 +88,9 @@ struct Args {
     /// Seconds between server pings [default: 25].
     #[arg(long, value_name = "SECS")]
     ping_interval: Option<f64>,
+    /// Seconds an HTTP connection may take to send a request head, or a TLS handshake, or stay idle between requests [default: 10].
+    #[arg(long, value_name = "SECS")]
+    header_timeout: Option<f64>,
     /// Join a cluster through NATS at this URL (comma-separated for several), e.g. nats://127.0.0.1:4222.
     #[arg(long, env = "LHTTPD_NATS", value_name = "URL")]
     nats: Option<String>,
@@ -172,6 +175,9 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     if let Some(s) = args.ping_interval {
         l.ping_interval = secs(s)?;
+    }
+    if let Some(s) = args.header_timeout {
+        l.header_timeout = secs(s)?;
     }
     if let Some(u) = &args.nats {
         c.cluster.nats = Some(u.clone());
