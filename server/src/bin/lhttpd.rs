@@ -33,7 +33,7 @@ struct Args {
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
     #[arg(long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
-    /// Web origin whose pages may open a WebSocket here, e.g. https://chat.example.com (repeatable; * for any). Pages from this server itself and non-browser clients need none.
+    /// Web origin whose pages may open a WebSocket here, e.g. <https://chat.example.com> (repeatable; * for any). Pages from this server itself and non-browser clients need none.
     #[arg(
         long = "allowed-origin",
         value_name = "ORIGIN",
