@@ -19,7 +19,8 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 
 /// An lhttp server being assembled.
 ///
@@ -123,20 +124,7 @@ impl Server {
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
                         let _ = stream.set_nodelay(true);
-                        let app = app.clone();
-                        match tls.clone() {
-                            None => { tokio::spawn(serve(app, peer, stream)); }
-                            Some(tls) => {
-                                tokio::spawn(async move {
-                                    let limit = app.handle.config().limits.header_timeout;
-                                    match tokio::time::timeout(limit, tls.accept(stream)).await {
-                                        Ok(Ok(stream)) => serve(app, peer, stream).await,
-                                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                                    }
-                                });
-                            }
-                        }
+                        tokio::spawn(accepted_connection(app.clone(), peer, stream, tls.clone()));
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: wait a moment instead of spinning.
@@ -165,6 +153,20 @@ impl Server {
             tracing::warn!("upstream calls still running after the grace period");
         }
         Ok(())
+    }
+}
+
+/// One accepted connection: its TLS handshake first when the server has TLS
+/// (within the header timeout; a failed one ends only this connection), then HTTP.
+async fn accepted_connection(app: App, peer: std::net::SocketAddr, stream: TcpStream, tls: Option<TlsAcceptor>) {
+    let Some(tls) = tls else {
+        return serve(app, peer, stream).await;
+    };
+    let limit = app.handle.config().limits.header_timeout;
+    match tokio::time::timeout(limit, tls.accept(stream)).await {
+        Ok(Ok(stream)) => serve(app, peer, stream).await,
+        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
     }
 }
 
