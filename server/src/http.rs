@@ -92,11 +92,7 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
     let Some(accept) = key.filter(|_| version_ok) else {
         return json(StatusCode::BAD_REQUEST, r#"{"error":"BadHandshake"}"#.into());
     };
-    let header_text = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-    };
+    let header_text = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
     let origin = header_text(header::ORIGIN);
     if !app.origins.allows(origin, header_text(header::HOST)) {
         let origin = origin.unwrap_or_default();
