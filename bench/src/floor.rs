@@ -6,8 +6,9 @@
 //! them. What it measures is what the kernel's loopback TCP costs here, and
 //! how often this machine stalls a thread: no server can do better.
 
+use crate::contention::Contention;
 use crate::reader::{self, Framing, PLAIN_MESSAGE};
-use crate::scenario::{summarize, Contention, Latency, Shape};
+use crate::scenario::{summarize, Latency, Shape};
 use crate::swarm::Clock;
 use crate::{proc, Result};
 use mio::net::TcpStream as MioStream;

@@ -17,6 +17,7 @@
 
 mod args;
 mod conn;
+mod contention;
 mod floor;
 mod proc;
 mod publish;
