@@ -29,11 +29,14 @@ pub enum Error {
     TooManyParts,
     /// The output buffer is smaller than the encoded message.
     BufferTooSmall,
+    /// A channel name to write is empty or holds whitespace or a control character
+    /// (it would be read back as no channel or as several).
+    Channel,
 }
 
 impl Error {
     /// Every variant, in declaration order (for tables and bindings).
-    pub const ALL: [Error; 11] = [
+    pub const ALL: [Error; 12] = [
         Error::Version,
         Error::Command,
         Error::NewLine,
@@ -45,6 +48,7 @@ impl Error {
         Error::Part,
         Error::TooManyParts,
         Error::BufferTooSmall,
+        Error::Channel,
     ];
 
     /// The stable name of the error, identical to the variant's name.
@@ -61,6 +65,7 @@ impl Error {
             Error::Part => "Part",
             Error::TooManyParts => "TooManyParts",
             Error::BufferTooSmall => "BufferTooSmall",
+            Error::Channel => "Channel",
         }
     }
 
@@ -78,6 +83,7 @@ impl Error {
             Error::Part => "multipart part has no blank line after its headers",
             Error::TooManyParts => "more parts than the storage holds",
             Error::BufferTooSmall => "output buffer too small",
+            Error::Channel => "channel name is empty or holds whitespace or a control character",
         }
     }
 

@@ -32,11 +32,16 @@
 //! - [`upstream`]: the `upstream:<METHOD> <URL>` header.
 //! - [`multipart`]: offsets, splitting a body into parts and reading each part.
 //! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
+//! - [`reply`]: the server half: reserved commands, reply headers, server error
+//!   names, close codes, and the `connected` / `ack` / `error` replies.
+//! - `owned` (feature `alloc`): [`OwnedMessage`], a message that owns its fields.
 //! - `lines`, `word`: the header-line reader, eight bytes at a time with exact per-byte masks.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "alloc")]
+extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
@@ -47,7 +52,10 @@ pub mod header;
 mod lines;
 pub mod message;
 pub mod multipart;
+#[cfg(feature = "alloc")]
+pub mod owned;
 pub mod parse;
+pub mod reply;
 pub mod upstream;
 mod word;
 
@@ -59,7 +67,10 @@ pub use error::Error;
 pub use header::{Header, EMPTY_HEADER};
 pub use message::Message;
 pub use multipart::{Offsets, Part, PartMessage, Parts};
+#[cfg(feature = "alloc")]
+pub use owned::{OwnedMessage, OwnedPart, PartSpec};
 pub use parse::parse;
+pub use reply::{CloseCode, ErrorCode, Limits, Reply, ServerError};
 pub use upstream::Upstream;
 
 /// The protocol name and version every start line begins with.
@@ -80,4 +91,6 @@ pub mod names {
     pub const UPSTREAM: &str = "upstream";
     /// Byte offsets in the body where each part starts.
     pub const MULTIPART: &str = "multipart";
+    /// A request id the server echoes in its `ack` or `error` (also [`crate::reply::headers::ID`]).
+    pub const ID: &str = "id";
 }

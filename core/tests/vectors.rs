@@ -323,6 +323,65 @@ fn check_channels(v: &Vector) -> Check {
     }
 }
 
+/// channel_lists.json: writing a channel-list value.
+fn check_channel_list(v: &Vector) -> Check {
+    let channels = strings(v.get("channels").ok_or("no channels")?, "channels")?;
+    let mut out = vec![0u8; lhttp_core::channel::list_len(&channels)];
+    let got = lhttp_core::channel::write_list(&channels, &mut out).map(|n| out[..n].to_vec());
+    match outcome(v, got)? {
+        None => Ok(()),
+        Some(bytes_written) => compare_bytes("output", &bytes_written, &bytes(v, "output")?),
+    }
+}
+
+/// replies.json: reading a server reply, and writing it back from its fields.
+fn check_reply(v: &Vector) -> Check {
+    use lhttp_core::reply::{Ack, Connected, ErrorReply, Limits, Reply};
+    let input = bytes(v, "input")?;
+    let mut storage = vec![EMPTY_HEADER; DEFAULT_HEADERS];
+    let msg = parse(&input, &mut storage).map_err(|e| format!("does not parse: {}", e.as_str()))?;
+    let want = v.get("reply").ok_or("no reply")?;
+    let got = Reply::read(&msg);
+    let text = |key: &str| want.get(key).and_then(Value::as_str);
+    let number = |key: &str| want.get(key).and_then(Value::as_u64);
+    let expected = match text("kind") {
+        None => return compare("reply", got, None),
+        Some("connected") => Reply::Connected(Connected {
+            client_id: text("client_id"),
+            limits: Limits {
+                max_channels: number("max_channels").map(|n| n as u32),
+                max_subscriptions: number("max_subscriptions").map(|n| n as u32),
+                max_message_size: number("max_message_size"),
+            },
+        }),
+        Some("ack") => Reply::Ack(Ack {
+            id: text("id"),
+            deliveries: number("deliveries"),
+        }),
+        Some("error") => Reply::Error(ErrorReply {
+            code: text("code").ok_or("error without code")?,
+            detail: text("detail").unwrap_or(""),
+            command: text("command"),
+            id: text("id"),
+        }),
+        Some(other) => return Err(format!("unknown reply kind {other:?}")),
+    };
+    compare("reply", got, Some(expected))?;
+    if let (Reply::Error(e), Some(known)) = (&expected, text("known")) {
+        compare("known code", e.error_code().as_str(), known)?;
+    }
+    if v.get("write").and_then(Value::as_bool) == Some(false) {
+        return Ok(());
+    }
+    let written = match expected {
+        Reply::Connected(c) => c.to_vec(),
+        Reply::Ack(a) => a.to_vec(),
+        Reply::Error(e) => e.to_vec(),
+    }
+    .map_err(|e| format!("cannot write back: {}", e.as_str()))?;
+    compare_bytes("written back", &written, &input)
+}
+
 /// The error names a vector expects, wherever it names one.
 fn error_names(v: &Vector) -> impl Iterator<Item = &str> {
     ["error", "upstream_error"]
@@ -353,6 +412,8 @@ fn conformance_vectors() {
                 "multipart.json" => check_multipart(v),
                 "encode.json" => check_encode(v).and_then(|()| check_encode_writes_nothing(v)),
                 "channels.json" => check_channels(v),
+                "channel_lists.json" => check_channel_list(v),
+                "replies.json" => check_reply(v),
                 other => Err(format!("no checker for {other}")),
             };
             if let Err(e) = result {
