@@ -1,0 +1,116 @@
+//! What a session asks its driver to do ([`Transmit`]) and tells the
+//! application ([`Event`]), and the id of an application's request.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use lhttp_core::{Limits, OwnedMessage};
+
+use crate::Error;
+
+/// The id of one application request (`subscribe`, `unsubscribe`, `publish`,
+/// `request`); its outcome is one [`Event::Acked`] or [`Event::Failed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// Something the driver must do on the socket, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transmit {
+    /// Open a new WebSocket to the server, then call
+    /// [`socket_opened`](crate::Session::socket_opened) or
+    /// [`connect_failed`](crate::Session::connect_failed).
+    Connect,
+    /// Write one WebSocket message: a text frame when the bytes are UTF-8, else binary.
+    Frame(Vec<u8>),
+    /// Write a WebSocket ping (drivers whose socket cannot ping ignore it).
+    Ping,
+    /// Close the current socket with this code and reason, and report nothing
+    /// more about it: the session has already counted it as gone.
+    Close {
+        /// The WebSocket close code.
+        code: u16,
+        /// The close reason.
+        reason: String,
+    },
+}
+
+/// Something the application should know, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A connection is ready: the greeting arrived and every subscription is
+    /// restored (or reported refused). Queued requests go out right after.
+    Opened {
+        /// The id the server gave this connection.
+        client_id: String,
+        /// The limits the server announced.
+        limits: Limits,
+    },
+    /// A request took effect.
+    Acked {
+        /// The request.
+        id: RequestId,
+        /// For a publish, the number of local subscribers it was queued to.
+        deliveries: Option<u64>,
+        /// The server's `ack` message (the last one, for a request sent in parts).
+        reply: OwnedMessage,
+    },
+    /// A request failed: the server's error, a timeout, or the connection closed first.
+    Failed {
+        /// The request.
+        id: RequestId,
+        /// Why.
+        error: Error,
+    },
+    /// An `error` reply tied to no waiting request (a background `upstream`
+    /// call failing after its ack, a late reply to a timed-out request).
+    ServerError {
+        /// The error the reply describes ([`Error::Server`]).
+        error: Error,
+        /// The reply itself.
+        reply: OwnedMessage,
+    },
+    /// A received message is not valid LHTTP; it is skipped, nothing else is lost.
+    Unreadable {
+        /// The core error naming the rule it breaks.
+        error: Error,
+    },
+    /// A channel could not be subscribed again after a reconnect; it is no
+    /// longer in the subscription set.
+    RestoreRefused {
+        /// The channel.
+        channel: String,
+        /// The server's error ([`Error::Server`], e.g. `TooManySubscriptions`).
+        error: Error,
+    },
+    /// The socket closed (or was found dead).
+    Closed {
+        /// The close code, when there was a close frame.
+        code: Option<u16>,
+        /// The close reason, or how the connection ended.
+        reason: String,
+    },
+    /// A connection attempt failed.
+    ConnectFailed {
+        /// Why ([`Error::Connect`], [`Error::Timeout`] or [`Error::Io`]).
+        error: Error,
+    },
+    /// The session will try to connect again after `delay` ms.
+    Reconnecting {
+        /// Failed attempts since the last good connection (1 for the first retry).
+        attempt: u32,
+        /// The wait, in milliseconds, jitter included.
+        delay: u64,
+    },
+    /// The session stopped for good (a final close code, a refused handshake,
+    /// reconnect off, or the attempts ran out); every waiting request failed.
+    GaveUp {
+        /// The error that ended it.
+        error: Error,
+    },
+    /// Received messages were dropped, oldest first, because the application
+    /// did not read them and the buffer was full.
+    Lagged {
+        /// How many were dropped since the last `Lagged` event.
+        dropped: u64,
+    },
+}
