@@ -507,7 +507,20 @@ impl Session {
         self.connect_deadline = None;
         self.last_activity = now;
         let batch = self.max_channels();
-        let channels: Vec<String> = self.subscriptions.iter().cloned().collect();
+        // Channels whose subscribe is still queued go out with it, not twice.
+        let queued: BTreeSet<&String> = self
+            .calls
+            .parts
+            .values()
+            .filter(|p| !p.sent)
+            .flat_map(|p| p.added.iter())
+            .collect();
+        let channels: Vec<String> = self
+            .subscriptions
+            .iter()
+            .filter(|c| !queued.contains(c))
+            .cloned()
+            .collect();
         self.restore = channels.chunks(batch).map(<[String]>::to_vec).collect();
         self.state = State::Restoring;
         self.next_ping = self.config.ping_interval.map(|every| now + every);
