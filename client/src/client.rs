@@ -1,16 +1,15 @@
-//! The async client handle. Every call is a message to the connection task
-//! (the `task` module), so a `Client` is `Send + Sync` and may be used from any
-//! thread or runtime once connected.
+//! The async client handle. Every call is a call on the shared session (the
+//! `shared` module), which the driver (the `task` module) carries out on the
+//! socket; a `Client` is `Send + Sync` and may be used from any thread or
+//! runtime once connected.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Mutex};
+use lhttp_session::{RequestId, Session};
+use tokio::sync::oneshot;
 
-use crate::connect::{self, data_frame};
-use crate::task::{Command, Shared, Task, SUBSCRIBE, UNSUBSCRIBE};
-use crate::{Config, Error, Message};
+use crate::shared::{Answer, Shared, State};
+use crate::{task, Config, Error, Message};
 
 /// A connection to an lhttp server.
 ///
@@ -26,22 +25,7 @@ use crate::{Config, Error, Message};
 /// ```
 #[derive(Debug)]
 pub struct Client {
-    /// Requests to the connection task.
-    commands: mpsc::UnboundedSender<Command>,
-    /// Messages from the task; a tokio lock because `recv` holds it while waiting.
-    incoming: Mutex<mpsc::UnboundedReceiver<Result<Message, Error>>>,
-    /// Client id and subscriptions, shared with the task.
     shared: Arc<Shared>,
-    /// The next request id (`id` header) to use.
-    next_id: AtomicU64,
-    /// How long awaited requests wait for their acknowledgement.
-    request_timeout: Duration,
-}
-
-impl std::fmt::Debug for Command {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Command")
-    }
 }
 
 impl Client {
@@ -50,95 +34,61 @@ impl Client {
         Client::connect_with(Config::new(url)).await
     }
 
-    /// Connects with `config`; returns once the server's `connected` greeting arrived.
-    /// The connection task runs on the current tokio runtime.
+    /// Connects with `config`; returns once the server's `connected` greeting
+    /// arrived. The first attempt's failure is returned, even with reconnect on:
+    /// [`Error::Connect`] (a refused handshake carries its HTTP status and the
+    /// server's reason, e.g. `OriginNotAllowed: ...`), [`Error::Timeout`] or
+    /// [`Error::Io`]. The driver runs on the current tokio runtime.
     pub async fn connect_with(config: Config) -> Result<Client, Error> {
-        let opened = connect::open(&config).await?;
-        let (commands, commands_rx) = mpsc::unbounded_channel();
-        let (incoming_tx, incoming) = mpsc::unbounded_channel();
-        let shared = Arc::new(Shared::default());
-        shared.set_client_id(opened.client_id);
-        if let Some(first) = opened.first {
-            let _ = incoming_tx.send(first);
-        }
-        let request_timeout = config.request_timeout;
-        let task = Task {
-            config,
-            commands: commands_rx,
-            incoming: incoming_tx,
-            shared: shared.clone(),
-            pending: Default::default(),
-            backlog: Default::default(),
-        };
-        tokio::spawn(task.run(opened.socket));
-        Ok(Client {
-            commands,
-            incoming: Mutex::new(incoming),
-            shared,
-            next_id: AtomicU64::new(1),
-            request_timeout,
-        })
+        let shared = Arc::new(Shared::new(Session::new(config.session())));
+        let (opening, opened) = oneshot::channel();
+        shared.call(|s, now| {
+            s.opening = Some(opening);
+            s.session.start(now);
+        });
+        tokio::spawn(task::run(shared.clone(), Arc::new(config)));
+        // Dropped on failure, which closes the session and so stops the driver.
+        let client = Client { shared };
+        opened.await.unwrap_or_else(|_| Err(stopped()))?;
+        Ok(client)
     }
 
     /// The id the server gave this connection in its `connected` greeting
     /// (a new one after each reconnect).
     pub fn client_id(&self) -> Option<String> {
-        self.shared.client_id.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared.lock().session.client_id().map(str::to_owned)
     }
 
-    /// Sends a message; returns once it is written. Its `subscribe` and `unsubscribe`
-    /// headers are remembered for re-subscribing after a reconnect.
+    /// Sends a message; it is written in order with every other call, once
+    /// connected. Its `subscribe` and `unsubscribe` headers are remembered for
+    /// re-subscribing after a reconnect. An invalid message is refused here with
+    /// the core error's name.
     pub async fn send(&self, msg: &Message) -> Result<(), Error> {
-        let bytes = msg.encode()?;
-        self.write(bytes).await?;
-        self.shared.update_subscriptions(
-            &msg.channels(lhttp_core::names::SUBSCRIBE),
-            &msg.channels(lhttp_core::names::UNSUBSCRIBE),
-        );
-        Ok(())
+        self.shared.call(|s, now| s.session.send(now, msg))
     }
 
-    /// Sends already-encoded LHTTP bytes as they are (not checked).
+    /// Sends already-encoded LHTTP bytes as they are (not checked, not tracked).
     pub async fn send_raw(&self, bytes: &[u8]) -> Result<(), Error> {
-        self.write(bytes.to_vec()).await
+        self.shared.call(|s, now| s.session.send_raw(now, bytes.to_vec()))
     }
 
-    async fn write(&self, bytes: Vec<u8>) -> Result<(), Error> {
-        let (done, result) = oneshot::channel();
-        self.commands
-            .send(Command::Send {
-                frame: data_frame(bytes),
-                done,
-            })
-            .map_err(|_| stopped())?;
-        result.await.map_err(|_| stopped())?
-    }
-
-    /// Subscribes to `channels`; returns once the server acknowledged.
+    /// Subscribes to `channels`; returns once the server acknowledged. A name that
+    /// is empty or holds whitespace is `Error::Protocol(lhttp_core::Error::Channel)`
+    /// and nothing is subscribed; more channels than the server takes in one
+    /// message go out as several messages.
     pub async fn subscribe(&self, channels: &[&str]) -> Result<(), Error> {
-        if channels.is_empty() {
-            return Ok(());
-        }
-        let msg = Message::new(SUBSCRIBE).with_header(lhttp_core::names::SUBSCRIBE, channels.join(" "));
-        self.request(msg).await?;
-        self.shared.update_subscriptions(&owned(channels), &[]);
-        Ok(())
+        self.wait(|s, now| s.subscribe(now, channels)).await.map(|_| ())
     }
 
     /// Unsubscribes from `channels`; returns once the server acknowledged.
     pub async fn unsubscribe(&self, channels: &[&str]) -> Result<(), Error> {
-        if channels.is_empty() {
-            return Ok(());
-        }
-        let msg = Message::new(UNSUBSCRIBE).with_header(lhttp_core::names::UNSUBSCRIBE, channels.join(" "));
-        self.request(msg).await?;
-        self.shared.update_subscriptions(&[], &owned(channels));
-        Ok(())
+        self.wait(|s, now| s.unsubscribe(now, channels)).await.map(|_| ())
     }
 
-    /// Publishes a message with `command`, `headers` and `body` to `channels`; returns
-    /// once the server acknowledged. The publisher receives its own message too when it
-    /// is subscribed to one of the channels.
+    /// Publishes a message with `command` (e.g. [`lhttp_session::DEFAULT_COMMAND`]),
+    /// `headers` and `body` to `channels`; returns once the server acknowledged.
+    /// The publisher receives its own message too when it is subscribed to one of
+    /// the channels.
     pub async fn publish(
         &self,
         channels: &[&str],
@@ -149,7 +99,8 @@ impl Client {
         self.publish_counted(channels, command, headers, body).await.map(|_| ())
     }
 
-    /// [`publish`](Self::publish), returning the number of deliveries the server reported.
+    /// [`publish`](Self::publish), returning the number of deliveries the server
+    /// reported in its `ack`.
     pub async fn publish_counted(
         &self,
         channels: &[&str],
@@ -157,68 +108,108 @@ impl Client {
         headers: &[(String, String)],
         body: &[u8],
     ) -> Result<u64, Error> {
-        let mut msg = Message::new(command);
-        for (name, value) in headers {
-            msg = msg.with_header(name.as_str(), value.as_str());
-        }
-        let msg = msg
-            .with_header(lhttp_core::names::PUBLISH, channels.join(" "))
-            .with_body(body);
-        let ack = self.request(msg).await?;
-        Ok(ack.header("deliveries").and_then(|n| n.parse().ok()).unwrap_or(0))
+        let answer = self
+            .wait(|s, now| s.publish(now, channels, command, headers, body))
+            .await?;
+        Ok(answer.deliveries.unwrap_or(0))
     }
 
-    /// Sends `msg` with a fresh `id` header and waits for the server's `ack`.
+    /// Sends `msg` with an `id` header of the client's (replacing any) and waits
+    /// for the server's `ack`, which it returns.
     pub async fn request(&self, msg: Message) -> Result<Message, Error> {
-        let id = format!("c{}", self.next_id.fetch_add(1, Ordering::Relaxed));
-        let frame = data_frame(msg.with_header("id", id.as_str()).encode()?);
-        let (done, result) = oneshot::channel();
-        self.commands
-            .send(Command::Request { frame, id, done })
-            .map_err(|_| stopped())?;
-        match tokio::time::timeout(self.request_timeout, result).await {
-            Err(_) => Err(Error::Timeout),
-            Ok(Err(_)) => Err(stopped()),
-            Ok(Ok(reply)) => reply,
-        }
+        Ok(self.wait(|s, now| s.request(now, msg)).await?.reply)
     }
 
-    /// The next application message. Acknowledgements are consumed here; `error`
-    /// replies not tied to a waiting call arrive as messages with command `error`.
-    /// A lost connection (without reconnect) gives one `Err`, then `None`.
+    /// Makes a request with `call` and waits for its outcome (the session times it out).
+    async fn wait(&self, call: impl FnOnce(&mut Session, u64) -> Result<RequestId, Error>) -> Result<Answer, Error> {
+        let answer = self.shared.call(|s: &mut State, now| {
+            let id = call(&mut s.session, now)?;
+            let (waiter, answer) = oneshot::channel();
+            s.waiters.insert(id, waiter);
+            Ok::<_, Error>(answer)
+        })?;
+        answer.await.unwrap_or_else(|_| Err(stopped()))
+    }
+
+    /// The next application message, in the order they arrived. Besides messages:
+    /// an `error` reply tied to no call arrives as a message with command `error`;
+    /// an unreadable message is an `Err` with the core error's name; a channel the
+    /// server would not take back after a reconnect is an `Err` named
+    /// `RestoreRefused`, messages dropped unread one named `Lagged`; the error that
+    /// ended the connection for good (without reconnect: the lost connection) is
+    /// the last `Err`, then `None`.
+    ///
+    /// While `max_buffered` messages wait here unread the client stops reading
+    /// the socket, so acknowledgements wait too.
     pub async fn recv(&self) -> Option<Result<Message, Error>> {
-        self.incoming.lock().await.recv().await
+        loop {
+            let arrived = self.shared.readers.notified();
+            match self.try_next() {
+                Next::Item(item) => return Some(item),
+                Next::End => return None,
+                Next::Empty => arrived.await,
+            }
+        }
     }
 
     /// The next message if one is already here; never waits. `Ok(None)` when nothing
-    /// arrived (or another caller is receiving); `Err(Closed)` once the connection is over.
+    /// arrived; `Err(Closed)` once the connection is over and everything was read.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
-        let Ok(mut incoming) = self.incoming.try_lock() else {
-            return Ok(None);
-        };
-        match incoming.try_recv() {
-            Ok(Ok(msg)) => Ok(Some(msg)),
-            Ok(Err(e)) => Err(e),
-            Err(mpsc::error::TryRecvError::Empty) => Ok(None),
-            Err(mpsc::error::TryRecvError::Disconnected) => Err(stopped()),
+        match self.try_next() {
+            Next::Item(item) => item.map(Some),
+            Next::Empty => Ok(None),
+            Next::End => Err(stopped()),
         }
     }
 
-    /// Closes the connection (sends a WebSocket close) and stops reconnecting.
-    pub async fn close(&self) -> Result<(), Error> {
-        let (done, result) = oneshot::channel();
-        if self.commands.send(Command::Close { done }).is_err() {
-            return Ok(());
+    fn try_next(&self) -> Next {
+        let mut state = self.shared.lock();
+        let was_full = !state.session.wants_read();
+        match state.next_item() {
+            Some(item) => {
+                if was_full {
+                    // Room again: the driver may read the socket.
+                    self.shared.driver.notify_one();
+                }
+                Next::Item(item)
+            }
+            None if state.stopped => Next::End,
+            None => Next::Empty,
         }
-        result.await.unwrap_or(Ok(()))
+    }
+
+    /// Closes the connection (a WebSocket close with code 1000) and stops
+    /// reconnecting; waiting calls fail with `Closed`. Returns once the driver
+    /// has written the close and stopped.
+    pub async fn close(&self) -> Result<(), Error> {
+        self.shared.call(|s, now| s.session.close(now, NORMAL_CLOSE, ""));
+        loop {
+            let stopped = self.shared.readers.notified();
+            if self.shared.lock().stopped {
+                return Ok(());
+            }
+            stopped.await;
+        }
     }
 }
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.shared.call(|s, now| s.session.close(now, NORMAL_CLOSE, ""));
+    }
+}
+
+/// What `recv()` finds.
+enum Next {
+    Item(Result<Message, Error>),
+    Empty,
+    End,
+}
+
+/// The close code of a client that is done.
+const NORMAL_CLOSE: u16 = lhttp_core::CloseCode::Normal.code();
 
 /// The error for a call after the connection is over.
 pub(crate) fn stopped() -> Error {
     Error::closed("the client is closed")
-}
-
-fn owned(channels: &[&str]) -> Vec<String> {
-    channels.iter().map(|c| (*c).to_owned()).collect()
 }

@@ -1,87 +1,39 @@
-//! Opening one WebSocket connection: TCP, TLS for `wss://`, the handshake, and the
-//! server's `connected` greeting that carries the connection's client id.
+//! Opening one WebSocket: TCP, TLS for `wss://` and the handshake (with the
+//! configured `Origin`), and the frames LHTTP bytes travel in. The server's
+//! `connected` greeting is the session's to read, like every later message.
 
-use futures_util::StreamExt;
 use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{header, HeaderValue};
 use tokio_tungstenite::tungstenite::{self, Message as Frame};
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use crate::{tls, Config, Error, Message};
+use crate::{tls, Config, Error};
 
-/// The WebSocket the client task drives.
+/// The WebSocket the driver reads and writes.
 pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-/// The command of the server's greeting, sent first on every connection.
-pub(crate) const CONNECTED: &str = "connected";
-
-/// A freshly opened connection.
-pub(crate) struct Opened {
-    /// The socket, past the handshake and the greeting.
-    pub socket: Socket,
-    /// The `client-id` of the greeting, when the server sent one.
-    pub client_id: Option<String>,
-    /// The first application frame, if the server sent something other than a greeting first.
-    pub first: Option<Result<Message, Error>>,
-}
-
-/// Connects to `config.url` within `config.connect_timeout`.
-pub(crate) async fn open(config: &Config) -> Result<Opened, Error> {
-    tokio::time::timeout(config.connect_timeout, open_now(config))
-        .await
-        .map_err(|_| Error::Timeout)?
-}
-
-async fn open_now(config: &Config) -> Result<Opened, Error> {
-    let url = url::Url::parse(&config.url).map_err(|e| Error::Connect(format!("bad URL {:?}: {e}", config.url)))?;
+/// Opens a WebSocket to `config.url`. The session bounds how long it may take.
+pub(crate) async fn open(config: &Config) -> Result<Socket, Error> {
+    let url = url::Url::parse(&config.url).map_err(|e| failed(format!("bad URL {:?}: {e}", config.url)))?;
     let connector = match url.scheme() {
         "ws" => Connector::Plain,
         "wss" => Connector::Rustls(tls::client_config(config.ca_pem.as_deref())?),
         other => {
-            return Err(Error::Connect(format!(
+            return Err(failed(format!(
                 "unsupported URL scheme {other:?} (use ws:// or wss://)"
             )))
         }
     };
-    let (mut socket, _response) =
-        tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, Some(connector))
-            .await
-            .map_err(connect_error)?;
-    // The greeting comes first; anything else is kept for the application.
-    let (client_id, first) = loop {
-        match socket.next().await {
-            Some(Ok(frame)) => match frame_bytes(&frame) {
-                Some(bytes) => match Message::parse(bytes) {
-                    Ok(msg) if msg.command() == CONNECTED => {
-                        break (msg.header("client-id").map(str::to_owned), None);
-                    }
-                    Ok(msg) => break (None, Some(Ok(msg))),
-                    Err(e) => break (None, Some(Err(Error::Protocol(e)))),
-                },
-                None if matches!(frame, Frame::Close(_)) => return Err(closed_error(&frame)),
-                None => continue,
-            },
-            Some(Err(e)) => return Err(Error::Connect(e.to_string())),
-            None => {
-                return Err(Error::Connect(
-                    "the server closed the connection before its greeting".into(),
-                ))
-            }
-        }
-    };
-    Ok(Opened {
-        socket,
-        client_id,
-        first,
-    })
-}
-
-/// The LHTTP bytes of a data frame; `None` for control frames.
-pub(crate) fn frame_bytes(frame: &Frame) -> Option<&[u8]> {
-    match frame {
-        Frame::Text(text) => Some(text.as_bytes()),
-        Frame::Binary(bytes) => Some(bytes),
-        _ => None,
+    let mut request = url.as_str().into_client_request().map_err(|e| failed(e.to_string()))?;
+    if let Some(origin) = &config.origin {
+        let value = HeaderValue::from_str(origin).map_err(|e| failed(format!("bad origin {origin:?}: {e}")))?;
+        request.headers_mut().insert(header::ORIGIN, value);
     }
+    let (socket, _response) = tokio_tungstenite::connect_async_tls_with_config(request, None, true, Some(connector))
+        .await
+        .map_err(handshake_error)?;
+    Ok(socket)
 }
 
 /// The frame carrying LHTTP bytes: text when they are UTF-8, else binary.
@@ -92,23 +44,73 @@ pub(crate) fn data_frame(bytes: Vec<u8>) -> Frame {
     }
 }
 
-/// The error for a close frame from the server.
-pub(crate) fn closed_error(frame: &Frame) -> Error {
-    match frame {
-        Frame::Close(Some(close)) => Error::Closed {
-            code: Some(close.code.into()),
-            reason: close.reason.to_string(),
+fn failed(reason: String) -> Error {
+    Error::Connect { status: None, reason }
+}
+
+/// A failed handshake. A refusal carries the HTTP status and, when the server
+/// said why in its JSON body (`{"error":"OriginNotAllowed","detail":"..."}`),
+/// `"<error>: <detail>"` as the reason.
+fn handshake_error(e: tungstenite::Error) -> Error {
+    match e {
+        tungstenite::Error::Http(response) => Error::Connect {
+            status: Some(response.status().as_u16()),
+            reason: refusal_reason(response.status(), response.body().as_deref()),
         },
-        _ => Error::closed("closed by the server without a code"),
+        other => failed(other.to_string()),
     }
 }
 
-fn connect_error(e: tungstenite::Error) -> Error {
-    match e {
-        tungstenite::Error::Http(response) => Error::Connect(format!(
-            "the server answered the WebSocket handshake with HTTP {}",
-            response.status()
-        )),
-        other => Error::Connect(other.to_string()),
+/// Why the server refused a handshake, from its answer's body.
+fn refusal_reason(status: tungstenite::http::StatusCode, body: Option<&[u8]>) -> String {
+    let body = body.unwrap_or_default();
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let field = |name: &str| {
+        json.as_ref()
+            .and_then(|j| j.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
+    match (field("error"), field("detail")) {
+        (Some(error), Some(detail)) => format!("{error}: {detail}"),
+        (Some(error), None) => error,
+        _ => {
+            let text = String::from_utf8_lossy(body).trim().to_owned();
+            if text.is_empty() {
+                status.canonical_reason().unwrap_or_default().to_owned()
+            } else {
+                text
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tungstenite::http::StatusCode;
+
+    #[test]
+    fn a_refusal_reads_the_server_json() {
+        let body = br#"{"error":"OriginNotAllowed","detail":"pages from x may not connect"}"#;
+        assert_eq!(
+            refusal_reason(StatusCode::FORBIDDEN, Some(body)),
+            "OriginNotAllowed: pages from x may not connect"
+        );
+        assert_eq!(
+            refusal_reason(StatusCode::SERVICE_UNAVAILABLE, Some(br#"{"error":"ShuttingDown"}"#)),
+            "ShuttingDown"
+        );
+        assert_eq!(refusal_reason(StatusCode::UNAUTHORIZED, None), "Unauthorized");
+        assert_eq!(
+            refusal_reason(StatusCode::NOT_FOUND, Some(b"no such path\n")),
+            "no such path"
+        );
+    }
+
+    #[test]
+    fn frames_are_text_when_utf8() {
+        assert!(matches!(data_frame(b"LHTTP/1.0 a\r\n\r\n".to_vec()), Frame::Text(_)));
+        assert!(matches!(data_frame(vec![0xff]), Frame::Binary(_)));
     }
 }

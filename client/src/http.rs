@@ -29,6 +29,11 @@ pub async fn http_publish(
     body: &[u8],
     token: Option<&str>,
 ) -> Result<u64, Error> {
+    // Each name is checked (a space would make two channels); no channel at all
+    // is left to the server, which answers `NoChannel`.
+    for c in channels {
+        lhttp_core::channel::check(c)?;
+    }
     let mut msg = Message::new(command);
     for (name, value) in headers {
         msg = msg.with_header(name.as_str(), value.as_str());
@@ -59,17 +64,17 @@ pub fn http_publish_blocking(
 }
 
 async fn post(base_url: &str, payload: Vec<u8>, token: Option<&str>) -> Result<u64, Error> {
-    let mut url = url::Url::parse(base_url).map_err(|e| Error::Connect(format!("bad URL {base_url:?}: {e}")))?;
+    let mut url = url::Url::parse(base_url).map_err(|e| unreachable_host(format!("bad URL {base_url:?}: {e}")))?;
     let secure = match url.scheme() {
         "http" | "ws" => false,
         "https" | "wss" => true,
-        other => return Err(Error::Connect(format!("unsupported URL scheme {other:?}"))),
+        other => return Err(unreachable_host(format!("unsupported URL scheme {other:?}"))),
     };
     url.set_path("/publish");
     url.set_query(None);
     let host = url
         .host_str()
-        .ok_or_else(|| Error::Connect("the URL has no host".into()))?
+        .ok_or_else(|| unreachable_host("the URL has no host".into()))?
         .to_owned();
     let port = url.port().unwrap_or(if secure { 443 } else { 80 });
     let authority = match url.port() {
@@ -78,7 +83,7 @@ async fn post(base_url: &str, payload: Vec<u8>, token: Option<&str>) -> Result<u
     };
     let tcp = TcpStream::connect((host.trim_matches(['[', ']']), port))
         .await
-        .map_err(|e| Error::Connect(format!("{authority}: {e}")))?;
+        .map_err(|e| unreachable_host(format!("{authority}: {e}")))?;
     let _ = tcp.set_nodelay(true);
 
     let mut request = http::Request::post("/publish")
@@ -89,20 +94,25 @@ async fn post(base_url: &str, payload: Vec<u8>, token: Option<&str>) -> Result<u
     }
     let request = request
         .body(Full::new(Bytes::from(payload)))
-        .map_err(|e| Error::Connect(format!("bad request: {e}")))?;
+        .map_err(|e| unreachable_host(format!("bad request: {e}")))?;
 
     let (status, body) = if secure {
         let name = rustls_pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
-            .map_err(|e| Error::Connect(format!("bad host name: {e}")))?;
+            .map_err(|e| unreachable_host(format!("bad host name: {e}")))?;
         let tls = tokio_rustls::TlsConnector::from(tls::client_config(None)?)
             .connect(name, tcp)
             .await
-            .map_err(|e| Error::Connect(format!("TLS: {e}")))?;
+            .map_err(|e| unreachable_host(format!("TLS: {e}")))?;
         exchange(TokioIo::new(tls), request).await?
     } else {
         exchange(TokioIo::new(tcp), request).await?
     };
     answer(status, &body)
+}
+
+/// The error for a server that could not be reached or spoken to.
+fn unreachable_host(reason: String) -> Error {
+    Error::Connect { status: None, reason }
 }
 
 /// Sends one request on a fresh HTTP/1 connection and reads the whole answer.
@@ -112,7 +122,7 @@ where
 {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(io)
         .await
-        .map_err(|e| Error::Connect(format!("HTTP handshake: {e}")))?;
+        .map_err(|e| unreachable_host(format!("HTTP handshake: {e}")))?;
     tokio::spawn(async move {
         let _ = connection.await;
     });
@@ -146,14 +156,20 @@ fn answer(status: http::StatusCode, body: &[u8]) -> Result<u64, Error> {
             detail: field("detail")
                 .and_then(|d| d.as_str().map(str::to_owned))
                 .unwrap_or_else(text),
+            command: None,
+            id: None,
         }),
         401 => Err(Error::Server {
             code: "Unauthorized".into(),
             detail: "the server wants a valid bearer token".into(),
+            command: None,
+            id: None,
         }),
         other => Err(Error::Server {
             code: format!("Http{other}"),
             detail: text(),
+            command: None,
+            id: None,
         }),
     }
 }

@@ -1,18 +1,21 @@
 //! `lhttp-client`: the native lhttp client, and the one the C, Python and Node SDKs
-//! wrap. It speaks LHTTP over WebSocket (`ws://`, `wss://` with rustls), turns the
-//! server's acknowledgements into awaitable `subscribe` / `publish` calls, keeps the
-//! connection alive with pings and, when asked, reconnects and re-subscribes.
+//! wrap. It speaks LHTTP over WebSocket (`ws://`, `wss://` with rustls) as a tokio
+//! driver of [`lhttp_session::Session`], the sans-IO client every SDK shares: the
+//! session decides (request ids and acks, the subscription set and its restore
+//! after a reconnect, backoff, close codes, pings, the message buffer), this crate
+//! does the socket and the timers.
 //!
-//! Every byte of the format is read and written by `lhttp_core`; this crate owns the
-//! connection and the owned [`Message`] type.
+//! Every byte of the format is read and written by `lhttp_core`; the owned
+//! [`Message`] is core's `OwnedMessage` and [`Error`] is the session's.
 //!
 //! Module map:
 //! - [`message`] — the owned [`Message`] and [`Part`].
 //! - [`error`] — [`Error`] with stable names.
-//! - [`config`] — [`Config`].
+//! - [`config`] — [`Config`], mapped onto the session's settings.
 //! - `tls` — the rustls configuration (system roots plus a given CA).
-//! - `connect` — opening one WebSocket and reading the `connected` greeting.
-//! - `task` — the connection task (writes, reads, acks, pings, reconnects).
+//! - `connect` — opening one WebSocket (TCP, TLS, handshake, refusals read).
+//! - `shared` — the session behind a lock, the waiting callers, `recv()`'s inbox.
+//! - `task` — the driver: the session's I/O and timers.
 //! - [`client`] — the async [`Client`] handle.
 //! - [`blocking`] — [`BlockingClient`], the same on a runtime of its own.
 //! - [`http`] — [`http_publish`] through the server's `POST /publish`.
@@ -25,6 +28,7 @@ mod connect;
 pub mod error;
 pub mod http;
 pub mod message;
+mod shared;
 mod task;
 mod tls;
 
@@ -33,4 +37,5 @@ pub use client::Client;
 pub use config::Config;
 pub use error::Error;
 pub use http::{http_publish, http_publish_blocking};
+pub use lhttp_session::DEFAULT_COMMAND;
 pub use message::{Message, Part, PartSpec};

@@ -10,7 +10,7 @@ use crate::Error;
 /// Fails with [`Error::Connect`] when `ca_pem` holds no certificate or a bad one, or
 /// when no root at all is available.
 pub(crate) fn client_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, Error> {
-    lhttp_tls::client_config(ca_pem).map_err(Error::Connect)
+    lhttp_tls::client_config(ca_pem).map_err(|reason| Error::Connect { status: None, reason })
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ async fn refused_connection_is_a_connect_error() {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     let err = Client::connect(&format!("ws://{addr}/")).await.unwrap_err();
-    assert!(matches!(err, Error::Connect(_)), "{err:?}");
+    assert!(matches!(err, Error::Connect { status: None, .. }), "{err:?}");
     assert_eq!(err.name(), "Connect");
     let err = Client::connect("http://127.0.0.1:1/").await.unwrap_err();
     assert!(err.to_string().contains("unsupported URL scheme"), "{err}");

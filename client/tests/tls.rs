@@ -95,20 +95,20 @@ async fn an_untrusted_certificate_is_a_connect_error() {
     let url = format!("wss://127.0.0.1:{}/", proxy.port());
     match Client::connect(&url).await {
         // e.g. "IO error: invalid peer certificate: UnknownIssuer"
-        Err(Error::Connect(why)) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
+        Err(Error::Connect { reason: why, .. }) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
         Err(other) => panic!("expected a Connect error, got {other:?}"),
         Ok(_) => panic!("a self-signed certificate nobody trusts was accepted"),
     }
     // HTTP publish over https:// trusts the system roots only: refused the same way.
     let base = format!("https://127.0.0.1:{}", proxy.port());
     match http_publish(&base, &["x"], "chat", &[], b"", None).await {
-        Err(Error::Connect(why)) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
+        Err(Error::Connect { reason: why, .. }) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
         other => panic!("expected a Connect error, got {other:?}"),
     }
     // A CA that is not PEM is refused before any connection is tried.
     let mut config = Config::new(url);
     config.ca_pem = Some(b"not a certificate".to_vec());
-    assert!(matches!(Client::connect_with(config).await, Err(Error::Connect(_))));
+    assert!(matches!(Client::connect_with(config).await, Err(Error::Connect { .. })));
     server.stop().await;
 }
 
@@ -185,7 +185,7 @@ async fn lhttpd_itself_answers_wss_and_https_with_its_certificate() {
 
     // Without the CA, the certificate is refused.
     match Client::connect(&format!("wss://127.0.0.1:{port}/")).await {
-        Err(Error::Connect(why)) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
+        Err(Error::Connect { reason: why, .. }) => assert!(why.to_lowercase().contains("certificate"), "{why}"),
         Err(other) => panic!("expected a Connect error, got {other:?}"),
         Ok(_) => panic!("an untrusted certificate was accepted"),
     }

@@ -179,7 +179,7 @@ impl From<CoreError> for lhttp_result {
 impl From<&Error> for lhttp_result {
     fn from(e: &Error) -> lhttp_result {
         match e {
-            Error::Connect(_) => lhttp_result::Connect,
+            Error::Connect { .. } => lhttp_result::Connect,
             Error::Closed { .. } => lhttp_result::Closed,
             Error::Protocol(e) => (*e).into(),
             Error::Timeout => lhttp_result::Timeout,
@@ -274,6 +274,8 @@ mod tests {
             lhttp_result::from(&Error::Server {
                 code: code.into(),
                 detail: String::new(),
+                command: None,
+                id: None,
             })
         };
         assert_eq!(server("Forbidden"), lhttp_result::Forbidden);

@@ -45,7 +45,7 @@ enum Cmd {
         /// The message body (escapes such as \r\n are understood).
         body: String,
         /// The message's command.
-        #[arg(long, default_value = "publish")]
+        #[arg(long, default_value = lhttp_client::DEFAULT_COMMAND)]
         command: String,
         /// An extra header, `name:value` (repeatable).
         #[arg(short = 'H', long = "header")]
@@ -160,7 +160,7 @@ async fn sub(conn: &Conn, channels: &[String], body_only: bool, count: Option<u6
                 seen += 1;
                 print_message(&msg, body_only);
             }
-            Some(Err(e @ Error::Protocol(_))) => eprintln!("lhttp: {e}"),
+            Some(Err(e)) if passing(&e) => eprintln!("lhttp: {e}"),
             Some(Err(e)) => return Err(e.to_string()),
         }
     }
@@ -231,7 +231,7 @@ async fn send(conn: &Conn, linger: f64) -> Result<(), String> {
             next = client.recv() => match next {
                 None => return Ok(()),
                 Some(Ok(msg)) => print_message(&msg, false),
-                Some(Err(e @ Error::Protocol(_))) => eprintln!("lhttp: {e}"),
+                Some(Err(e)) if passing(&e) => eprintln!("lhttp: {e}"),
                 Some(Err(e)) => return Err(e.to_string()),
             },
             _ = tokio::signal::ctrl_c() => break,
@@ -252,10 +252,16 @@ async fn flush_replies(client: &Client) -> Result<(), String> {
         match client.try_recv() {
             Ok(Some(msg)) => print_message(&msg, false),
             Ok(None) => return Ok(()),
-            Err(e @ Error::Protocol(_)) => eprintln!("lhttp: {e}"),
+            Err(e) if passing(&e) => eprintln!("lhttp: {e}"),
             Err(e) => return Err(e.to_string()),
         }
     }
+}
+
+/// Whether a `recv` error is only reported and the connection goes on: an
+/// unreadable message, a channel not restored after a reconnect, dropped messages.
+fn passing(e: &Error) -> bool {
+    matches!(e, Error::Protocol(_) | Error::Server { .. })
 }
 
 /// The command of the request `send` uses to know all replies have arrived.
