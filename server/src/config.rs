@@ -148,6 +148,18 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The limits a client must respect, as `connected` announces them (spec 8.1);
+    /// a limit beyond what the field holds is announced as the field's largest value.
+    pub fn announced(&self) -> lhttp_core::Limits {
+        lhttp_core::Limits {
+            max_channels: Some(u32::try_from(self.max_channels).unwrap_or(u32::MAX)),
+            max_subscriptions: Some(u32::try_from(self.max_subscriptions).unwrap_or(u32::MAX)),
+            max_message_size: Some(u64::try_from(self.max_message_size).unwrap_or(u64::MAX)),
+        }
+    }
+}
+
 impl Config {
     /// Checks settings that would make the server unsafe or unusable.
     pub fn validate(&self) -> Result<(), String> {

@@ -16,6 +16,7 @@ use crate::outbox::CloseRequest;
 use crate::pipeline::Pipeline;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
+use lhttp_core::CloseCode;
 use std::io;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -28,10 +29,10 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
 
-/// Close code sent when the server shuts down.
-pub const CLOSE_GOING_AWAY: u16 = 1001;
-/// Close code sent when a filter refuses a connection.
-pub const CLOSE_POLICY: u16 = 1008;
+/// Close code sent when the server shuts down or a connection was idle too long (1001).
+pub const CLOSE_GOING_AWAY: u16 = CloseCode::GoingAway.code();
+/// Close code sent when a filter refuses a connection (1008).
+pub const CLOSE_POLICY: u16 = CloseCode::Policy.code();
 
 /// Serves one upgraded connection until it closes.
 ///
@@ -93,7 +94,7 @@ where
             biased;
             _ = &mut shutdown => {
                 let _ = flush(&mut sink, &conn, &mut batch).await;
-                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "server shutting down")).await;
+                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down"))).await;
                 break;
             }
             _ = conn.outbox.woken() => {
@@ -108,7 +109,7 @@ where
             }
             end = &mut reader => {
                 if let Ok(ReadEnd::TooBig) = end {
-                    let _ = send(&mut sink, &Frame::close(1009, "message too big")).await;
+                    let _ = send(&mut sink, &Frame::close(CloseCode::TooBig.code(), CloseCode::TooBig.reason())).await;
                 } else {
                     // tungstenite's answer to the client's close frame waits in the outbox.
                     let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
@@ -119,7 +120,7 @@ where
             _ = &mut ping => {
                 let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
                 if idle >= limits.idle_timeout {
-                    let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, "idle timeout")).await;
+                    let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("idle timeout"))).await;
                     break;
                 }
                 if send(&mut sink, &Frame::ping()).await.is_err() {
@@ -130,7 +131,7 @@ where
             }
         }
     }
-    conn.outbox.close(CLOSE_GOING_AWAY, "closed");
+    conn.outbox.close(CLOSE_GOING_AWAY, CloseCode::GoingAway.reason());
     if wait_for_reader {
         // The reader ends when the client answers the close frame (or the socket dies).
         if tokio::time::timeout(CLOSE_WAIT, &mut reader).await.is_err() {
@@ -143,6 +144,11 @@ where
     handle.unsubscribe_all(&conn);
     handle.deregister(id);
     tracing::debug!(client = %conn.client_id, "connection closed");
+}
+
+/// The reason of a 1001 close: core's, and why.
+fn going_away(why: &str) -> String {
+    format!("{}: {why}", CloseCode::GoingAway.reason())
 }
 
 /// Writes one frame and flushes.
@@ -185,7 +191,7 @@ impl<S> AsyncWrite for ReadSide<S> {
 enum ReadEnd {
     /// The client closed, or the socket ended or failed.
     Closed,
-    /// A message beyond the hard size limit: the connection closes with 1009.
+    /// A message beyond the hard size limit: the connection closes with 1009 (`CloseCode::TooBig`).
     TooBig,
 }
 

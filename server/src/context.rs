@@ -7,7 +7,8 @@ use crate::filter::Reject;
 use crate::handle::Handle;
 use crate::reply;
 use bytes::Bytes;
-use lhttp_core::{Header, Message, Part};
+use lhttp_core::owned::with_header_storage;
+use lhttp_core::{CloseCode, Header, Message, Part};
 use std::sync::Arc;
 
 /// The HTTP upgrade request of a connection, available during `on_open`.
@@ -137,25 +138,20 @@ impl<'a> Context<'a> {
         let Some(parts) = msg.parts() else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::new();
-        let mut storage = vec![lhttp_core::EMPTY_HEADER; 16];
-        for part in parts {
-            let part = part?;
-            loop {
-                let parsed = part.parse(msg.body, &mut storage).map(|p| (p.headers.to_vec(), p.body));
-                match parsed {
-                    Ok((headers, body)) => {
-                        out.push(PartView { part, headers, body });
-                        break;
-                    }
-                    Err(lhttp_core::Error::TooManyHeaders) if storage.len() < 4096 => {
-                        storage = vec![lhttp_core::EMPTY_HEADER; storage.len() * 4];
-                    }
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        Ok(out)
+        parts
+            .map(|part| {
+                let part = part?;
+                // Core's storage: grown as needed, up to `owned::MAX_HEADERS` headers a part.
+                with_header_storage(None, |storage| {
+                    let p = part.parse(msg.body, storage)?;
+                    Ok(PartView {
+                        part,
+                        headers: p.headers.to_vec(),
+                        body: p.body,
+                    })
+                })
+            })
+            .collect()
     }
 
     /// Sets the reply's command (it defaults to the request's).
@@ -268,7 +264,9 @@ impl<'a> Context<'a> {
 
     /// Closes this connection normally.
     pub fn close(&mut self) {
-        self.conn.outbox.close(1000, "closed by the server");
+        self.conn
+            .outbox
+            .close(CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
     }
 
     /// Closes this connection with a close code and reason.

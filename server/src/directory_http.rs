@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use lhttp_core::{parse, EMPTY_HEADER};
+use lhttp_core::{parse, ServerError, EMPTY_HEADER};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -50,7 +50,13 @@ pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Bo
         .saturating_add(64 * 1024);
     let body = match Limited::new(req.into_body(), max).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return reply(Err((StatusCode::PAYLOAD_TOO_LARGE, "MessageTooLarge", String::new()))),
+        Err(_) => {
+            return reply(Err((
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ServerError::MessageTooLarge.as_str(),
+                String::new(),
+            )))
+        }
     };
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(Args::default())
@@ -73,7 +79,11 @@ async fn run(handle: &Handle, name: &str, a: Args) -> Result<Value, Failure> {
         let m = need(&a.message, "message")?;
         let limits = &handle.config().limits;
         if m.len() > limits.max_message_size {
-            return Err((StatusCode::BAD_REQUEST, "MessageTooLarge", String::new()));
+            return Err((
+                StatusCode::BAD_REQUEST,
+                ServerError::MessageTooLarge.as_str(),
+                String::new(),
+            ));
         }
         let mut storage = vec![EMPTY_HEADER; limits.max_headers];
         parse(m.as_bytes(), &mut storage).map_err(|e| (StatusCode::BAD_REQUEST, e.as_str(), e.description().into()))?;
@@ -116,13 +126,15 @@ async fn run(handle: &Handle, name: &str, a: Args) -> Result<Value, Failure> {
 
 fn reply(result: Result<Value, Failure>) -> Response<Body> {
     let (code, body) = match result {
-        Ok(v) => (StatusCode::OK, json!({ "result": v })),
-        Err((code, name, detail)) if detail.is_empty() => (code, json!({ "error": name })),
-        Err((code, name, detail)) => (code, json!({ "error": name, "detail": detail })),
+        Ok(v) => (StatusCode::OK, json!({ "result": v }).to_string()),
+        Err((code, name, detail)) => {
+            let detail = Some(detail.as_str()).filter(|d| !d.is_empty());
+            (code, crate::http::error_body(name, detail))
+        }
     };
     Response::builder()
         .status(code)
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(Bytes::from(body)))
         .unwrap_or_default()
 }

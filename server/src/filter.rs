@@ -26,7 +26,7 @@ impl Reject {
 
     /// A `Forbidden` rejection.
     pub fn forbidden(detail: impl Into<String>) -> Self {
-        Reject::new("Forbidden", detail)
+        Reject::new(lhttp_core::ServerError::Forbidden.as_str(), detail)
     }
 }
 

@@ -117,7 +117,7 @@ impl Handle {
             }
             if subs.len() >= self.shared.config.limits.max_subscriptions {
                 return Err(Reject::new(
-                    "TooManySubscriptions",
+                    lhttp_core::ServerError::TooManySubscriptions.as_str(),
                     format!(
                         "at most {} subscriptions per connection",
                         self.shared.config.limits.max_subscriptions

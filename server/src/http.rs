@@ -11,7 +11,8 @@ use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use lhttp_core::{parse, EMPTY_HEADER};
+use lhttp_core::{parse, ServerError, EMPTY_HEADER};
+use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -50,7 +51,7 @@ pub(crate) async fn route(
             respond(StatusCode::OK, "text/plain; version=0.0.4", body)
         }
         (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
-        _ => json(StatusCode::METHOD_NOT_ALLOWED, r#"{"error":"MethodNotAllowed"}"#.into()),
+        _ => refused(StatusCode::METHOD_NOT_ALLOWED, ServerError::MethodNotAllowed),
     };
     Ok(resp)
 }
@@ -90,7 +91,7 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         .get(header::SEC_WEBSOCKET_VERSION)
         .is_some_and(|v| v == "13");
     let Some(accept) = key.filter(|_| version_ok) else {
-        return json(StatusCode::BAD_REQUEST, r#"{"error":"BadHandshake"}"#.into());
+        return refused(StatusCode::BAD_REQUEST, ServerError::BadHandshake);
     };
     let header_text = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
     let origin = header_text(header::ORIGIN);
@@ -99,20 +100,18 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         tracing::debug!(%peer, origin, "WebSocket upgrade from a page of another origin refused");
         let detail =
             format!("pages from {origin} may not connect here: the operator can allow them with --allowed-origin");
-        return json(
+        return error(
             StatusCode::FORBIDDEN,
-            serde_json::json!({"error": "OriginNotAllowed", "detail": detail}).to_string(),
+            ServerError::OriginNotAllowed.as_str(),
+            Some(&detail),
         );
     }
     if app.handle.is_shutting_down() {
-        return json(StatusCode::SERVICE_UNAVAILABLE, r#"{"error":"ShuttingDown"}"#.into());
+        return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::ShuttingDown);
     }
     let limits = app.handle.config().limits.clone();
     if app.handle.connection_count() >= limits.max_connections {
-        return json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            r#"{"error":"TooManyConnections"}"#.into(),
-        );
+        return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::TooManyConnections);
     }
     let handshake = Handshake {
         uri: req.uri().clone(),
@@ -164,7 +163,10 @@ pub(crate) fn unauthorized() -> Response<Body> {
         .status(StatusCode::UNAUTHORIZED)
         .header(header::WWW_AUTHENTICATE, "Bearer")
         .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from_static(br#"{"error":"Unauthorized"}"#)))
+        .body(Full::new(Bytes::from(error_body(
+            ServerError::Unauthorized.as_str(),
+            None,
+        ))))
         .unwrap_or_default()
 }
 
@@ -179,34 +181,30 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     let limits = &handle.config().limits;
     let body = match Limited::new(req.into_body(), limits.max_message_size).collect().await {
         Ok(b) => b.to_bytes(),
-        Err(_) => return json(StatusCode::PAYLOAD_TOO_LARGE, r#"{"error":"MessageTooLarge"}"#.into()),
+        Err(_) => return refused(StatusCode::PAYLOAD_TOO_LARGE, ServerError::MessageTooLarge),
     };
     let mut storage = vec![EMPTY_HEADER; limits.max_headers];
     let msg = match parse(&body, &mut storage) {
         Ok(m) => m,
-        Err(e) => {
-            return json(
-                StatusCode::BAD_REQUEST,
-                format!(r#"{{"error":"{}","detail":"{}"}}"#, e.as_str(), e.description()),
-            )
-        }
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.as_str(), Some(e.description())),
     };
     let channels: Vec<&str> = msg.publish().collect();
     if channels.is_empty() {
-        return json(
+        return error(
             StatusCode::BAD_REQUEST,
-            r#"{"error":"NoChannel","detail":"the message has no publish header"}"#.into(),
+            ServerError::NoChannel.as_str(),
+            Some("the message has no publish header"),
         );
     }
     if channels.len() > limits.max_channels {
-        return json(StatusCode::BAD_REQUEST, r#"{"error":"TooManyChannels"}"#.into());
+        return refused(StatusCode::BAD_REQUEST, ServerError::TooManyChannels);
     }
     Metrics::inc(&handle.metrics().http_publishes);
     let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
     drop(storage);
     let n = handle.publish(&refs, body);
-    json(StatusCode::OK, format!(r#"{{"deliveries":{n}}}"#))
+    json(StatusCode::OK, to_json(&Published { deliveries: n }))
 }
 
 fn healthz(handle: &Handle) -> Response<Body> {
@@ -245,7 +243,7 @@ async fn static_file(handle: &Handle, path: &str) -> Response<Body> {
         );
     }
     let Some(file) = statics::resolve(path, cfg.static_dir.as_deref(), &cfg.mounts) else {
-        return json(StatusCode::NOT_FOUND, r#"{"error":"NotFound"}"#.into());
+        return refused(StatusCode::NOT_FOUND, ServerError::NotFound);
     };
     match statics::read(&file).await {
         Some(bytes) => Response::builder()
@@ -253,7 +251,7 @@ async fn static_file(handle: &Handle, path: &str) -> Response<Body> {
             .header(header::CACHE_CONTROL, "no-cache")
             .body(Full::new(bytes))
             .unwrap_or_default(),
-        None => json(StatusCode::NOT_FOUND, r#"{"error":"NotFound"}"#.into()),
+        None => refused(StatusCode::NOT_FOUND, ServerError::NotFound),
     }
 }
 
@@ -267,4 +265,40 @@ fn respond(code: StatusCode, content_type: &'static str, body: String) -> Respon
 
 fn json(code: StatusCode, body: String) -> Response<Body> {
     respond(code, "application/json", body)
+}
+
+/// The JSON of every HTTP error answer (spec 10): `{"error":"<Name>"}`, with a
+/// `"detail"` text when there is one.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    /// A core or server error name (`ServerError`), or one of the directory API's.
+    error: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+}
+
+/// The JSON of a successful `POST /publish` (spec 10.1).
+#[derive(Serialize)]
+struct Published {
+    /// Local connections the message was queued to, as an `ack`'s `deliveries` (spec 8.2).
+    deliveries: usize,
+}
+
+fn to_json(value: &impl Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The body of an HTTP error answer named `name`.
+pub(crate) fn error_body(name: &str, detail: Option<&str>) -> String {
+    to_json(&ErrorBody { error: name, detail })
+}
+
+/// An HTTP error answer naming a server error, without detail.
+fn refused(code: StatusCode, e: ServerError) -> Response<Body> {
+    error(code, e.as_str(), None)
+}
+
+/// An HTTP error answer: `code` with the JSON error body.
+pub(crate) fn error(code: StatusCode, name: &str, detail: Option<&str>) -> Response<Body> {
+    json(code, error_body(name, detail))
 }

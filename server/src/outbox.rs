@@ -4,12 +4,16 @@
 //! instead of growing memory or slowing the publisher down.
 
 use crate::frame::Frame;
+use lhttp_core::CloseCode;
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::Notify;
 
 /// Close code for a consumer too slow to keep up (1013, "try again later").
-pub const CLOSE_SLOW_CONSUMER: u16 = 1013;
+pub const CLOSE_SLOW_CONSUMER: u16 = CloseCode::TryAgainLater.code();
+
+/// The reason of a normal close (1000) the server asks for (a processor's or the directory's).
+pub(crate) const CLOSED_BY_THE_SERVER: &str = "closed by the server";
 
 /// Why a push did not queue the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,7 +71,7 @@ impl Outbox {
             inner.queue = VecDeque::new();
             inner.close = Some(CloseRequest {
                 code: CLOSE_SLOW_CONSUMER,
-                reason: "slow consumer: outbound queue full".into(),
+                reason: format!("{}: outbound queue full", CloseCode::TryAgainLater.reason()),
             });
             drop(inner);
             self.wake.notify_one();

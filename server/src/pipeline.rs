@@ -8,7 +8,7 @@ use crate::filter::{Filter, Reject};
 use crate::handle::Handle;
 use crate::processor::Processor;
 use crate::{reply, Metrics};
-use lhttp_core::{names, parse, EMPTY_HEADER};
+use lhttp_core::{names, parse, ServerError, EMPTY_HEADER};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -29,7 +29,9 @@ impl Pipeline {
         for f in &self.filters {
             f.on_open(&mut ctx)?;
         }
-        let _ = conn.outbox.push(reply::connected_frame(&conn.client_id));
+        let _ = conn
+            .outbox
+            .push(reply::connected_frame(&conn.client_id, &handle.config().limits));
         for p in &self.order {
             p.on_open(&mut ctx);
         }
@@ -58,18 +60,24 @@ impl Pipeline {
                 data.len(),
                 limits.max_message_size
             );
-            return error(handle, conn, &Reject::new("MessageTooLarge", detail), None, None);
+            return error(
+                handle,
+                conn,
+                &Reject::new(ServerError::MessageTooLarge.as_str(), detail),
+                None,
+                None,
+            );
         }
         let mut storage = vec![EMPTY_HEADER; limits.max_headers];
         let msg = match parse(data, &mut storage) {
             Ok(m) => m,
             Err(e) => return error(handle, conn, &e.into(), None, None),
         };
-        let id = msg.header("id");
+        let id = msg.header(reply::headers::ID);
         let cmd = Some(msg.command);
         if reply::is_reserved(msg.command) {
             let r = Reject::new(
-                "ReservedCommand",
+                ServerError::ReservedCommand.as_str(),
                 format!("command {:?} is reserved for the server", msg.command),
             );
             return error(handle, conn, &r, cmd, id);
@@ -80,7 +88,7 @@ impl Pipeline {
             .sum::<usize>();
         if channels > limits.max_channels {
             let r = Reject::new(
-                "TooManyChannels",
+                ServerError::TooManyChannels.as_str(),
                 format!("at most {} channels per message", limits.max_channels),
             );
             return error(handle, conn, &r, cmd, id);

@@ -4,10 +4,11 @@
 
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
+use lhttp_core::names;
 
 /// Request headers left out of published copies: they are instructions to this
 /// server (and `upstream` would reveal a backend's address to every subscriber).
-pub const NOT_PUBLISHED: &[&str] = &["subscribe", "unsubscribe", "upstream", "id"];
+pub const NOT_PUBLISHED: &[&str] = &[names::SUBSCRIBE, names::UNSUBSCRIBE, names::UPSTREAM, names::ID];
 
 /// Handles the pub/sub headers.
 #[derive(Debug, Default)]

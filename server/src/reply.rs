@@ -1,21 +1,12 @@
 //! The messages the server itself sends: `connected`, `ack` and `error`
-//! (spec/PROTOCOL.md), and turning encoded bytes into a shareable, wire-encoded WebSocket frame.
+//! (spec/PROTOCOL.md, section 8), written by core's reply writers, and turning
+//! encoded bytes into a shareable, wire-encoded WebSocket frame.
 
 pub use crate::frame::Frame;
 use bytes::Bytes;
-use lhttp_core::{encode, encoded_len, Header};
-
-/// Reserved command of the message telling a client its id.
-pub const CONNECTED: &str = "connected";
-/// Reserved command acknowledging a request that carried an `id` header.
-pub const ACK: &str = "ack";
-/// Reserved command of an error reply.
-pub const ERROR: &str = "error";
-
-/// Whether clients may not use `command` (the server's own replies).
-pub fn is_reserved(command: &str) -> bool {
-    [CONNECTED, ACK, ERROR].iter().any(|r| r.eq_ignore_ascii_case(command))
-}
+pub use lhttp_core::reply::{clean_value, commands, headers, is_reserved};
+use lhttp_core::reply::{Ack, Connected, ErrorReply};
+use lhttp_core::{encode, encoded_len, Header, ServerError};
 
 /// Encodes a message with core into fresh bytes.
 pub fn encode_bytes(command: &str, headers: &[Header<'_>], body: &[u8]) -> Result<Bytes, lhttp_core::Error> {
@@ -31,68 +22,96 @@ pub fn frame(bytes: Bytes) -> Frame {
     Frame::data(&bytes)
 }
 
-/// A header value made safe: control characters become spaces, the ends trimmed.
-pub fn clean_value(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
-
-/// `LHTTP/1.0 error` with `code`, `detail`, and the request's `command` and `id` when known.
+/// `LHTTP/1.0 error` with `code`, `detail` (cleaned to a header value), and the
+/// request's `command` and `id` when known.
 pub fn error_frame(code: &str, detail: &str, command: Option<&str>, id: Option<&str>) -> Frame {
     let detail = clean_value(detail);
-    let mut headers = vec![
-        Header {
-            name: "code",
-            value: code,
-        },
-        Header {
-            name: "detail",
-            value: &detail,
-        },
-    ];
-    if let Some(c) = command {
-        headers.push(Header {
-            name: "command",
-            value: c,
-        });
-    }
-    if let Some(i) = id {
-        headers.push(Header { name: "id", value: i });
-    }
-    server_frame(ERROR, &headers)
+    server_frame(
+        ErrorReply {
+            code,
+            detail: &detail,
+            command,
+            id,
+        }
+        .to_vec(),
+    )
 }
 
 /// `LHTTP/1.0 ack` for request `id`, with the local delivery count of a publish.
 pub fn ack_frame(id: &str, deliveries: Option<usize>) -> Frame {
-    let n = deliveries.map(|d| d.to_string());
-    let mut headers = vec![Header { name: "id", value: id }];
-    if let Some(n) = &n {
-        headers.push(Header {
-            name: "deliveries",
-            value: n,
-        });
-    }
-    server_frame(ACK, &headers)
-}
-
-/// `LHTTP/1.0 connected` telling the client its cluster-unique id.
-pub fn connected_frame(client_id: &str) -> Frame {
     server_frame(
-        CONNECTED,
-        &[Header {
-            name: "client-id",
-            value: client_id,
-        }],
+        Ack {
+            id: Some(id),
+            deliveries: deliveries.map(|n| u64::try_from(n).unwrap_or(u64::MAX)),
+        }
+        .to_vec(),
     )
 }
 
-fn server_frame(command: &str, headers: &[Header<'_>]) -> Frame {
-    // Every field here is a fixed token or a cleaned value; should one still be
-    // refused, the client gets a bare error rather than nothing.
-    let bytes = encode_bytes(command, headers, b"")
-        .unwrap_or_else(|_| Bytes::from_static(b"LHTTP/1.0 error\r\ncode:Internal\r\n\r\n"));
-    frame(bytes)
+/// `LHTTP/1.0 connected` telling the client its cluster-unique id and the limits it must respect.
+pub fn connected_frame(client_id: &str, limits: &crate::config::Limits) -> Frame {
+    server_frame(
+        Connected {
+            client_id: Some(client_id),
+            limits: limits.announced(),
+        }
+        .to_vec(),
+    )
+}
+
+/// The reply sent instead of one that core refused to write.
+const UNWRITABLE: ErrorReply<'static> = ErrorReply {
+    code: ServerError::Internal.as_str(),
+    detail: "the server could not write its reply",
+    command: None,
+    id: None,
+};
+
+fn server_frame(bytes: Result<Vec<u8>, lhttp_core::Error>) -> Frame {
+    // Every field here is a fixed token, a value core parsed or a cleaned one;
+    // should one still be refused (a filter's code that is no header value),
+    // the client gets an `Internal` error rather than nothing.
+    let bytes = bytes.or_else(|_| UNWRITABLE.to_vec()).unwrap_or_default();
+    frame(Bytes::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payload(f: &Frame) -> &[u8] {
+        // Server frames are unmasked and these replies are short: a 2-byte header.
+        &f.as_bytes()[2..]
+    }
+
+    #[test]
+    fn replies_are_cores() {
+        let limits = crate::config::Limits {
+            max_channels: 2,
+            max_subscriptions: 3,
+            max_message_size: 100,
+            ..Default::default()
+        };
+        assert_eq!(
+            payload(&connected_frame("n-1", &limits)),
+            b"LHTTP/1.0 connected\r\nclient-id:n-1\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\n\r\n"
+        );
+        assert_eq!(
+            payload(&ack_frame("7", Some(3))),
+            b"LHTTP/1.0 ack\r\nid:7\r\ndeliveries:3\r\n\r\n"
+        );
+        assert_eq!(payload(&ack_frame("7", None)), b"LHTTP/1.0 ack\r\nid:7\r\n\r\n");
+        assert_eq!(
+            payload(&error_frame("Forbidden", " no\nway\t", Some("chat"), Some("4"))),
+            b"LHTTP/1.0 error\r\ncode:Forbidden\r\ndetail:no way\r\ncommand:chat\r\nid:4\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn an_unwritable_error_becomes_internal() {
+        assert_eq!(
+            payload(&error_frame("bad\ncode", "x", None, None)),
+            b"LHTTP/1.0 error\r\ncode:Internal\r\ndetail:the server could not write its reply\r\n\r\n"
+        );
+    }
 }

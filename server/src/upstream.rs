@@ -10,7 +10,7 @@ use crate::reply;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper_util::rt::TokioIo;
-use lhttp_core::Header;
+use lhttp_core::{names, Header, ServerError};
 use rustls_pki_types::ServerName;
 use std::path::Path;
 use std::sync::Arc;
@@ -20,7 +20,14 @@ use tokio_rustls::TlsConnector;
 use url::Url;
 
 /// Request headers not forwarded as HTTP headers (LHTTP instructions).
-const NOT_FORWARDED: &[&str] = &["subscribe", "unsubscribe", "publish", "upstream", "multipart", "id"];
+const NOT_FORWARDED: &[&str] = &[
+    names::SUBSCRIBE,
+    names::UNSUBSCRIBE,
+    names::PUBLISH,
+    names::UPSTREAM,
+    names::MULTIPART,
+    names::ID,
+];
 
 /// The URL prefixes upstream calls may reach.
 #[derive(Debug, Clone, Default)]
@@ -139,16 +146,22 @@ impl Filter for Upstream {
             Reject::new(code, detail.to_string())
         };
         let up = up.map_err(|e| refuse(e.as_str(), e.description()))?;
-        let url = Url::parse(up.url).map_err(|_| refuse("UpstreamRefused", "upstream URL is not a valid URL"))?;
+        let url = Url::parse(up.url)
+            .map_err(|_| refuse(ServerError::UpstreamRefused.as_str(), "upstream URL is not a valid URL"))?;
         if !self.allow.allows(&url) {
-            return Err(refuse("UpstreamRefused", "upstream URL not allowed by this server"));
+            return Err(refuse(
+                ServerError::UpstreamRefused.as_str(),
+                "upstream URL not allowed by this server",
+            ));
         }
-        let method = http::Method::from_bytes(up.method.as_bytes()).map_err(|_| refuse("Upstream", "bad method"))?;
-        let permit = self
-            .permits
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| refuse("UpstreamFailed", "too many upstream calls in flight"))?;
+        let method = http::Method::from_bytes(up.method.as_bytes())
+            .map_err(|_| refuse(lhttp_core::Error::Upstream.as_str(), "bad method"))?;
+        let permit = self.permits.clone().try_acquire_owned().map_err(|_| {
+            refuse(
+                ServerError::UpstreamFailed.as_str(),
+                "too many upstream calls in flight",
+            )
+        })?;
         let call = Call {
             method,
             url,
@@ -167,17 +180,20 @@ impl Filter for Upstream {
             tls: self.tls.clone(),
         };
         let command = ctx.command().to_string();
-        let id = ctx.header("id").map(str::to_string);
+        let id = ctx.header(names::ID).map(str::to_string);
         let conn = ctx.conn().clone();
         let handle = ctx.handle().clone();
         let (timeout, reply_on) = (self.timeout, self.reply);
         tokio::spawn(async move {
             let _permit = permit;
             let outcome = match tokio::time::timeout(timeout, call.run()).await {
-                Err(_) => Err(("UpstreamTimeout", format!("backend did not answer within {timeout:?}"))),
-                Ok(Err(e)) => Err(("UpstreamFailed", e)),
+                Err(_) => Err((
+                    ServerError::UpstreamTimeout,
+                    format!("backend did not answer within {timeout:?}"),
+                )),
+                Ok(Err(e)) => Err((ServerError::UpstreamFailed, e)),
                 Ok(Ok((status, _))) if !status.is_success() => {
-                    Err(("UpstreamFailed", format!("backend answered {status}")))
+                    Err((ServerError::UpstreamFailed, format!("backend answered {status}")))
                 }
                 Ok(Ok(ok)) => Ok(ok),
             };
@@ -185,18 +201,26 @@ impl Filter for Upstream {
                 Ok((status, body)) if reply_on => {
                     let code = status.as_u16().to_string();
                     let mut headers = vec![Header {
-                        name: "upstream-status",
+                        name: reply::headers::UPSTREAM_STATUS,
                         value: &code,
                     }];
                     if let Some(id) = &id {
-                        headers.push(Header { name: "id", value: id });
+                        headers.push(Header {
+                            name: reply::headers::ID,
+                            value: id,
+                        });
                     }
                     reply::encode_bytes(&command, &headers, &body).ok().map(reply::frame)
                 }
                 Ok(_) => None,
                 Err((code, detail)) => {
                     failed(&handle);
-                    Some(reply::error_frame(code, &detail, Some(&command), id.as_deref()))
+                    Some(reply::error_frame(
+                        code.as_str(),
+                        &detail,
+                        Some(&command),
+                        id.as_deref(),
+                    ))
                 }
             };
             if let Some(f) = frame {

@@ -149,7 +149,7 @@ async fn every_directory_call_works_across_nodes() {
         (status, body.as_str()),
         (
             400,
-            r#"{"detail":"message does not start with LHTTP/1.0","error":"Version"}"#
+            r#"{"error":"Version","detail":"message does not start with LHTTP/1.0"}"#
         )
     );
 
@@ -299,7 +299,7 @@ async fn the_directory_works_on_one_node_without_nats_and_the_api_needs_the_toke
     let (status, body) = http(a.addr, "POST", "/api/nope", &auth, "").await;
     assert_eq!(
         (status, body.as_str()),
-        (404, r#"{"detail":"no call \"nope\"","error":"UnknownCall"}"#)
+        (404, r#"{"error":"UnknownCall","detail":"no call \"nope\""}"#)
     );
     let (status, _) = http(a.addr, "POST", "/api/bind_uid", &auth, r#"{"client":"x"}"#).await;
     assert_eq!(status, 400, "missing uid");

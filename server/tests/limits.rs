@@ -51,6 +51,26 @@ async fn too_many_headers_channels_and_subscriptions_are_refused() {
 }
 
 #[tokio::test]
+async fn the_greeting_announces_the_limits() {
+    use futures_util::StreamExt;
+    let s = start_with(limits(|l| {
+        l.max_channels = 2;
+        l.max_subscriptions = 3;
+        l.max_message_size = 100;
+    }))
+    .await;
+    let (mut ws, _) = tokio_tungstenite::connect_async(s.url()).await.unwrap();
+    let hello = tokio::time::timeout(WAIT, ws.next()).await.unwrap().unwrap().unwrap();
+    let hello = hello.into_data();
+    let id = Msg::parse(&hello).header("client-id").unwrap().to_string();
+    let want = format!(
+        "LHTTP/1.0 connected\r\nclient-id:{id}\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\n\r\n"
+    );
+    assert_eq!(String::from_utf8_lossy(&hello), want);
+    s.stop().await;
+}
+
+#[tokio::test]
 async fn connections_beyond_the_limit_get_http_503() {
     let s = start_with(limits(|l| l.max_connections = 2)).await;
     let _a = Client::connect(&s).await;

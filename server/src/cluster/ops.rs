@@ -7,11 +7,12 @@ use super::local::Info;
 use crate::handle::Handle;
 use crate::{reply, Metrics};
 use bytes::Bytes;
+use lhttp_core::CloseCode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// Close code sent to a connection taken over by a newer one with the same key.
-pub const CLOSE_TAKEN_OVER: u16 = 4001;
+pub const CLOSE_TAKEN_OVER: u16 = CloseCode::TakenOver.code();
 
 /// One directory call. Calls naming a `client` go to that client's node only;
 /// the others go to every node. Messages to send travel beside the request.
@@ -154,7 +155,8 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
             }
             CloseClient { .. } => {
                 drop(dir);
-                a.ok = open && handle.close_client(client, 1000, "closed by the server");
+                a.ok =
+                    open && handle.close_client(client, CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
             }
             IsOnline { .. } => a.ok = true,
             UidOfClient { .. } => {
@@ -199,7 +201,7 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
                 .older_with_key(key, *opened, client, |id| Some(format!("{}-{id}", handle.node_id())));
             for id in older {
                 let cid = format!("{}-{id}", handle.node_id());
-                if handle.close_client(&cid, CLOSE_TAKEN_OVER, "taken over by a newer connection") {
+                if handle.close_client(&cid, CLOSE_TAKEN_OVER, CloseCode::TakenOver.reason()) {
                     a.n += 1;
                 }
             }
