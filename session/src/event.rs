@@ -114,3 +114,39 @@ pub enum Event {
         dropped: u64,
     },
 }
+
+/// The name of the error [`Event::as_error`] gives for [`Event::RestoreRefused`].
+pub const RESTORE_REFUSED: &str = "RestoreRefused";
+/// The name of the error [`Event::as_error`] gives for [`Event::Lagged`].
+pub const LAGGED: &str = "Lagged";
+
+impl Event {
+    /// The error an application should see for an event that reports a failure
+    /// nobody waits for (a refused restore, dropped messages, a server error
+    /// reply tied to no request, an unreadable message, the end of the session),
+    /// the same in every SDK; `None` for the other events.
+    pub fn as_error(&self) -> Option<Error> {
+        match self {
+            Event::ServerError { error, .. } | Event::Unreadable { error } | Event::GaveUp { error } => {
+                Some(error.clone())
+            }
+            Event::RestoreRefused { channel, error } => Some(Error::Server {
+                code: RESTORE_REFUSED.into(),
+                detail: alloc::format!(
+                    "{channel} could not be subscribed again after reconnecting ({error}); it is no longer subscribed"
+                ),
+                command: Some(crate::SUBSCRIBE_COMMAND.into()),
+                id: None,
+            }),
+            Event::Lagged { dropped } => Some(Error::Server {
+                code: LAGGED.into(),
+                detail: alloc::format!(
+                    "{dropped} received messages were dropped unread (the buffer holds max_buffered)"
+                ),
+                command: None,
+                id: None,
+            }),
+            _ => None,
+        }
+    }
+}
