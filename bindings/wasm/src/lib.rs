@@ -13,6 +13,7 @@
 //! - [`message`]: the `Message` class, a parsed message.
 //! - [`part`]: the `Part` class, one part of a multipart body.
 //! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
+//! - [`session`]: the `Session` class, `lhttp-session`'s client session driven by js-sdk.
 
 pub mod codec;
 pub mod convert;
@@ -20,8 +21,10 @@ pub mod error;
 pub mod message;
 pub mod owned;
 pub mod part;
+pub mod session;
 pub mod upstream;
 
 pub use message::Message;
 pub use part::Part;
+pub use session::Session;
 pub use upstream::Upstream;

@@ -1,0 +1,462 @@
+//! The `Session` class: `lhttp-session`'s sans-IO client session for JavaScript.
+//! A driver (js-sdk's `Lhttp`) feeds it what its WebSocket and clock did and
+//! carries out what it asks; every decision (request ids, subscriptions and
+//! their restore, backoff, close codes, reply parsing, the message buffer) is
+//! the session's. Times are milliseconds as JS numbers from any fixed origin
+//! (`performance.now()`), never going backwards.
+//!
+//! Transmits and events are plain objects shaped like the session vectors
+//! (`spec/vectors/session/`) with camelCase fields; errors are `Error`s whose
+//! `code` is the session error's stable name.
+
+use js_sys::{Array, Object, Reflect};
+use lhttp_core::OwnedMessage;
+use lhttp_session::{Config, Error, Event, Limits, RequestId, State, Transmit};
+use wasm_bindgen::prelude::*;
+
+use crate::convert;
+use crate::error::type_error;
+use crate::message::Message;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &str = r#"
+/** `new Session(config)`: every key optional, times in milliseconds; an unknown key throws a TypeError. */
+export interface SessionConfig {
+  reconnect?: boolean; requestTimeout?: number; connectTimeout?: number; pingInterval?: number | null;
+  backoffInitial?: number; backoffMax?: number; maxAttempts?: number | null; maxBuffered?: number; seed?: number;
+}
+/** A session error: `code` is the stable name (`Timeout`, `Closed`, `Connect`, `Io`, a core or server name). */
+export interface SessionError extends Error {
+  code: string; detail: string; command?: string; id?: string; status?: number; reason?: string; closeCode?: number;
+}
+/** What a `connectFailed` call reports: `Connect` (with the HTTP status of a refused handshake, when known) or `Io`. */
+export interface ConnectError { name: 'Connect' | 'Io'; status?: number | null; reason?: string }
+/** The limits a server announced in `connected` (`null`: not announced). */
+export interface SessionLimits { maxChannels: number | null; maxSubscriptions: number | null; maxMessageSize: number | null }
+/** Something the driver must do on the socket. `text` is set when `data` is UTF-8 (send a text frame). */
+export type Transmit =
+  | { type: 'connect' }
+  | { type: 'frame'; data: Uint8Array; text?: string }
+  | { type: 'ping' }
+  | { type: 'close'; code: number; reason: string };
+/** Something the application should know. */
+export type SessionEvent =
+  | { type: 'opened'; clientId: string; limits: SessionLimits }
+  | { type: 'acked'; id: number; deliveries: number | null; reply: Message }
+  | { type: 'failed'; id: number; error: SessionError }
+  | { type: 'server_error'; error: SessionError; reply: Message }
+  | { type: 'unreadable'; error: SessionError }
+  | { type: 'restore_refused'; channel: string; error: SessionError }
+  | { type: 'closed'; code: number | null; reason: string }
+  | { type: 'connect_failed'; error: SessionError }
+  | { type: 'reconnecting'; attempt: number; delay: number }
+  | { type: 'gave_up'; error: SessionError }
+  | { type: 'lagged'; dropped: number };
+/** Where a session is in its life. */
+export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'restoring' | 'open' | 'waiting' | 'ended';
+"#;
+
+/// A sans-IO lhttp client session (see `lhttp-session`).
+#[wasm_bindgen]
+pub struct Session {
+    inner: lhttp_session::Session,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// A session that has not started; calls made now are queued until it is open.
+    /// Throws a `TypeError` naming an unknown or mistyped key.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_optional_param_type = "SessionConfig")] config: &JsValue,
+    ) -> Result<Session, JsValue> {
+        Ok(Session {
+            inner: lhttp_session::Session::new(config_from_js(config)?),
+        })
+    }
+
+    /// Starts connecting: a `connect` transmit follows.
+    pub fn start(&mut self, now: f64) {
+        self.inner.start(ms(now));
+    }
+
+    /// The socket asked for by the `connect` transmit is open.
+    #[wasm_bindgen(js_name = socketOpened)]
+    pub fn socket_opened(&mut self, now: f64) {
+        self.inner.socket_opened(ms(now));
+    }
+
+    /// The connection attempt failed: `{ name: 'Connect', status?, reason }` or `{ name: 'Io', reason }`.
+    #[wasm_bindgen(js_name = connectFailed)]
+    pub fn connect_failed(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "ConnectError")] error: &JsValue,
+    ) -> Result<(), JsValue> {
+        let reason = string_field(error, "reason")?.unwrap_or_default();
+        let error = match string_field(error, "name")?.as_deref() {
+            Some("Io") => Error::Io(reason),
+            Some("Connect") => Error::Connect {
+                status: number_field(error, "status")?.map(|s| s as u16),
+                reason,
+            },
+            _ => return Err(type_error("connectFailed: error.name must be 'Connect' or 'Io'")),
+        };
+        self.inner.connect_failed(ms(now), error);
+        Ok(())
+    }
+
+    /// A WebSocket message arrived: a string (text frame) or bytes (binary frame).
+    pub fn received(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] data: &JsValue,
+    ) -> Result<(), JsValue> {
+        self.inner.received(ms(now), &convert::bytes(data)?);
+        Ok(())
+    }
+
+    /// Any frame arrived, a pong included: the connection is alive.
+    pub fn activity(&mut self, now: f64) {
+        self.inner.activity(ms(now));
+    }
+
+    /// The socket closed: `code` from the close frame (`null` without one).
+    #[wasm_bindgen(js_name = socketClosed)]
+    pub fn socket_closed(&mut self, now: f64, code: Option<u16>, reason: Option<String>) {
+        self.inner.socket_closed(ms(now), code, reason.as_deref().unwrap_or(""));
+    }
+
+    /// Time passed: timeouts, pings and reconnect delays fall due here.
+    pub fn tick(&mut self, now: f64) {
+        self.inner.tick(ms(now));
+    }
+
+    /// Subscribes to `channels` (names); returns the request id. Throws `Channel`
+    /// for an empty name or one holding whitespace, and nothing is subscribed.
+    pub fn subscribe(&mut self, now: f64, channels: &JsValue) -> Result<f64, JsValue> {
+        let channels = strings(channels)?;
+        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+        id(self.inner.subscribe(ms(now), &channels))
+    }
+
+    /// Unsubscribes from `channels`; returns the request id.
+    pub fn unsubscribe(&mut self, now: f64, channels: &JsValue) -> Result<f64, JsValue> {
+        let channels = strings(channels)?;
+        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+        id(self.inner.unsubscribe(ms(now), &channels))
+    }
+
+    /// Publishes `body` with `command` and `headers` to `channels`; returns the request id.
+    pub fn publish(
+        &mut self,
+        now: f64,
+        channels: &JsValue,
+        command: &str,
+        #[wasm_bindgen(unchecked_optional_param_type = "Headers | null")] headers: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Body")] body: &JsValue,
+    ) -> Result<f64, JsValue> {
+        let channels = strings(channels)?;
+        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
+        let headers = convert::headers(headers)?;
+        let body = convert::bytes(body)?;
+        id(self.inner.publish(ms(now), &channels, command, &headers, &body))
+    }
+
+    /// Sends an encoded message with the session's `id` (any `id` of its own is
+    /// replaced); returns the request id.
+    pub fn request(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] message: &JsValue,
+    ) -> Result<f64, JsValue> {
+        let msg = parse(message)?;
+        id(self.inner.request(ms(now), msg))
+    }
+
+    /// Sends an encoded message without waiting for an answer (queued until open);
+    /// its `subscribe` / `unsubscribe` headers update the subscription set.
+    pub fn send(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] message: &JsValue,
+    ) -> Result<(), JsValue> {
+        let msg = parse(message)?;
+        self.inner.send(ms(now), &msg).map_err(|e| error(&e))
+    }
+
+    /// Sends bytes as they are: not checked, not tracked.
+    #[wasm_bindgen(js_name = sendRaw)]
+    pub fn send_raw(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array | ArrayBuffer")] bytes: &JsValue,
+    ) -> Result<(), JsValue> {
+        let bytes = convert::bytes(bytes)?;
+        self.inner.send_raw(ms(now), bytes).map_err(|e| error(&e))
+    }
+
+    /// Closes for good (default code 1000): waiting requests fail with `Closed`.
+    pub fn close(&mut self, now: f64, code: Option<u16>, reason: Option<String>) {
+        self.inner
+            .close(ms(now), code.unwrap_or(1000), reason.as_deref().unwrap_or(""));
+    }
+
+    /// The next thing to do on the socket, or `undefined`.
+    #[wasm_bindgen(js_name = pollTransmit, unchecked_return_type = "Transmit | undefined")]
+    pub fn poll_transmit(&mut self) -> JsValue {
+        let Some(t) = self.inner.poll_transmit() else {
+            return JsValue::UNDEFINED;
+        };
+        match t {
+            Transmit::Connect => object(&[("type", "connect".into())]),
+            Transmit::Ping => object(&[("type", "ping".into())]),
+            Transmit::Close { code, reason } => object(&[
+                ("type", "close".into()),
+                ("code", code.into()),
+                ("reason", reason.into()),
+            ]),
+            Transmit::Frame(bytes) => {
+                let text = core::str::from_utf8(&bytes).map_or(JsValue::UNDEFINED, JsValue::from_str);
+                let data = js_sys::Uint8Array::from(bytes.as_slice());
+                object(&[("type", "frame".into()), ("data", data.into()), ("text", text)])
+            }
+        }
+    }
+
+    /// The next event for the application, or `undefined`.
+    #[wasm_bindgen(js_name = pollEvent, unchecked_return_type = "SessionEvent | undefined")]
+    pub fn poll_event(&mut self) -> JsValue {
+        self.inner.poll_event().map_or(JsValue::UNDEFINED, event)
+    }
+
+    /// The next received application message, oldest first, or `undefined`.
+    #[wasm_bindgen(js_name = pollMessage)]
+    pub fn poll_message(&mut self) -> Option<Message> {
+        self.inner.poll_message().map(message)
+    }
+
+    /// How many received messages wait to be read.
+    #[wasm_bindgen(getter)]
+    pub fn buffered(&self) -> u32 {
+        self.inner.buffered().try_into().unwrap_or(u32::MAX)
+    }
+
+    /// Whether the buffer has room (a driver that can stop reading does so while not).
+    #[wasm_bindgen(js_name = wantsRead)]
+    pub fn wants_read(&self) -> bool {
+        self.inner.wants_read()
+    }
+
+    /// When to call `tick` next (ms), or `undefined` when nothing is timed.
+    #[wasm_bindgen(js_name = nextDeadline)]
+    pub fn next_deadline(&self) -> Option<f64> {
+        self.inner.next_deadline().map(|t| t as f64)
+    }
+
+    /// Where the session is: `idle`, `connecting`, `handshaking`, `restoring`, `open`, `waiting` or `ended`.
+    #[wasm_bindgen(getter, unchecked_return_type = "SessionState")]
+    pub fn state(&self) -> String {
+        match self.inner.state() {
+            State::Idle => "idle",
+            State::Connecting => "connecting",
+            State::Handshaking => "handshaking",
+            State::Restoring => "restoring",
+            State::Open => "open",
+            State::Waiting => "waiting",
+            State::Ended => "ended",
+        }
+        .into()
+    }
+
+    /// The channels subscribed (or being subscribed), sorted; restored after a reconnect.
+    #[wasm_bindgen(getter)]
+    pub fn subscriptions(&self) -> Vec<String> {
+        self.inner.subscriptions().map(str::to_owned).collect()
+    }
+
+    /// The id the server gave the current (or last) connection.
+    #[wasm_bindgen(getter, js_name = clientId)]
+    pub fn client_id(&self) -> Option<String> {
+        self.inner.client_id().map(str::to_owned)
+    }
+
+    /// The limits the server announced last.
+    #[wasm_bindgen(getter, unchecked_return_type = "SessionLimits")]
+    pub fn limits(&self) -> JsValue {
+        limits(self.inner.limits())
+    }
+}
+
+/// A JS time in ms as the session's `u64` (negative and NaN are 0).
+fn ms(now: f64) -> u64 {
+    now as u64
+}
+
+/// The settings from a `{ camelCase: value }` object; `undefined`/`null` is the default.
+fn config_from_js(value: &JsValue) -> Result<Config, JsValue> {
+    let mut config = Config::default();
+    if value.is_undefined() || value.is_null() {
+        return Ok(config);
+    }
+    if !value.is_object() {
+        return Err(type_error("Session: config must be an object"));
+    }
+    for key in Object::keys(value.unchecked_ref::<Object>()).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let v = Reflect::get(value, &key)?;
+        if v.is_undefined() {
+            continue;
+        }
+        let wrong = |what: &str| type_error(&format!("Session: config.{name} must be {what}"));
+        let count = || match v.as_f64() {
+            Some(n) if n >= 0.0 && n.is_finite() => Ok(n as u64),
+            _ => Err(wrong("a number of 0 or more")),
+        };
+        let optional = || if v.is_null() { Ok(None) } else { count().map(Some) };
+        match name.as_str() {
+            "reconnect" => config.reconnect = v.as_bool().ok_or_else(|| wrong("a boolean"))?,
+            "requestTimeout" => config.request_timeout = count()?,
+            "connectTimeout" => config.connect_timeout = count()?,
+            "pingInterval" => config.ping_interval = optional()?,
+            "backoffInitial" => config.backoff_initial = count()?,
+            "backoffMax" => config.backoff_max = count()?,
+            "maxAttempts" => config.max_attempts = optional()?.map(|n| n.min(u32::MAX.into()) as u32),
+            "maxBuffered" => config.max_buffered = count()?.try_into().unwrap_or(usize::MAX),
+            "seed" => config.seed = count()?,
+            _ => return Err(type_error(&format!("Session: unknown config key \"{name}\""))),
+        }
+    }
+    Ok(config)
+}
+
+/// A list of channel names: an array of strings.
+fn strings(value: &JsValue) -> Result<Vec<String>, JsValue> {
+    let list = value
+        .dyn_ref::<Array>()
+        .ok_or_else(|| type_error("channels must be an array of strings"))?;
+    list.iter()
+        .map(|c| c.as_string().ok_or_else(|| type_error("each channel must be a string")))
+        .collect()
+}
+
+/// An encoded message, read by core; a bad one is the session's `Protocol` error.
+fn parse(value: &JsValue) -> Result<OwnedMessage, JsValue> {
+    OwnedMessage::parse(&convert::bytes(value)?).map_err(|e| error(&Error::Protocol(e)))
+}
+
+fn id(result: Result<RequestId, Error>) -> Result<f64, JsValue> {
+    result.map(|id| id.0 as f64).map_err(|e| error(&e))
+}
+
+fn string_field(value: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
+    Ok(Reflect::get(value, &JsValue::from_str(name))?.as_string())
+}
+
+fn number_field(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
+    Ok(Reflect::get(value, &JsValue::from_str(name))?.as_f64())
+}
+
+/// A plain object with these fields (`undefined` ones left out).
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let obj = Object::new();
+    for (name, value) in fields {
+        if !value.is_undefined() {
+            // Defining a property on a fresh plain object cannot fail.
+            let _ = Reflect::set(&obj, &JsValue::from_str(name), value);
+        }
+    }
+    obj.into()
+}
+
+fn optional(value: Option<impl Into<JsValue>>) -> JsValue {
+    value.map_or(JsValue::NULL, Into::into)
+}
+
+/// A session error as a JS `Error`: `message` is its text, `code` its stable
+/// name, plus `detail` and whichever of `command`, `id`, `status`, `reason`,
+/// `closeCode` it has.
+pub fn error(e: &Error) -> JsValue {
+    let err: JsValue = js_sys::Error::new(&e.to_string()).into();
+    let text = |s: &str| JsValue::from_str(s);
+    let mut fields = vec![("code", text(e.name()))];
+    match e {
+        Error::Server {
+            detail, command, id, ..
+        } => {
+            fields.push(("detail", text(detail)));
+            fields.extend(command.as_deref().map(|c| ("command", text(c))));
+            fields.extend(id.as_deref().map(|i| ("id", text(i))));
+        }
+        Error::Connect { status, reason } => {
+            fields.push(("detail", text(&e.to_string())));
+            fields.push(("reason", text(reason)));
+            fields.extend(status.map(|s| ("status", s.into())));
+        }
+        Error::Closed { code, reason } => {
+            fields.push(("detail", text(&e.to_string())));
+            fields.push(("reason", text(reason)));
+            fields.extend(code.map(|c| ("closeCode", c.into())));
+        }
+        Error::Protocol(core) => fields.push(("detail", text(core.description()))),
+        Error::Timeout | Error::Io(_) => fields.push(("detail", text(&e.to_string()))),
+    }
+    for (name, value) in fields {
+        let _ = Reflect::set(&err, &JsValue::from_str(name), &value);
+    }
+    err
+}
+
+fn limits(l: Limits) -> JsValue {
+    object(&[
+        ("maxChannels", optional(l.max_channels)),
+        ("maxSubscriptions", optional(l.max_subscriptions)),
+        ("maxMessageSize", optional(l.max_message_size.map(|n| n as f64))),
+    ])
+}
+
+/// A received message as the `Message` class.
+fn message(msg: OwnedMessage) -> Message {
+    // The wasm crate's own owned message is built by parsing; a message core
+    // parsed encodes back to bytes that parse the same.
+    let bytes = msg.encode().expect("a parsed message encodes");
+    Message::from(crate::owned::OwnedMessage::parse(bytes, None).expect("an encoded message parses"))
+}
+
+fn event(e: Event) -> JsValue {
+    let kind = |t: &str| ("type", JsValue::from_str(t));
+    match e {
+        Event::Opened { client_id, limits: l } => {
+            object(&[kind("opened"), ("clientId", client_id.into()), ("limits", limits(l))])
+        }
+        Event::Acked { id, deliveries, reply } => object(&[
+            kind("acked"),
+            ("id", (id.0 as f64).into()),
+            ("deliveries", optional(deliveries.map(|n| n as f64))),
+            ("reply", message(reply).into()),
+        ]),
+        Event::Failed { id, error: e } => object(&[kind("failed"), ("id", (id.0 as f64).into()), ("error", error(&e))]),
+        Event::ServerError { error: e, reply } => object(&[
+            kind("server_error"),
+            ("error", error(&e)),
+            ("reply", message(reply).into()),
+        ]),
+        Event::Unreadable { error: e } => object(&[kind("unreadable"), ("error", error(&e))]),
+        Event::RestoreRefused { channel, error: e } => object(&[
+            kind("restore_refused"),
+            ("channel", channel.into()),
+            ("error", error(&e)),
+        ]),
+        Event::Closed { code, reason } => {
+            object(&[kind("closed"), ("code", optional(code)), ("reason", reason.into())])
+        }
+        Event::ConnectFailed { error: e } => object(&[kind("connect_failed"), ("error", error(&e))]),
+        Event::Reconnecting { attempt, delay } => object(&[
+            kind("reconnecting"),
+            ("attempt", attempt.into()),
+            ("delay", (delay as f64).into()),
+        ]),
+        Event::GaveUp { error: e } => object(&[kind("gave_up"), ("error", error(&e))]),
+        Event::Lagged { dropped } => object(&[kind("lagged"), ("dropped", (dropped as f64).into())]),
+    }
+}
