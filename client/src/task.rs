@@ -129,49 +129,24 @@ fn route(state: &mut State) {
                     let _ = opening.send(Err(error));
                 }
             }
+            // An error reply tied to no request reaches recv() as the message it is.
             Event::ServerError { reply, .. } => state.notice(Ok(reply)),
-            Event::Unreadable { error } => state.notice(Err(error)),
-            Event::RestoreRefused { channel, error } => {
-                tracing::warn!(channel, %error, "lhttp: a channel could not be subscribed again after reconnecting");
-                state.notice(Err(restore_refused(&channel, &error)));
-            }
-            Event::Lagged { dropped } => {
-                tracing::warn!(dropped, "lhttp: unread messages were dropped");
-                state.dropped(dropped);
-                state.notice(Err(lagged(dropped)));
-            }
-            Event::GaveUp { error } => {
-                tracing::warn!(%error, "lhttp connection ended for good");
-                state.notice(Err(error));
-            }
             Event::Closed { code, reason } => tracing::debug!(?code, reason, "lhttp socket closed"),
             Event::Reconnecting { attempt, delay } => {
                 tracing::warn!(attempt, delay_ms = delay, "lhttp connection lost; reconnecting")
             }
+            // Unreadable, RestoreRefused, Lagged, GaveUp: recv() yields the
+            // session's error for each (the last one ends it).
+            failure => {
+                if let Event::Lagged { dropped } = failure {
+                    state.dropped(dropped);
+                }
+                if let Some(error) = failure.as_error() {
+                    tracing::warn!(%error, "lhttp client");
+                    state.notice(Err(error));
+                }
+            }
         }
-    }
-}
-
-/// `recv()`'s error for a channel the server would not take back after a
-/// reconnect: named `RestoreRefused`, the server's own code in the detail.
-fn restore_refused(channel: &str, error: &Error) -> Error {
-    Error::Server {
-        code: "RestoreRefused".into(),
-        detail: format!(
-            "{channel} could not be subscribed again after reconnecting ({error}); it is no longer subscribed"
-        ),
-        command: Some(lhttp_session::SUBSCRIBE_COMMAND.into()),
-        id: None,
-    }
-}
-
-/// `recv()`'s error for messages dropped unread, named `Lagged`.
-fn lagged(dropped: u64) -> Error {
-    Error::Server {
-        code: "Lagged".into(),
-        detail: format!("{dropped} received messages were dropped unread (max_buffered)"),
-        command: None,
-        id: None,
     }
 }
 
