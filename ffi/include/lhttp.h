@@ -341,7 +341,7 @@ const char *lhttp_version(void);
 
 /**
  * Creates settings for `url[..url_len]` with the defaults (no reconnect, no pings,
- * 10 s timeouts, system roots) and writes them to `*out`.
+ * 10 s timeouts, system roots, no origin) and writes them to `*out`.
  */
 lhttp_result lhttp_config_new(const char *url, size_t url_len, lhttp_config **out);
 
@@ -371,9 +371,36 @@ lhttp_result lhttp_config_set_connect_timeout_ms(lhttp_config *config, uint32_t 
 lhttp_result lhttp_config_set_request_timeout_ms(lhttp_config *config, uint32_t ms);
 
 /**
- * The longest wait between two reconnect attempts, in milliseconds.
+ * The longest wait between two reconnect attempts, in milliseconds (default 20000).
  */
 lhttp_result lhttp_config_set_max_backoff_ms(lhttp_config *config, uint32_t ms);
+
+/**
+ * The first wait before reconnecting, in milliseconds, doubled after each failed
+ * attempt (default 500).
+ */
+lhttp_result lhttp_config_set_initial_backoff_ms(lhttp_config *config, uint32_t ms);
+
+/**
+ * Stops reconnecting after `attempts` failed attempts in a row; 0 (the default)
+ * never stops.
+ */
+lhttp_result lhttp_config_set_max_attempts(lhttp_config *config, uint32_t attempts);
+
+/**
+ * The most received messages kept until `lhttp_client_recv` takes them (default
+ * 10000, at least 1). While that many wait, the client stops reading the socket
+ * instead of dropping any (acknowledgements wait too).
+ */
+lhttp_result lhttp_config_set_max_buffered(lhttp_config *config, size_t messages);
+
+/**
+ * Sends `origin[..origin_len]` as the handshake's `Origin` header, as a browser
+ * page would; NULL (with length 0) sends none, the default. A server that does
+ * not allow that origin refuses the connection: `CONNECT`, and `lhttp_last_error`
+ * says `HTTP 403: OriginNotAllowed: ...`.
+ */
+lhttp_result lhttp_config_set_origin(lhttp_config *config, const char *origin, size_t origin_len);
 
 /**
  * Trusts the certificate authorities in `pem[..pem_len]` for `wss://`, besides the
@@ -454,8 +481,11 @@ lhttp_result lhttp_client_publish(const lhttp_client *client,
  * Waits at most `timeout_ms` (`LHTTP_WAIT_FOREVER`: no limit) for the next message
  * and writes it to `*out`: a message that owns its bytes, read with the
  * `lhttp_message_*` functions and freed with `lhttp_message_free`.
- * `TIMEOUT` when none came; `CLOSED` once the connection is over. Server `error`
- * replies not tied to a call arrive as messages with command `error`.
+ * `TIMEOUT` when none came; `CLOSED` once the connection is over (after the error
+ * that ended it, e.g. `CLOSED` with the server's close code in `lhttp_last_error`).
+ * Server `error` replies not tied to a call arrive as messages with command
+ * `error`; a channel not restored after a reconnect is `SERVER` with
+ * `lhttp_last_error` naming `RestoreRefused` (receive again for the next message).
  */
 lhttp_result lhttp_client_recv(const lhttp_client *client,
                                uint32_t timeout_ms,

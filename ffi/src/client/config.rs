@@ -5,7 +5,7 @@ use std::ffi::c_char;
 
 use ::lhttp_client::Config;
 
-use crate::boundary::{bytes, guard, guard_or, null, write};
+use crate::boundary::{bytes, guard, guard_or, null, text, write};
 use crate::result::lhttp_result;
 
 use super::{millis, url_text};
@@ -18,7 +18,7 @@ pub struct lhttp_config {
 }
 
 /// Creates settings for `url[..url_len]` with the defaults (no reconnect, no pings,
-/// 10 s timeouts, system roots) and writes them to `*out`.
+/// 10 s timeouts, system roots, no origin) and writes them to `*out`.
 #[no_mangle]
 pub unsafe extern "C" fn lhttp_config_new(
     url: *const c_char,
@@ -90,11 +90,60 @@ pub unsafe extern "C" fn lhttp_config_set_request_timeout_ms(config: *mut lhttp_
     unsafe { set(config, |c| c.request_timeout = millis(ms)) }
 }
 
-/// The longest wait between two reconnect attempts, in milliseconds.
+/// The longest wait between two reconnect attempts, in milliseconds (default 20000).
 #[no_mangle]
 pub unsafe extern "C" fn lhttp_config_set_max_backoff_ms(config: *mut lhttp_config, ms: u32) -> lhttp_result {
     // SAFETY: forwarded.
     unsafe { set(config, |c| c.max_backoff = millis(ms)) }
+}
+
+/// The first wait before reconnecting, in milliseconds, doubled after each failed
+/// attempt (default 500).
+#[no_mangle]
+pub unsafe extern "C" fn lhttp_config_set_initial_backoff_ms(config: *mut lhttp_config, ms: u32) -> lhttp_result {
+    // SAFETY: forwarded.
+    unsafe { set(config, |c| c.initial_backoff = millis(ms)) }
+}
+
+/// Stops reconnecting after `attempts` failed attempts in a row; 0 (the default)
+/// never stops.
+#[no_mangle]
+pub unsafe extern "C" fn lhttp_config_set_max_attempts(config: *mut lhttp_config, attempts: u32) -> lhttp_result {
+    // SAFETY: forwarded.
+    unsafe { set(config, |c| c.max_attempts = (attempts > 0).then_some(attempts)) }
+}
+
+/// The most received messages kept until `lhttp_client_recv` takes them (default
+/// 10000, at least 1). While that many wait, the client stops reading the socket
+/// instead of dropping any (acknowledgements wait too).
+#[no_mangle]
+pub unsafe extern "C" fn lhttp_config_set_max_buffered(config: *mut lhttp_config, messages: usize) -> lhttp_result {
+    // SAFETY: forwarded.
+    unsafe { set(config, |c| c.max_buffered = messages.max(1)) }
+}
+
+/// Sends `origin[..origin_len]` as the handshake's `Origin` header, as a browser
+/// page would; NULL (with length 0) sends none, the default. A server that does
+/// not allow that origin refuses the connection: `CONNECT`, and `lhttp_last_error`
+/// says `HTTP 403: OriginNotAllowed: ...`.
+#[no_mangle]
+pub unsafe extern "C" fn lhttp_config_set_origin(
+    config: *mut lhttp_config,
+    origin: *const c_char,
+    origin_len: usize,
+) -> lhttp_result {
+    guard(|| {
+        let origin = if origin.is_null() {
+            None
+        } else {
+            // SAFETY: the caller's pointer, valid for `origin_len` bytes.
+            Some(unsafe { text(origin.cast(), origin_len, lhttp_result::Connect)? }.to_owned())
+        };
+        // SAFETY: the caller's pointer.
+        let c = unsafe { config.as_mut() }.ok_or_else(null)?;
+        c.config.origin = origin;
+        Ok(())
+    })
 }
 
 /// Trusts the certificate authorities in `pem[..pem_len]` for `wss://`, besides the

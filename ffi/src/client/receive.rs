@@ -37,8 +37,11 @@ unsafe fn deliver(
 /// Waits at most `timeout_ms` (`LHTTP_WAIT_FOREVER`: no limit) for the next message
 /// and writes it to `*out`: a message that owns its bytes, read with the
 /// `lhttp_message_*` functions and freed with `lhttp_message_free`.
-/// `TIMEOUT` when none came; `CLOSED` once the connection is over. Server `error`
-/// replies not tied to a call arrive as messages with command `error`.
+/// `TIMEOUT` when none came; `CLOSED` once the connection is over (after the error
+/// that ended it, e.g. `CLOSED` with the server's close code in `lhttp_last_error`).
+/// Server `error` replies not tied to a call arrive as messages with command
+/// `error`; a channel not restored after a reconnect is `SERVER` with
+/// `lhttp_last_error` naming `RestoreRefused` (receive again for the next message).
 #[no_mangle]
 pub unsafe extern "C" fn lhttp_client_recv(
     client: *const lhttp_client,
