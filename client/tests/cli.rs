@@ -71,6 +71,14 @@ async fn pub_over_websocket_and_http() {
             ("flash", Some("v"), &b"line\tone"[..])
         );
     }
+    // Without --command the message is a chat line, as in every SDK.
+    let url = server.ws_url();
+    let (ok, _, stderr) = tokio::task::spawn_blocking(move || lhttp(&["pub", &url, "news", "hi"], ""))
+        .await
+        .unwrap();
+    assert!(ok, "{stderr}");
+    let msg = client.recv().await.unwrap().unwrap();
+    assert_eq!((msg.command(), msg.body()), (lhttp_client::DEFAULT_COMMAND, &b"hi"[..]));
     let (ok, _, stderr) = tokio::task::spawn_blocking(|| lhttp(&["sub", "ws://127.0.0.1:1/", "x"], ""))
         .await
         .unwrap();
