@@ -55,8 +55,10 @@
 /**
  * What a liblhttp call did. The numbers never change; new codes are only added at the end.
  *
- * 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 27 are the
- * codes a server answers with (a reply carrying a core name maps to 1 to 11).
+ * 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 its
+ * later `Channel`; 17 to 27 are the codes a server answers with (a reply carrying a core
+ * name maps to that name's code). Every code named after a core or server error
+ * carries exactly that name (`lhttp_result_str`).
  */
 enum lhttp_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
@@ -195,6 +197,11 @@ enum lhttp_result
    * A bug in liblhttp was caught at the boundary (a Rust panic); please report it.
    */
   LHTTP_RESULT_PANIC = 32,
+  /**
+   * A channel name to send is empty or holds whitespace or a control character
+   * (it would be read back as no channel or as several).
+   */
+  LHTTP_RESULT_CHANNEL = 33,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -550,6 +557,22 @@ lhttp_result lhttp_encode_multipart(const char *command,
                                     uint8_t *out,
                                     size_t out_len,
                                     size_t *out_n);
+
+/**
+ * Writes `channels` as one `subscribe` / `publish` / `unsubscribe` header value (the
+ * names joined by one space) into `out[..out_len]` and the length written to `*out_n`.
+ *
+ * An empty list, or a name that is empty, holds a space, a tab or a control character
+ * or is not UTF-8, is `LHTTP_RESULT_CHANNEL` (it would be read back as no channel or
+ * as several). A buffer too small is `LHTTP_RESULT_BUFFER_TOO_SMALL` with the length
+ * needed in `*out_n`, as for `lhttp_encode`. Nothing is written to `out` unless the
+ * call succeeds.
+ */
+lhttp_result lhttp_channel_list(const lhttp_str *channels,
+                                size_t channels_len,
+                                uint8_t *out,
+                                size_t out_len,
+                                size_t *out_n);
 
 /**
  * Parses `buf[..len]` into a new message written to `*out`.

@@ -1,5 +1,6 @@
-//! Encoding for C: `lhttp_encode` and `lhttp_encode_multipart` write into the
-//! caller's buffer through core and report the length needed when it is too small.
+//! Encoding for C: `lhttp_encode`, `lhttp_encode_multipart` and `lhttp_channel_list`
+//! write into the caller's buffer through core and report the length needed when it
+//! is too small.
 
 use std::ffi::c_char;
 
@@ -7,7 +8,7 @@ use lhttp_core::{Error as CoreError, Header, PartFields};
 
 use crate::boundary::{array, bytes, guard, out_bytes, text, write};
 use crate::result::{fail_core, lhttp_result};
-use crate::types::{lhttp_header, lhttp_part_fields};
+use crate::types::{lhttp_header, lhttp_part_fields, lhttp_str};
 
 /// Core headers viewing the caller's; a name that is not UTF-8 is `HeaderName`,
 /// a value that is not is `HeaderValue`.
@@ -114,6 +115,40 @@ pub unsafe extern "C" fn lhttp_encode_multipart(
         let out = unsafe { out_bytes(out, out_len)? };
         let needed = lhttp_core::multipart_encoded_len(command, &headers, &fields);
         let result = lhttp_core::encode_multipart(command, &headers, &fields, out);
+        unsafe { finish(result, needed, out_n) }
+    })
+}
+
+/// Writes `channels` as one `subscribe` / `publish` / `unsubscribe` header value (the
+/// names joined by one space) into `out[..out_len]` and the length written to `*out_n`.
+///
+/// An empty list, or a name that is empty, holds a space, a tab or a control character
+/// or is not UTF-8, is `LHTTP_RESULT_CHANNEL` (it would be read back as no channel or
+/// as several). A buffer too small is `LHTTP_RESULT_BUFFER_TOO_SMALL` with the length
+/// needed in `*out_n`, as for `lhttp_encode`. Nothing is written to `out` unless the
+/// call succeeds.
+#[no_mangle]
+pub unsafe extern "C" fn lhttp_channel_list(
+    channels: *const lhttp_str,
+    channels_len: usize,
+    out: *mut u8,
+    out_len: usize,
+    out_n: *mut usize,
+) -> lhttp_result {
+    guard(|| {
+        if out_n.is_null() {
+            return Err(crate::boundary::null());
+        }
+        // SAFETY: the caller's pointers, valid for their lengths.
+        let names = unsafe { array(channels, channels_len)? };
+        let names = names
+            .iter()
+            // SAFETY: each view valid for its length, per the caller.
+            .map(|c| unsafe { text(c.data.cast(), c.len, lhttp_result::Channel) })
+            .collect::<Result<Vec<&str>, lhttp_result>>()?;
+        let out = unsafe { out_bytes(out, out_len)? };
+        let needed = lhttp_core::channel::list_len(&names);
+        let result = lhttp_core::channel::write_list(&names, out);
         unsafe { finish(result, needed, out_n) }
     })
 }

@@ -58,8 +58,8 @@ impl lhttp_message {
         let owned = bytes.into_boxed_slice();
         let limits = lhttp_parse_limits {
             max_headers: headers,
-            max_parts: lhttp_client::message::MAX_HEADERS,
-            max_part_headers: lhttp_client::message::MAX_HEADERS,
+            max_parts: lhttp_core::owned::MAX_PARTS,
+            max_part_headers: lhttp_core::owned::MAX_HEADERS,
         };
         // The heap block does not move when the box does, so views stay valid.
         let view: &[u8] = &owned;

@@ -5,12 +5,15 @@ use std::cell::RefCell;
 use std::ffi::{c_char, CStr};
 
 use lhttp_client::Error;
+use lhttp_core::reply::ErrorCode;
 use lhttp_core::Error as CoreError;
 
 /// What a liblhttp call did. The numbers never change; new codes are only added at the end.
 ///
-/// 1 to 11 are the codec's errors in `lhttp_core::Error::ALL` order; 17 to 27 are the
-/// codes a server answers with (a reply carrying a core name maps to 1 to 11).
+/// 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 its
+/// later `Channel`; 17 to 27 are the codes a server answers with (a reply carrying a core
+/// name maps to that name's code). Every code named after a core or server error
+/// carries exactly that name (`lhttp_result_str`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum lhttp_result {
@@ -80,10 +83,13 @@ pub enum lhttp_result {
     WouldBlock = 31,
     /// A bug in liblhttp was caught at the boundary (a Rust panic); please report it.
     Panic = 32,
+    /// A channel name to send is empty or holds whitespace or a control character
+    /// (it would be read back as no channel or as several).
+    Channel = 33,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 33] = {
+pub(crate) const ALL: [lhttp_result; 34] = {
     use lhttp_result::*;
     [
         Ok,
@@ -119,6 +125,25 @@ pub(crate) const ALL: [lhttp_result; 33] = {
         OutOfRange,
         WouldBlock,
         Panic,
+        Channel,
+    ]
+};
+
+/// The codes named after a server error (`ServerError`), in numeric order.
+const SERVER_CODES: [lhttp_result; 11] = {
+    use lhttp_result::*;
+    [
+        MessageTooLarge,
+        TooManyChannels,
+        TooManySubscriptions,
+        Forbidden,
+        UpstreamRefused,
+        UpstreamFailed,
+        UpstreamTimeout,
+        ReservedCommand,
+        Internal,
+        Unauthorized,
+        NoChannel,
     ]
 };
 
@@ -160,19 +185,33 @@ impl lhttp_result {
             OutOfRange => c"OutOfRange",
             WouldBlock => c"WouldBlock",
             Panic => c"Panic",
+            Channel => c"Channel",
         }
     }
 
-    /// The code whose name is `name` (a core or server error name).
-    fn from_name(name: &str) -> Option<lhttp_result> {
-        ALL.iter().copied().find(|r| r.name().to_bytes() == name.as_bytes())
+    /// The code for an error reply's `code`: a core name's code, a server name's
+    /// code, or `Server` for any other name.
+    fn from_server_code(code: &str) -> lhttp_result {
+        match ErrorCode::from_name(code) {
+            ErrorCode::Core(e) => e.into(),
+            ErrorCode::Server(e) => SERVER_CODES
+                .iter()
+                .copied()
+                .find(|r| r.name().to_bytes() == e.as_str().as_bytes())
+                .unwrap_or(lhttp_result::Server),
+        }
     }
 }
 
 impl From<CoreError> for lhttp_result {
+    /// The code with the core error's name (`Panic` for a name this library has no
+    /// code for, which the tests rule out).
     fn from(e: CoreError) -> lhttp_result {
-        let index = CoreError::ALL.iter().position(|x| *x == e).unwrap_or(0);
-        ALL.get(index + 1).copied().unwrap_or(lhttp_result::Panic)
+        ALL[1..]
+            .iter()
+            .copied()
+            .find(|r| r.name().to_bytes() == e.as_str().as_bytes())
+            .unwrap_or(lhttp_result::Panic)
     }
 }
 
@@ -184,10 +223,7 @@ impl From<&Error> for lhttp_result {
             Error::Protocol(e) => (*e).into(),
             Error::Timeout => lhttp_result::Timeout,
             Error::Io(_) => lhttp_result::Io,
-            Error::Server { code, .. } => match lhttp_result::from_name(code) {
-                Some(r) if r != lhttp_result::Ok && (r as u32) <= lhttp_result::NoChannel as u32 => r,
-                _ => lhttp_result::Server,
-            },
+            Error::Server { code, .. } => lhttp_result::from_server_code(code),
         }
     }
 }
@@ -251,13 +287,59 @@ pub unsafe extern "C" fn lhttp_last_error(buf: *mut c_char, len: usize) -> usize
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lhttp_core::reply::ServerError;
+
+    /// The server error names without a code of their own: the server answers them to a
+    /// WebSocket upgrade (a refused handshake is `Connect`) or on HTTP paths this library
+    /// never calls, so a reply naming one is `Server`. (`NotFound` is also the name of
+    /// this library's own code for an absent item, which it must not be confused with.)
+    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 6] = [
+        ServerError::OriginNotAllowed,
+        ServerError::TooManyConnections,
+        ServerError::ShuttingDown,
+        ServerError::BadHandshake,
+        ServerError::MethodNotAllowed,
+        ServerError::NotFound,
+    ];
 
     #[test]
-    fn core_errors_keep_their_order_and_names() {
-        for (i, e) in CoreError::ALL.iter().enumerate() {
-            let r = lhttp_result::from(*e);
-            assert_eq!(r as usize, i + 1);
-            assert_eq!(r.name().to_str().unwrap(), e.as_str());
+    fn every_core_error_has_the_code_of_its_name() {
+        for e in CoreError::ALL {
+            let r = lhttp_result::from(e);
+            assert_ne!(r, lhttp_result::Panic, "core error {} has no lhttp_result", e.as_str());
+            assert_eq!(name(r), e.as_str());
+        }
+        // The first eleven keep their numbers; later ones were added at the end.
+        for (i, e) in CoreError::ALL[..11].iter().enumerate() {
+            assert_eq!(lhttp_result::from(*e) as usize, i + 1);
+        }
+        assert_eq!(lhttp_result::from(CoreError::Channel) as u32, 33);
+    }
+
+    #[test]
+    fn every_server_error_has_the_code_of_its_name_or_is_listed_without_one() {
+        for e in ServerError::ALL {
+            let listed = SERVER_CODES.iter().any(|r| name(*r) == e.as_str());
+            let without = SERVER_NAMES_WITHOUT_CODE.contains(e);
+            assert!(
+                listed != without,
+                "server error {} must have a code or be in SERVER_NAMES_WITHOUT_CODE (not both)",
+                e.as_str()
+            );
+            let r = lhttp_result::from_server_code(e.as_str());
+            if listed {
+                assert_eq!(name(r), e.as_str());
+            } else {
+                assert_eq!(r, lhttp_result::Server, "{}", e.as_str());
+            }
+        }
+        for r in SERVER_CODES {
+            assert_ne!(
+                ServerError::from_name(name(r)),
+                ServerError::Unknown,
+                "{} is no server name",
+                name(r)
+            );
         }
     }
 
@@ -281,6 +363,8 @@ mod tests {
         assert_eq!(server("Forbidden"), lhttp_result::Forbidden);
         assert_eq!(server("HeaderValue"), lhttp_result::HeaderValue);
         assert_eq!(server("NoChannel"), lhttp_result::NoChannel);
+        assert_eq!(server("Channel"), lhttp_result::Channel);
+        assert_eq!(server("NotFound"), lhttp_result::Server);
         assert_eq!(server("Panic"), lhttp_result::Server);
         assert_eq!(server("Whatever"), lhttp_result::Server);
     }

@@ -31,6 +31,10 @@ typedef struct {
   const char *id; vb input; const vb *lists[3]; size_t n_lists[3];
   int upstream; vb method, url; const char *upstream_error;
 } vchan;
+typedef struct { const char *id; const vb *channels; size_t n_channels; const char *error; vb output; } vlist;
+/* kind: 0 not a reply, 1 connected, 2 ack, 3 error. texts: client_id, id, code, detail, command,
+   known; numbers: max_channels, max_subscriptions, max_message_size, deliveries (-1: absent). */
+typedef struct { const char *id; vb input; int kind; const char *texts[6]; long long numbers[4]; } vreply;
 
 #include "vectors_data.h"
 
@@ -262,6 +266,102 @@ done:
   lhttp_message_free(m);
 }
 
+static void run_list(const vlist *v) {
+  const char *id = v->id;
+  lhttp_str *names = calloc(v->n_channels ? v->n_channels : 1, sizeof *names);
+  uint8_t *out = NULL;
+  for (size_t i = 0; i < v->n_channels; i++) {
+    names[i].data = v->channels[i].p;
+    names[i].len = v->channels[i].n;
+  }
+  /* Ask for the length needed (names are checked first). */
+  size_t needed = 0;
+  lhttp_result r = lhttp_channel_list(names, v->n_channels, NULL, 0, &needed);
+  size_t len = r == LHTTP_RESULT_BUFFER_TOO_SMALL ? needed : 64;
+  out = malloc(len);
+  memset(out, 0xAA, len);
+  size_t n = 0;
+  r = lhttp_channel_list(names, v->n_channels, out, len, &n);
+  CHECK(result_is(r, v->error), "channel list gave %s, want %s", lhttp_result_str(r), v->error ? v->error : "OK");
+  if (r != LHTTP_RESULT_OK) {
+    for (size_t i = 0; i < len; i++) CHECK(out[i] == 0xAA, "failed channel list wrote byte %zu", i);
+    goto done;
+  }
+  CHECK(n == needed, "wrote %zu, computed %zu", n, needed);
+  CHECK(same(out, n, v->output.p, v->output.n), "output differs");
+done:
+  free(out);
+  free(names);
+}
+
+/* The first header called `name` is `want` (NULL: absent). */
+static int header_is(const lhttp_message *m, const char *name, const char *want) {
+  lhttp_str value;
+  lhttp_result r = lhttp_message_header_by_name(m, name, strlen(name), &value);
+  if (want == NULL) return r == LHTTP_RESULT_NOT_FOUND;
+  return r == LHTTP_RESULT_OK && same(value.data, value.len, want, strlen(want));
+}
+
+/* The header called `name` as a reply number: -1 when absent or not decimal digits. */
+static long long reply_number(const lhttp_message *m, const char *name) {
+  lhttp_str value;
+  if (lhttp_message_header_by_name(m, name, strlen(name), &value) != LHTTP_RESULT_OK || value.len == 0) return -1;
+  long long n = 0;
+  for (size_t i = 0; i < value.len; i++) {
+    if (value.data[i] < '0' || value.data[i] > '9' || n > 100000000000000LL) return -1;
+    n = n * 10 + (value.data[i] - '0');
+  }
+  return n;
+}
+
+/* Whether `name` is a codec or server error name liblhttp has a result code for. */
+static int has_code(const char *name) {
+  for (unsigned i = 1; i < 64; i++) {
+    int named = (i <= LHTTP_RESULT_BUFFER_TOO_SMALL) || (i >= LHTTP_RESULT_MESSAGE_TOO_LARGE && i <= LHTTP_RESULT_NO_CHANNEL) ||
+                i == LHTTP_RESULT_CHANNEL;
+    if (named && strcmp(lhttp_result_str(i), name) == 0) return 1;
+  }
+  return 0;
+}
+
+/* replies.json, read through parse and header lookup (liblhttp has no reply reader):
+   the reply is told by its exact command, its fields are its headers. */
+static void run_reply(const vreply *v) {
+  static const char *numbers[4] = {"max-channels", "max-subscriptions", "max-message-size", "deliveries"};
+  const char *id = v->id;
+  lhttp_message *m = NULL;
+  CHECK(lhttp_message_parse((const uint8_t *)v->input.p, v->input.n, NULL, &m) == LHTTP_RESULT_OK, "parse");
+  lhttp_str cmd;
+  CHECK(lhttp_message_command(m, &cmd) == LHTTP_RESULT_OK, "command");
+  int kind = same(cmd.data, cmd.len, "connected", 9) ? 1 : same(cmd.data, cmd.len, "ack", 3) ? 2
+             : same(cmd.data, cmd.len, "error", 5) ? 3 : 0;
+  CHECK(kind == v->kind, "reply kind %d, want %d", kind, v->kind);
+  for (int k = 0; k < 4; k++) {
+    int used = (kind == 1 && k < 3) || (kind == 2 && k == 3);
+    if (used) CHECK(reply_number(m, numbers[k]) == v->numbers[k], "%s is %lld, want %lld", numbers[k],
+                    reply_number(m, numbers[k]), v->numbers[k]);
+  }
+  if (kind == 1) CHECK(header_is(m, "client-id", v->texts[0]), "client-id differs");
+  if (kind == 2) CHECK(header_is(m, "id", v->texts[1]), "id differs");
+  if (kind == 3) {
+    lhttp_str code = {"Internal", 8}, detail = {"", 0};
+    lhttp_message_header_by_name(m, "code", 4, &code); /* absent: Internal */
+    lhttp_message_header_by_name(m, "detail", 6, &detail); /* absent: empty */
+    CHECK(same(code.data, code.len, v->texts[2], strlen(v->texts[2])), "code differs");
+    CHECK(same(detail.data, detail.len, v->texts[3], strlen(v->texts[3])), "detail differs");
+    CHECK(header_is(m, "command", v->texts[4]), "command differs");
+    CHECK(header_is(m, "id", v->texts[1]), "id differs");
+    /* A known name is one liblhttp has a code for (or a server name it leaves to SERVER). */
+    if (strcmp(v->texts[5], "Unknown") == 0) {
+      CHECK(!has_code(v->texts[2]), "%s reads as Unknown but has a result code", v->texts[2]);
+    } else {
+      CHECK(strcmp(v->texts[5], v->texts[2]) == 0, "known %s differs from code %s", v->texts[5], v->texts[2]);
+    }
+  }
+done:
+  lhttp_message_free(m);
+}
+
 /* The API's own conventions: NULL handling and result names. */
 static void run_conventions(void) {
   const char *id = "api-conventions";
@@ -271,6 +371,11 @@ static void run_conventions(void) {
   CHECK(strcmp(lhttp_result_str(LHTTP_RESULT_OK), "OK") == 0, "OK name");
   CHECK(strcmp(lhttp_result_str(LHTTP_RESULT_TOO_MANY_HEADERS), "TooManyHeaders") == 0, "core name");
   CHECK(strcmp(lhttp_result_str(9999), "Unknown") == 0, "unknown name");
+  /* Every core error name (spec section 6) has the result code of that name. */
+  static const char *core[] = {"Version", "Command", "NewLine", "HeaderName", "HeaderValue", "TooManyHeaders",
+                               "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel"};
+  for (size_t i = 0; i < sizeof core / sizeof *core; i++) CHECK(has_code(core[i]), "no result code for %s", core[i]);
+  CHECK(LHTTP_RESULT_CHANNEL == 33 && strcmp(lhttp_result_str(LHTTP_RESULT_CHANNEL), "Channel") == 0, "Channel is 33");
   CHECK(lhttp_message_parse(NULL, 5, NULL, &m) == LHTTP_RESULT_NULL_PARAMETER, "NULL buffer");
   CHECK(lhttp_message_parse((const uint8_t *)"LHTTP/1.0 a\r\n\r\n", 15, NULL, NULL) == LHTTP_RESULT_NULL_PARAMETER,
         "NULL out");
@@ -297,6 +402,8 @@ int main(void) {
   RUN(run_multi, MULTI, N_MULTI);
   RUN(run_enc, ENC, N_ENC);
   RUN(run_chan, CHAN, N_CHAN);
+  RUN(run_list, LIST, N_LIST);
+  RUN(run_reply, REPLY, N_REPLY);
   failed_case = 0;
   run_conventions();
   if (failed_case) failed++; else passed++;
