@@ -15,13 +15,24 @@ export {
   Headers,
   Body,
   PartInit,
+  Session,
+  SessionConfig,
+  SessionError,
+  SessionEvent,
+  SessionLimits,
+  SessionState,
+  Transmit,
+  ConnectError,
 } from './wasm/lhttp_wasm.js';
 
 /** Headers as `[name, value]` pairs, a `Map`, or a plain object (the original SDK's shape). */
 export type HeaderInput = Headers | Map<string, string> | Record<string, string | number> | null | undefined;
 
-/** Channels: a name, space-separated names, or an array of names. */
+/** Channels for a Context (the original SDK's): a name, space-separated names, or an array of names. */
 export type Channels = string | readonly (string | readonly string[])[];
+
+/** Channels for `Lhttp`'s promise API: a name or (nested) arrays of names; a name holding whitespace is refused (`Channel`). */
+export type ChannelNames = string | readonly (string | readonly string[])[];
 
 /** A message to send. */
 export interface OutgoingMessage {
@@ -48,15 +59,27 @@ export function isReady(): boolean;
 
 /** The error type of the client: `code` is a stable name shared by every lhttp binding. */
 export class LhttpError extends Error {
-  constructor(code: string, detail?: string, extra?: { command?: string; id?: string; cause?: unknown });
+  constructor(
+    code: string,
+    detail?: string,
+    extra?: { command?: string; id?: string; status?: number; channel?: string; cause?: unknown },
+  );
   readonly name: 'LhttpError';
-  /** A core codec name, a server error code (`Forbidden`, `TooManyChannels`...) or `Closed`, `Timeout`, `Socket`, `Protocol`, `Wasm`. */
+  /**
+   * A core codec name (`Channel`, `HeaderValue`...), a server error code (`Forbidden`, `TooManyChannels`...)
+   * or the client's own: `Closed`, `Timeout`, `Connect` (a connection attempt failed), `Io`, `Lagged`
+   * (unread messages dropped), `Socket`, `Protocol` (an unreadable message), `Wasm`.
+   */
   readonly code: string;
   readonly detail: string;
   /** The request's command, from a server error reply. */
   readonly command?: string;
-  /** The request's `id`, from a server error reply. */
+  /** The request's `id`. */
   readonly id?: string;
+  /** For `Connect`: the HTTP status of a refused handshake, when known (in a browser, never). */
+  readonly status?: number;
+  /** For a subscription the server refused to restore after a reconnect: its channel. */
+  readonly channel?: string;
   static fromReply(msg: Message): LhttpError;
 }
 
@@ -95,26 +118,22 @@ export class Context {
   unsubscribe(channels: Channels, command?: string | null, headers?: HeaderInput, body?: Body): void;
 }
 
-/** Reconnect delay settings, in milliseconds. */
-export interface BackoffOptions {
-  initialDelay?: number;
-  maxDelay?: number;
-  factor?: number;
-  random?: () => number;
-}
-
-/** Reconnect delays growing exponentially up to a ceiling, with jitter. */
-export class Backoff {
-  constructor(options?: BackoffOptions);
-  next(): number;
-  reset(): void;
-}
-
+/** `new Lhttp(url, options)`: the session's settings (times in milliseconds) and the driver's own; any other key throws a TypeError. */
 export interface LhttpOptions {
-  /** Reconnect after a lost connection (default true); an object tunes the backoff. */
-  reconnect?: boolean | BackoffOptions;
-  /** Milliseconds to wait for a request's `ack` (default 10000). */
-  timeout?: number;
+  /** Reconnect after a lost connection, with backoff, restoring every subscription (default true). */
+  reconnect?: boolean;
+  /** How long a request waits for its `ack`, queued time included (default 10000). */
+  requestTimeout?: number;
+  /** How long a connection attempt may take until the server's greeting (default 10000). */
+  connectTimeout?: number;
+  /** The first reconnect delay step, doubled per failed attempt (default 500). */
+  backoffInitial?: number;
+  /** The largest reconnect delay step (default 20000). */
+  backoffMax?: number;
+  /** Give up after this many failed attempts in a row (default null: never). */
+  maxAttempts?: number | null;
+  /** The most received messages kept until read; past it the oldest are dropped (`Lagged`). Default 10000. */
+  maxBuffered?: number;
   protocols?: string | string[];
   /** The WebSocket class (default: the global one). */
   WebSocket?: typeof WebSocket;
@@ -126,13 +145,16 @@ export interface LhttpOptions {
 export class Lhttp implements AsyncIterable<Message> {
   constructor(url: string | URL, options?: LhttpOptions);
   on_open: (context: Context) => void;
+  /** Each received message; while none is set and no iterator waits, messages stay buffered (up to `maxBuffered`). */
   on_message: (context: Context) => void;
+  /** Its Context's `event` is the CloseEvent, or `{ type: 'close', code, reason }` when the client closed it. */
   on_close: (context: Context) => void;
+  /** Connect failures, server errors tied to no request, refused restores, `Lagged`, the error that ended the client. */
   on_error: (context: Context) => void;
-  /** The current WebSocket. */
+  /** The current (or last) WebSocket. */
   conn: WebSocket | null;
   /** The id from the server's `connected` message. */
-  clientId: string | null;
+  readonly clientId: string | null;
   /** A Context without a received message, for sending. */
   readonly context: Context;
   /** Whether a connection is open and its subscriptions restored. */
@@ -145,12 +167,14 @@ export class Lhttp implements AsyncIterable<Message> {
   request(message: OutgoingMessage | Encodable): Promise<Message>;
   subscribe(...channels: (string | readonly string[])[]): Promise<void>;
   unsubscribe(...channels: (string | readonly string[])[]): Promise<void>;
+  /** Resolves with the number of subscribers the server queued it to; `command` defaults to `chat`. */
   publish(
-    channels: Channels,
+    channels: ChannelNames,
     body?: Body,
     options?: { command?: string; headers?: HeaderInput },
   ): Promise<{ deliveries: number }>;
   close(code?: number, reason?: string): void;
+  /** Every received message, the ones buffered before it was created first; ends after `close()` or when the client gives up. */
   [Symbol.asyncIterator](): AsyncIterator<Message>;
 }
 

@@ -1,5 +1,6 @@
 // @lhttp/browser: LHTTP for browsers. The codec is lhttp-core compiled to
-// WebAssembly (bindings/wasm); the client speaks to lhttpd over WebSocket.
+// WebAssembly (bindings/wasm), and so is the client session (lhttp-session) that
+// Lhttp drives over the browser's WebSocket.
 //
 //   import { Lhttp } from '@lhttp/browser';
 //   const client = new Lhttp('ws://localhost:8081/');
@@ -10,7 +11,6 @@ export { Lhttp } from './src/client.js';
 export { Context } from './src/context.js';
 export { LhttpError } from './src/errors.js';
 export { MultipartBuilder } from './src/multipart.js';
-export { Backoff } from './src/backoff.js';
 export {
   parse,
   encode,
@@ -21,4 +21,5 @@ export {
   Message,
   Part,
   Upstream,
+  Session,
 } from './wasm/lhttp_wasm.js';

@@ -1,354 +1,320 @@
-// Lhttp: a WebSocket client for lhttp servers. It keeps the original SDK's shape
-// (`new Lhttp(url)`, `on_open` / `on_message` / `on_close` / `on_error` called
-// with a Context, `client.context`) and adds promises acknowledged by the server
-// (`id` header -> `ack` / `error` reply), an async iterator of messages, and
-// automatic reconnect with backoff that restores the subscriptions.
-import { Backoff } from './backoff.js';
-import { channelList, decode, encodeMessage, init, isReady, toPairs } from './codec.js';
+// Lhttp: the browser's WebSocket driving lhttp-session (the wasm `Session`), which
+// decides everything else: request ids and timeouts, the subscription set and its
+// restore after a reconnect, backoff, close codes, the server's replies and the
+// bounded buffer of received messages. This file opens the sockets the session
+// asks for and feeds it what they do, keeps one timer at its next deadline,
+// settles a promise per request id, and hands events and messages to the original
+// SDK's callbacks (`on_open`, `on_message`, `on_close`, `on_error`, each called
+// with a Context) and to async iterators.
+import { encodeMessage, init, toPairs } from './codec.js';
 import { Context } from './context.js';
 import { LhttpError } from './errors.js';
+import { sessionConfig } from './options.js';
 import { MessageQueue } from './queue.js';
+import { Session } from '../wasm/lhttp_wasm.js';
 
-const UTF8 = new TextDecoder('utf-8', { fatal: true });
-/** Channels per restoring `subscribe` message, below the server's default limit of 64. */
-const RESTORE_BATCH = 32;
+const noop = () => {};
+const now = () => performance.now();
+/** Why a socket failed before opening: all a browser tells. */
+const UNOPENED =
+  'the WebSocket failed before it opened (close 1006); the browser hides the HTTP status, so a refused ' +
+  'handshake (such as 403 OriginNotAllowed for a page of another origin) looks like an unreachable server';
 
 /** A connection to an lhttp server. */
 export class Lhttp {
   /** Called with a Context each time a connection opens (again after a reconnect). */
-  on_open = () => {};
-  /** Called with a Context for each received message (server `ack`/`error`/`connected` replies excepted). */
-  on_message = () => {};
-  /** Called with a Context (its `event` is the CloseEvent) each time a connection closes. */
-  on_close = () => {};
-  /** Called with a Context (its `error` is an LhttpError) for socket errors and unsolicited server errors. */
-  on_error = () => {};
-
-  /** The current WebSocket, or null before the first connection attempt. */
+  on_open = noop;
+  /** Called with a Context (its `event` the CloseEvent, or `{ code, reason }`) each time a connection closes. */
+  on_close = noop;
+  /** Called with a Context (its `error` an LhttpError): connect failures, server errors, refused restores, drops. */
+  on_error = noop;
+  /** The current (or last) WebSocket, or null before the first connection attempt. */
   conn = null;
-  /** The id the server gave this connection (`connected` message), or null. */
-  clientId = null;
   /** A Context with no received message, for sending (the original SDK's `client.context`). */
   context;
 
   #url;
   #options;
+  #session = null;
+  #loading;
+  #onMessage = noop;
   #transport;
-  #backoff;
-  #channels = new Set();
-  #pending = new Map();
-  #outbox = [];
+  #pending = new Map(); // request id -> { resolve, reject, map }
   #iterators = new Set();
   #openWaiters = [];
-  #nextId = 1;
-  #ready = false;
-  #lostSockets = new WeakSet();
-  #closed = false;
-  #timer = undefined;
+  #timer;
+  #closeEvent;
+  #connectError = null;
+  #ended = null; // the error whenOpen() rejects with once the session ended
+  #finished = false;
+  #closeFirst = null;
+  #driving = false;
+  #again = false;
 
   /**
    * @param {string | URL} url the server's WebSocket URL, e.g. `ws://localhost:8081/`
-   * @param {object} [options]
-   * @param {boolean | object} [options.reconnect=true] reconnect after a lost connection; an object sets
-   *   the Backoff (`initialDelay`, `maxDelay`, `factor` in ms)
-   * @param {number} [options.timeout=10000] ms to wait for a request's `ack`
-   * @param {string | string[]} [options.protocols] WebSocket subprotocols
-   * @param {typeof WebSocket} [options.WebSocket] the WebSocket class (default: the global one)
-   * @param {*} [options.wasm] what `init()` loads the codec from (default: next to the glue)
+   * @param {import('../index.js').LhttpOptions} [options] the session's settings (times in ms) and
+   *   `protocols`, `WebSocket`, `wasm`; an unknown name throws a TypeError
    */
   constructor(url, options = {}) {
+    const config = sessionConfig(options);
     this.#url = url;
-    this.#options = { reconnect: true, timeout: 10_000, ...options };
-    const reconnect = this.#options.reconnect;
-    this.#backoff = reconnect ? new Backoff(typeof reconnect === 'object' ? reconnect : {}) : null;
+    this.#options = options;
     const client = this;
-    this.#transport = {
-      send: (bytes) => this.#transmit(bytes),
-      get conn() {
-        return client.conn;
-      },
-    };
+    this.#transport = { send: (bytes) => this.#sendSoon(() => bytes), get conn() { return client.conn; } };
     this.context = new Context(this.#transport, null);
-    this.#loaded().then(
-      () => this.#connect(),
-      (cause) => this.#report(new LhttpError('Wasm', 'cannot load the wasm codec', { cause })),
-    );
+    this.#loading = init(options.wasm).then(() => {
+      this.#session = new Session(config);
+      const [code, reason] = this.#closeFirst ?? [];
+      this.#input((s, t) => (this.#closeFirst ? s.close(t, code, reason) : s.start(t)));
+    });
+    this.#loading.catch((cause) => this.#report(new LhttpError('Wasm', 'cannot load the wasm codec', { cause })));
+  }
+
+  /** Called with a Context for each received message. While none is set and no iterator waits, they stay buffered. */
+  get on_message() {
+    return this.#onMessage;
+  }
+  set on_message(fn) {
+    this.#onMessage = fn ?? noop;
+    if (this.#session) this.#drive();
   }
 
   /** Whether a connection is open and its subscriptions restored. */
   get isOpen() {
-    return this.#ready;
+    return this.#session?.state === 'open';
   }
 
   /** The channels this client is subscribed to (restored after a reconnect). */
   get channels() {
-    return [...this.#channels];
+    return this.#session?.subscriptions ?? [];
   }
 
-  /** Resolves when a connection is open and restored (at once if one is). Rejects with `Closed` after `close()`. */
+  /** The id the server gave the current (or last) connection, or null. */
+  get clientId() {
+    return this.#session?.clientId ?? null;
+  }
+
+  /** Resolves when a connection is open and restored; rejects with `Closed` after `close()`, or what ended the client. */
   whenOpen() {
-    if (this.#ready) return Promise.resolve();
-    if (this.#closed) return Promise.reject(new LhttpError('Closed', 'the client is closed'));
+    if (this.isOpen) return Promise.resolve();
+    if (this.#ended) return Promise.reject(this.#ended);
     return new Promise((resolve, reject) => this.#openWaiters.push({ resolve, reject }));
   }
 
   /**
-   * Sends a message without waiting for the server: `{ command, headers, body }`
-   * (headers as pairs, Map or object) or a `MultipartBuilder`. Queued until open.
-   * Throws an `Error` whose `code` is the core error name for an invalid field
-   * (reported to `on_error` instead when called before the codec has loaded).
+   * Sends a message without waiting for the server: `{ command, headers, body }` or a
+   * `MultipartBuilder`; queued until open. Throws an LhttpError: the core error name for
+   * an invalid field, `Closed` after `close()` (reported to `on_error` before the codec loads).
    */
   send(message) {
-    if (isReady()) {
-      this.#transmit(encodeMessage(message));
-      return;
-    }
-    this.#loaded().then(() => {
-      try {
-        this.#transmit(encodeMessage(message));
-      } catch (e) {
-        this.#report(e instanceof LhttpError ? e : new LhttpError(e.code ?? 'Internal', e.message, { cause: e }));
-      }
-    }, () => {}); // a codec that cannot load is reported once, by the constructor
+    this.#sendSoon(() => encodeMessage(message));
   }
 
-  /**
-   * Sends a message with an `id` header and resolves with the server's `ack`
-   * message; rejects with an LhttpError whose `code` is the server's error code,
-   * `Closed` if the connection is lost first, or `Timeout`; an invalid field
-   * rejects with the core error name as `code`.
-   */
-  async request(message) {
-    await this.#loaded();
-    return this.#ask(message, (bytes, id) => this.#transmit(bytes, id));
+  /** Sends a message with an `id` header; resolves with the server's `ack`, rejects with an LhttpError. */
+  request(message) {
+    return this.#ask((s, t) => s.request(t, encodeMessage(message)), (acked) => acked.reply);
   }
 
-  /** Subscribes to channels (names or arrays of names); resolves once the server has added them. */
-  async subscribe(...channels) {
-    await this.#loaded();
-    const list = channelList(channels);
-    const added = this.#channelsOf(list).filter((c) => !this.#channels.has(c));
-    try {
-      await this.request({ command: 'subscribe', headers: [['subscribe', list]] });
-    } catch (e) {
-      // Refused by the server: do not restore what it never added.
-      if (e.code !== 'Closed' && e.code !== 'Timeout') for (const c of added) this.#channels.delete(c);
-      throw e;
-    }
+  /** Subscribes to channels (names or arrays of names); resolves once the server has added them all. */
+  subscribe(...channels) {
+    return this.#ask((s, t) => s.subscribe(t, names(channels)), noop);
   }
 
   /** Unsubscribes from channels; resolves once the server has removed them. */
-  async unsubscribe(...channels) {
-    await this.request({ command: 'unsubscribe', headers: [['unsubscribe', channelList(channels)]] });
+  unsubscribe(...channels) {
+    return this.#ask((s, t) => s.unsubscribe(t, names(channels)), noop);
   }
 
-  /**
-   * Publishes `body` to `channels`; resolves with `{ deliveries }`, the number of
-   * subscribers the server delivered it to. `options.command` (default `publish`)
-   * and `options.headers` shape the published message.
-   */
-  async publish(channels, body, { command = 'publish', headers } = {}) {
-    const ack = await this.request({
-      command,
-      headers: [['publish', channelList(channels)], ...toPairs(headers)],
-      body,
-    });
-    return { deliveries: Number(ack.header('deliveries') ?? 0) };
+  /** Publishes `body` to `channels`; resolves with `{ deliveries }`, the subscribers it was queued to. */
+  publish(channels, body, { command = 'chat', headers } = {}) {
+    const publish = (s, t) => s.publish(t, names([channels]), command, toPairs(headers), body);
+    return this.#ask(publish, (acked) => ({ deliveries: acked.deliveries ?? 0 }));
   }
 
-  /** Closes the connection for good: no reconnect, iterators end, pending requests reject with `Closed`. */
+  /** Closes for good: no reconnect, pending requests reject with `Closed`, iterators end once drained. */
   close(code = 1000, reason = '') {
-    this.#closed = true;
-    this.#ready = false;
-    clearTimeout(this.#timer);
-    this.#rejectPending(() => true);
-    for (const w of this.#openWaiters.splice(0)) w.reject(new LhttpError('Closed', 'the client is closed'));
-    for (const q of [...this.#iterators]) q.end();
-    this.#outbox.length = 0;
-    if (this.conn && this.conn.readyState < 2) this.conn.close(code, reason);
+    if (this.#session) this.#input((s, t) => s.close(t, code, reason));
+    else this.#closeFirst = [code, reason];
   }
 
-  /** `for await (const msg of client)`: every received message (wasm `Message`) until `close()`. */
+  /** `for await (const msg of client)`: every received message (wasm `Message`), buffered ones first. */
   [Symbol.asyncIterator]() {
-    const queue = new MessageQueue(() => this.#iterators.delete(queue));
-    if (this.#closed) queue.end();
-    else this.#iterators.add(queue);
+    const forget = () => this.#iterators.delete(queue);
+    const pull = () => this.#session && this.#drive();
+    const queue = new MessageQueue(pull, forget, this.#options.maxBuffered, (n) => this.#lagged(n));
+    this.#iterators.add(queue);
+    if (this.#finished) this.#finish();
     return queue;
   }
 
-  /** Resolves once the wasm codec is loaded (the constructor started loading it). */
-  #loaded() {
-    return init(this.#options.wasm);
+  // ---- the driver ----
+
+  /** Feeds the session one input or call, `fn(session, now)`, then carries out what it asks. */
+  #input(fn) {
+    try {
+      return fn(this.#session, now());
+    } catch (e) {
+      throw e.code === undefined ? e : fromSession(e);
+    } finally {
+      this.#drive();
+    }
   }
 
-  /** Sends `message` with a fresh `id` header through `send` and awaits its `ack` or `error`. */
-  #ask(message, send) {
-    const id = `r${this.#nextId++}`;
-    return new Promise((resolve, reject) => {
-      const bytes = encodeMessage(message, [['id', id]]);
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new LhttpError('Timeout', `no ack for request ${id}`, { id }));
-      }, this.#options.timeout);
-      const settle = (fn) => (value) => {
-        clearTimeout(timer);
-        this.#pending.delete(id);
-        fn(value);
-      };
-      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject), sent: false });
-      send(bytes, id);
-    });
+  /** Transmits, events and messages until the session has none left, then the timer. Re-entrant calls loop here. */
+  #drive() {
+    if (this.#driving) return void (this.#again = true);
+    const s = this.#session;
+    this.#driving = true;
+    try {
+      do {
+        this.#again = false;
+        for (let t = s.pollTransmit(); t; t = s.pollTransmit()) this.#transmit(t);
+        for (let e = s.pollEvent(); e; e = s.pollEvent()) this.#event(e);
+        this.#deliver();
+        if (s.state === 'ended' && !this.#finished) this.#finish();
+      } while (this.#again);
+    } finally {
+      this.#driving = false;
+    }
+    clearTimeout(this.#timer);
+    const at = s.nextDeadline();
+    if (at !== undefined) this.#timer = setTimeout(() => this.#input((s, t) => s.tick(t)), Math.ceil(at - now()));
+  }
+
+  #transmit(t) {
+    if (t.type === 'connect') this.#connect();
+    else if (t.type === 'frame') this.conn.send(t.text ?? t.data);
+    else if (t.type === 'close') this.#drop(this.conn, t.code, t.reason);
+    // 'ping': a browser's WebSocket cannot send one (it answers the server's).
   }
 
   #connect() {
-    if (this.#closed) return;
-    const WS = this.#options.WebSocket ?? globalThis.WebSocket;
+    const failed = (reason) => this.#input((s, t) => s.connectFailed(t, { name: 'Connect', reason }));
     let ws;
     try {
-      ws = new WS(this.#url, this.#options.protocols);
-    } catch (cause) {
-      this.#report(new LhttpError('Socket', String(cause?.message ?? cause), { cause }));
-      this.#scheduleReconnect();
-      return;
+      ws = new (this.#options.WebSocket ?? globalThis.WebSocket)(this.#url, this.#options.protocols);
+    } catch (e) {
+      return failed(String(e?.message ?? e));
     }
     ws.binaryType = 'arraybuffer';
     this.conn = ws;
-    let opened = false;
+    let open = false;
     ws.onopen = () => {
-      opened = true;
-      this.#opened(ws).catch((cause) => this.#report(new LhttpError('Internal', String(cause), { cause })));
+      open = true;
+      this.#input((s, t) => s.socketOpened(t));
     };
-    ws.onmessage = (event) => this.#received(event.data);
+    ws.onmessage = (event) => this.#input((s, t) => s.received(t, event.data));
     ws.onerror = (event) => {
-      this.#report(new LhttpError('Socket', 'WebSocket error'), event);
-      // A failed connection attempt is lost at once: some WebSocket implementations
-      // (Node 20's) never fire `close` for it. #lost ignores a later `close`.
-      if (!opened) this.#lost(ws, event);
+      if (open) return this.#report(new LhttpError('Socket', 'WebSocket error'), event); // its close follows
+      this.#drop(ws); // some WebSockets (Node 20's) never fire `close` for a failed attempt
+      failed(UNOPENED);
     };
-    ws.onclose = (event) => this.#lost(ws, event);
+    ws.onclose = (event) => {
+      this.#drop(ws);
+      if (!open) return failed(UNOPENED);
+      this.#closeEvent = event;
+      // 1005 and 1006 are how a WebSocket says "no close frame".
+      const code = event.code === 1005 || event.code === 1006 ? null : event.code;
+      this.#input((s, t) => s.socketClosed(t, code, event.reason));
+    };
   }
 
-  /**
-   * A connection opened: first the subscriptions are restored (and acknowledged),
-   * then queued messages go out, then `whenOpen()` resolves and `on_open` runs.
-   */
-  async #opened(ws) {
-    if (ws !== this.conn) return;
-    this.#backoff?.reset();
-    const channels = [...this.#channels];
-    const restores = [];
-    for (let i = 0; i < channels.length; i += RESTORE_BATCH) {
-      const list = channels.slice(i, i + RESTORE_BATCH).join(' ');
-      const message = { command: 'subscribe', headers: [['subscribe', list]] };
-      restores.push(this.#ask(message, (bytes, id) => this.#write(bytes, id)));
-    }
-    const results = await Promise.allSettled(restores);
-    // Lost (or replaced) while restoring: the next connection starts over.
-    if (ws !== this.conn || this.#closed || this.#lostSockets.has(ws)) return;
-    for (const result of results) {
-      if (result.status === 'rejected') this.#report(result.reason);
-    }
-    this.#ready = true;
-    for (const { bytes, id } of this.#outbox.splice(0)) this.#write(bytes, id);
-    for (const w of this.#openWaiters.splice(0)) w.resolve();
-    this.#call('on_open', new Context(this.#transport, null));
-  }
-
-  #received(data) {
-    let msg;
+  /** Stops listening to `ws`, closing it with `code` when given: the session counts it as gone. */
+  #drop(ws, code, reason) {
+    ws.onopen = ws.onmessage = ws.onerror = ws.onclose = null;
+    if (code === undefined || ws.readyState > 1) return;
     try {
-      msg = decode(data);
-    } catch (cause) {
-      this.#report(new LhttpError('Protocol', `unreadable message (${cause.code ?? cause})`, { cause }));
-      return;
-    }
-    switch (msg.command) {
-      case 'connected':
-        this.clientId = msg.header('client-id') ?? null;
-        return;
-      case 'ack':
-        this.#pending.get(msg.header('id'))?.resolve(msg);
-        return;
-      case 'error': {
-        const error = LhttpError.fromReply(msg);
-        const pending = this.#pending.get(error.id);
-        if (pending) pending.reject(error);
-        else this.#report(error, undefined, msg);
-        return;
-      }
-      default:
-        for (const q of this.#iterators) q.push(msg);
-        this.#call('on_message', new Context(this.#transport, msg));
-    }
-  }
-
-  #lost(ws, event) {
-    if (ws !== this.conn || this.#lostSockets.has(ws)) return;
-    this.#lostSockets.add(ws);
-    this.#ready = false;
-    this.#rejectPending((p) => p.sent);
-    const context = new Context(this.#transport, null);
-    context.event = event;
-    this.#call('on_close', context);
-    if (this.#closed) return;
-    // 1008: the server refused this client; 4001: a newer connection with the
-    // same key took over. Reconnecting would only fight it, so stop.
-    const final = event && (event.code === 1008 || event.code === 4001);
-    if (this.#backoff && !final) this.#scheduleReconnect();
-    else this.close();
-  }
-
-  #scheduleReconnect() {
-    if (this.#closed || !this.#backoff) return;
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#connect(), this.#backoff.next());
-  }
-
-  /** Every outgoing message passes here: subscriptions are tracked, then it is written or queued. */
-  #transmit(bytes, id) {
-    if (this.#closed) throw new LhttpError('Closed', 'the client is closed');
-    this.#track(bytes);
-    if (this.#ready) this.#write(bytes, id);
-    else this.#outbox.push({ bytes, id });
-  }
-
-  #write(bytes, id) {
-    let text = null;
-    try {
-      text = UTF8.decode(bytes);
+      ws.close(code, reason);
     } catch {
-      // Not UTF-8: sent as a binary frame.
-    }
-    this.conn.send(text ?? bytes);
-    const pending = id === undefined ? undefined : this.#pending.get(id);
-    if (pending) pending.sent = true;
-  }
-
-  /** Reads the channels an outgoing message subscribes or unsubscribes (core's channel rules). */
-  #track(bytes) {
-    const msg = decode(bytes);
-    try {
-      for (const c of msg.channels('subscribe')) this.#channels.add(c);
-      for (const c of msg.channels('unsubscribe')) this.#channels.delete(c);
-    } finally {
-      msg.free();
+      ws.close(); // a code a browser will not send (it allows 1000 and 3000-4999)
     }
   }
 
-  /** The channels of a channel-list header value, split by core. */
-  #channelsOf(list) {
-    const msg = decode(encodeMessage({ command: 'subscribe', headers: [['subscribe', list]] }));
-    try {
-      return msg.channels('subscribe');
-    } finally {
-      msg.free();
+  #event(e) {
+    switch (e.type) {
+      case 'opened':
+        this.#connectError = null;
+        for (const w of this.#openWaiters.splice(0)) w.resolve();
+        return this.#call('on_open', new Context(this.#transport, null));
+      case 'acked':
+        return this.#settle(e.id, (p) => p.resolve(p.map(e)));
+      case 'failed': {
+        // A request that timed out while no connection could be made failed for that reason.
+        const error = e.error.code === 'Timeout' && this.#connectError ? this.#connectError : e.error;
+        return this.#settle(e.id, (p) => p.reject(fromSession(error, { id: e.error.id ?? String(e.id) })));
+      }
+      case 'closed': {
+        const context = new Context(this.#transport, null);
+        context.event = this.#closeEvent ?? { type: 'close', code: e.code, reason: e.reason };
+        this.#closeEvent = undefined;
+        return this.#call('on_close', context);
+      }
+      case 'connect_failed':
+        this.#connectError = e.error;
+        return this.#report(fromSession(e.error));
+      case 'gave_up':
+        this.#ended = fromSession(e.error);
+        return this.#report(this.#ended);
+      case 'server_error':
+        return this.#report(fromSession(e.error), undefined, e.reply);
+      case 'restore_refused':
+        return this.#report(fromSession(e.error, { channel: e.channel }));
+      case 'unreadable':
+        return this.#report(new LhttpError('Protocol', `unreadable message (${e.error.code})`));
+      case 'lagged':
+        return this.#lagged(e.dropped);
+      // 'reconnecting': the session's deadline brings the next attempt.
     }
   }
 
-  #rejectPending(which) {
-    for (const [id, p] of [...this.#pending]) {
-      if (which(p)) p.reject(new LhttpError('Closed', 'the connection closed before the ack', { id }));
+  #settle(id, fn) {
+    const pending = this.#pending.get(id);
+    this.#pending.delete(id);
+    if (pending) fn(pending);
+  }
+
+  /** Hands buffered messages to `on_message` and every iterator while one of them takes them. */
+  #deliver() {
+    const takes = () => this.#onMessage !== noop || [...this.#iterators].some((q) => q.waiting);
+    for (let msg; takes() && (msg = this.#session.pollMessage()); ) {
+      for (const q of this.#iterators) q.push(msg);
+      this.#call('on_message', new Context(this.#transport, msg));
     }
+  }
+
+  /** The session ended: whenOpen() rejects, iterators get what is still buffered, then end. */
+  #finish() {
+    this.#finished = true;
+    this.#ended ??= new LhttpError('Closed', 'the client is closed');
+    for (const w of this.#openWaiters.splice(0)) w.reject(this.#ended);
+    for (let msg; this.#iterators.size && (msg = this.#session?.pollMessage()); ) {
+      for (const q of this.#iterators) q.push(msg);
+    }
+    for (const q of [...this.#iterators]) q.end();
+  }
+
+  /** Makes a request of the session (`call(session, now)` returns its id); resolves with `map(acked event)`. */
+  async #ask(call, map) {
+    await this.#loading;
+    return new Promise((resolve, reject) => this.#input((s, t) => this.#pending.set(call(s, t), { resolve, reject, map })));
+  }
+
+  /** Sends the message `bytes()` gives once the session exists (errors then go to `on_error`). */
+  #sendSoon(bytes) {
+    if (this.#session) return void this.#input((s, t) => s.send(t, bytes()));
+    const later = () => {
+      try {
+        this.#input((s, t) => s.send(t, bytes()));
+      } catch (e) {
+        this.#report(e instanceof LhttpError ? e : new LhttpError(e.code ?? 'Internal', e.message, { cause: e }));
+      }
+    };
+    this.#loading.then(later, noop); // a codec that cannot load is reported once, by the constructor
+  }
+
+  #lagged(dropped) {
+    this.#report(new LhttpError('Lagged', `${dropped} unread messages dropped, oldest first (more than maxBuffered)`));
   }
 
   #report(error, event, msg = null) {
@@ -368,4 +334,14 @@ export class Lhttp {
       });
     }
   }
+}
+
+/** A session error (an `Error` with `code`, `detail`...) as an LhttpError. */
+function fromSession(e, extra) {
+  return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
+}
+
+/** Channel names from names and (nested) arrays of names; each string is one name. */
+function names(channels) {
+  return channels.flat(Infinity).map(String);
 }

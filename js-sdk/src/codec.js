@@ -1,7 +1,7 @@
 // The bridge to the wasm codec (bindings/wasm built by scripts/build-wasm.sh).
 // Every byte the SDK reads or writes goes through lhttp-core compiled to
 // WebAssembly; this file only loads it and turns SDK arguments into its inputs.
-import initWasm, { parse, encode, encodeMultipart } from '../wasm/lhttp_wasm.js';
+import initWasm, { encode, encodeMultipart } from '../wasm/lhttp_wasm.js';
 
 let loading;
 let loaded = false;
@@ -43,24 +43,15 @@ export function channelList(channels) {
   return Array.isArray(channels) ? channels.flat(Infinity).join(' ') : String(channels);
 }
 
-/**
- * Encodes an outgoing message: `{ command, headers, body }` or anything with an
- * `encode(extraHeaders)` method (a `MultipartBuilder`); `extra` headers come last.
- */
-export function encodeMessage(message, extra = []) {
+/** Encodes an outgoing message: `{ command, headers, body }` or anything with an `encode()` method (a `MultipartBuilder`). */
+export function encodeMessage(message) {
   ready();
-  if (typeof message.encode === 'function') return message.encode(extra);
-  return encode(message.command, [...toPairs(message.headers), ...extra], message.body ?? '');
+  if (typeof message.encode === 'function') return message.encode();
+  return encode(message.command, toPairs(message.headers), message.body ?? '');
 }
 
 /** Encodes a multipart message (used by `MultipartBuilder`). */
 export function encodeParts(command, headers, parts) {
   ready();
   return encodeMultipart(command, headers, parts);
-}
-
-/** Parses received data: a WebSocket text frame (string) or binary frame (`ArrayBuffer`). */
-export function decode(data) {
-  ready();
-  return parse(typeof data === 'string' ? data : new Uint8Array(data));
 }

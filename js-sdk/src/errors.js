@@ -1,14 +1,14 @@
 // LhttpError: the one error type of the client. `code` is a stable name shared by
-// every lhttp binding: a core codec name (`HeaderValue`...), a server error code
-// from an `error` reply (`Forbidden`, `TooManyChannels`...), or a client one
-// (`Closed`, `Timeout`, `Socket`, `Protocol`).
+// every lhttp binding: a core codec name (`HeaderValue`, `Channel`...), a server
+// error code from an `error` reply (`Forbidden`, `TooManyChannels`...), or a
+// client one (`Closed`, `Timeout`, `Connect`, `Io`, `Lagged`, `Socket`, `Protocol`, `Wasm`).
 
 /** An error with a stable `code`. */
 export class LhttpError extends Error {
   /**
    * @param {string} code the stable error name
    * @param {string} [detail] human-readable text
-   * @param {{ command?: string, id?: string, cause?: unknown }} [extra]
+   * @param {{ command?: string, id?: string, status?: number, channel?: string, cause?: unknown }} [extra]
    */
   constructor(code, detail, extra = {}) {
     super(detail ? `${code}: ${detail}` : code, extra.cause === undefined ? undefined : { cause: extra.cause });
@@ -17,6 +17,10 @@ export class LhttpError extends Error {
     this.detail = detail ?? '';
     this.command = extra.command;
     this.id = extra.id;
+    /** For `Connect`: the HTTP status of a refused handshake, when known (a browser never knows it). */
+    if (extra.status !== undefined) this.status = extra.status;
+    /** For a subscription the server refused to restore after a reconnect: the channel. */
+    if (extra.channel !== undefined) this.channel = extra.channel;
   }
 
   /** The error a server's `LHTTP/1.0 error` reply describes. */

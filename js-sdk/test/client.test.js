@@ -10,7 +10,7 @@ import { init, Lhttp, MultipartBuilder } from '../index.js';
 await init(wasmBytes);
 assert.equal(typeof WebSocket, 'function', 'run with node --experimental-websocket (Node 20) or Node 22+');
 
-const quick = { initialDelay: 20, maxDelay: 200 };
+const quick = { backoffInitial: 20, backoffMax: 200 };
 
 /** The next message an iterator yields. */
 async function next(iterator) {
@@ -63,7 +63,7 @@ test('a request the server refuses rejects with the server error code', async (t
   await assert.rejects(client.request({ command: 'ack' }), (e) => {
     assert.equal(e.name, 'LhttpError');
     assert.equal(e.code, 'ReservedCommand');
-    assert.match(e.id, /^r\d+$/);
+    assert.match(e.id, /^\d+$/);
     return true;
   });
   // The connection stays usable.
@@ -113,7 +113,7 @@ test('a multipart message survives the server and splits into its parts', async 
 test('after the server restarts, the client reconnects and its subscriptions are restored', async (t) => {
   let server = await startServer();
   t.after(() => server.kill());
-  const client = new Lhttp(server.ws, { reconnect: quick });
+  const client = new Lhttp(server.ws, quick);
   t.after(() => client.close());
   const inbox = client[Symbol.asyncIterator]();
   await client.subscribe('room');
@@ -169,4 +169,75 @@ test('a fresh page can call the promise API right after the constructor, before 
     ),
   );
   assert.deepEqual(JSON.parse(out), { loadedAtStart: false, deliveries: 1 });
+});
+
+test('messages wait in the buffer for a consumer; past maxBuffered the oldest go, reported as Lagged', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws, { maxBuffered: 2 });
+  const other = new Lhttp(server.ws);
+  t.after(() => (client.close(), other.close()));
+  const errors = [];
+  client.on_error = ({ error }) => errors.push(error);
+  await client.subscribe('room');
+  for (const body of ['1', '2', '3', '4', '5']) await other.publish('room', body);
+  await client.request({ command: 'sync' }); // every delivery to it came before this ack
+  assert.ok(errors.length > 0 && errors.every((e) => e.code === 'Lagged'), `${errors}`);
+  assert.equal(errors.reduce((n, e) => n + parseInt(e.detail, 10), 0), 3, 'three dropped in all');
+  const inbox = client[Symbol.asyncIterator]();
+  assert.deepEqual([(await next(inbox)).text, (await next(inbox)).text], ['4', '5']);
+  // With on_message set, messages flow to it and to the iterators alike.
+  const seen = [];
+  client.on_message = (context) => seen.push(context.getBody());
+  await other.publish('room', '6');
+  assert.equal((await next(inbox)).text, '6');
+  assert.deepEqual(seen, ['6']);
+});
+
+test('a client that gives up rejects whenOpen, ends its iterators and tells on_error', async (t) => {
+  const server = await startServer();
+  const client = new Lhttp(server.ws, { reconnect: false });
+  t.after(() => client.close());
+  await client.whenOpen();
+  const errors = [];
+  client.on_error = ({ error }) => errors.push(error.code);
+  const inbox = client[Symbol.asyncIterator]();
+  const waiting = inbox.next();
+  await server.kill();
+  assert.deepEqual(await waiting, { value: undefined, done: true });
+  await assert.rejects(client.whenOpen(), (e) => e.code === 'Closed');
+  assert.ok(errors.includes('Closed'), `on_error got the final error: ${errors}`);
+  await assert.rejects(client.subscribe('x'), (e) => e.code === 'Closed');
+});
+
+test('no server: each failed attempt is a Connect error, and maxAttempts ends it', async (t) => {
+  const server = await startServer();
+  await server.kill(); // a port nobody listens on now
+  const client = new Lhttp(server.ws, { maxAttempts: 2, backoffInitial: 10 });
+  t.after(() => client.close());
+  const errors = [];
+  client.on_error = ({ error }) => errors.push(error.code);
+  const request = client.subscribe('x');
+  await assert.rejects(client.whenOpen(), (e) => e.code === 'Connect');
+  await assert.rejects(request, (e) => e.code === 'Connect');
+  assert.deepEqual(errors, ['Connect', 'Connect', 'Connect']);
+});
+
+test('options: an unknown name or a wrong type is a TypeError at once', () => {
+  assert.throws(() => new Lhttp('ws://127.0.0.1:1/', { timeout: 5 }), (e) => e instanceof TypeError && /"timeout"/.test(e.message));
+  assert.throws(() => new Lhttp('ws://127.0.0.1:1/', { reconnect: {} }), (e) => e instanceof TypeError && /reconnect/.test(e.message));
+  assert.throws(() => new Lhttp('ws://127.0.0.1:1/', { requestTimeout: '5s' }), TypeError);
+  new Lhttp('ws://127.0.0.1:1/', { maxAttempts: null, reconnect: false }).close();
+});
+
+test('publish uses the command chat unless told otherwise', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  await client.subscribe('room');
+  await client.publish('room', 'a');
+  await client.publish('room', 'b', { command: 'note' });
+  assert.deepEqual([(await next(inbox)).command, (await next(inbox)).command], ['chat', 'note']);
 });

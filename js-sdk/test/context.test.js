@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { wasmBytes } from './helpers/wasm.js';
-import { init, parse, Context, MultipartBuilder, Backoff } from '../index.js';
+import { init, parse, Context, MultipartBuilder } from '../index.js';
 
 await init(wasmBytes);
 
@@ -118,13 +118,4 @@ test('MultipartBuilder writes offsets through the codec', () => {
   );
   assert.equal(builder.size, 2);
   assert.throws(() => new MultipartBuilder('upload').encode(), (e) => e.code === 'PartOffset');
-});
-
-test('Backoff grows exponentially to its ceiling, with jitter, and resets', () => {
-  const fixed = new Backoff({ initialDelay: 100, maxDelay: 1000, factor: 2, random: () => 1 });
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map(() => fixed.next()), [100, 200, 400, 800, 1000, 1000]);
-  fixed.reset();
-  assert.equal(fixed.next(), 100);
-  const low = new Backoff({ initialDelay: 100, random: () => 0 });
-  assert.equal(low.next(), 50);
 });

@@ -1,10 +1,10 @@
 // Compile-only check of index.d.ts (run by test/types.test.js with tsc --noEmit):
 // the original callback API, the promise API and the codec, as a user writes them.
-import { init, Lhttp, MultipartBuilder, LhttpError, parse, encode, type Context, type Message } from '../index.js';
+import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type Context, type Message } from '../index.js';
 
 export async function usage(): Promise<void> {
   await init();
-  const client = new Lhttp('ws://localhost:8081/', { reconnect: { initialDelay: 100 }, timeout: 5000 });
+  const client = new Lhttp('ws://localhost:8081/', { backoffInitial: 100, requestTimeout: 5000, maxAttempts: null });
   client.on_open = (context: Context) => context.subscribe('room', 'chat', null, '');
   client.on_message = (context) => {
     const from: string | undefined = context.getHeader('from');
@@ -20,6 +20,16 @@ export async function usage(): Promise<void> {
     const offsets: number[] = parts.map((p) => p.start + p.len + p.bodyStart);
     console.log(m.command, m.headers[0]?.[1], m.text, deliveries, offsets);
   }
+  client.on_error = ({ error }) => console.log(error?.code, error?.status, error?.channel);
+  const session = new Session({ requestTimeout: 1000, pingInterval: null });
+  session.start(performance.now());
+  const t = session.pollTransmit();
+  if (t?.type === 'frame') console.log(t.text ?? t.data.length);
+  const e = session.pollEvent();
+  if (e?.type === 'acked') console.log(e.id, e.deliveries, e.reply.command);
+  if (e?.type === 'failed') console.log(e.error.code, e.error.detail);
+  const deadline: number | undefined = session.nextDeadline();
+  console.log(deadline, session.state, session.subscriptions, session.clientId);
   try {
     parse('LHTTP/1.0 chat\r\n\r\n');
     const bytes: Uint8Array = encode('chat', [['publish', 'room']], 'hi');
