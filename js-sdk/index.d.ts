@@ -66,9 +66,10 @@ export class LhttpError extends Error {
   );
   readonly name: 'LhttpError';
   /**
-   * A core codec name (`Channel`, `HeaderValue`...), a server error code (`Forbidden`, `TooManyChannels`...)
-   * or the client's own: `Closed`, `Timeout`, `Connect` (a connection attempt failed), `Io`, `Lagged`
-   * (unread messages dropped), `Socket`, `Protocol` (an unreadable message), `Wasm`.
+   * A core codec name (`Channel`, `HeaderValue`...; also for an unreadable received message), a server
+   * error code (`Forbidden`, `TooManyChannels`...) or the client's own: `Closed`, `Timeout`, `Connect`
+   * (a connection attempt failed), `Io`, `RestoreRefused` (a channel the server would not take back after
+   * a reconnect, see `channel`), `Lagged` (unread messages dropped), `Socket`, `Wasm`.
    */
   readonly code: string;
   readonly detail: string;
@@ -78,7 +79,7 @@ export class LhttpError extends Error {
   readonly id?: string;
   /** For `Connect`: the HTTP status of a refused handshake, when known (in a browser, never). */
   readonly status?: number;
-  /** For a subscription the server refused to restore after a reconnect: its channel. */
+  /** For `RestoreRefused`: the channel the server would not subscribe again after a reconnect. */
   readonly channel?: string;
   static fromReply(msg: Message): LhttpError;
 }

@@ -254,17 +254,12 @@ export class Lhttp {
         this.#connectError = e.error;
         return this.#report(fromSession(e.error));
       case 'gave_up':
-        this.#ended = fromSession(e.error);
+        this.#ended = fromSession(e.asError);
         return this.#report(this.#ended);
-      case 'server_error':
-        return this.#report(fromSession(e.error), undefined, e.reply);
-      case 'restore_refused':
-        return this.#report(fromSession(e.error, { channel: e.channel }));
-      case 'unreadable':
-        return this.#report(new LhttpError('Protocol', `unreadable message (${e.error.code})`));
-      case 'lagged':
-        return this.#lagged(e.dropped);
-      // 'reconnecting': the session's deadline brings the next attempt.
+      default:
+        // server_error, restore_refused, lagged, unreadable: the error every SDK shows for them.
+        // ('reconnecting' has none: the session's deadline brings the next attempt.)
+        if (e.asError) this.#report(fromSession(e.asError, { channel: e.channel }), undefined, e.reply);
     }
   }
 
@@ -313,8 +308,9 @@ export class Lhttp {
     this.#loading.then(later, noop); // a codec that cannot load is reported once, by the constructor
   }
 
+  /** An iterator that was not read dropped its oldest messages (as the session does past maxBuffered). */
   #lagged(dropped) {
-    this.#report(new LhttpError('Lagged', `${dropped} unread messages dropped, oldest first (more than maxBuffered)`));
+    this.#report(new LhttpError('Lagged', `${dropped} received messages were dropped unread by an iterator (it holds maxBuffered)`));
   }
 
   #report(error, event, msg = null) {

@@ -1,7 +1,8 @@
 // LhttpError: the one error type of the client. `code` is a stable name shared by
 // every lhttp binding: a core codec name (`HeaderValue`, `Channel`...), a server
 // error code from an `error` reply (`Forbidden`, `TooManyChannels`...), or a
-// client one (`Closed`, `Timeout`, `Connect`, `Io`, `Lagged`, `Socket`, `Protocol`, `Wasm`).
+// client one (`Closed`, `Timeout`, `Connect`, `Io`, `RestoreRefused`, `Lagged`, `Socket`, `Wasm`),
+// the session's names (lhttp-session) wherever it decides.
 
 /** An error with a stable `code`. */
 export class LhttpError extends Error {
@@ -19,7 +20,7 @@ export class LhttpError extends Error {
     this.id = extra.id;
     /** For `Connect`: the HTTP status of a refused handshake, when known (a browser never knows it). */
     if (extra.status !== undefined) this.status = extra.status;
-    /** For a subscription the server refused to restore after a reconnect: the channel. */
+    /** For `RestoreRefused`: the channel the server would not subscribe again after a reconnect. */
     if (extra.channel !== undefined) this.channel = extra.channel;
   }
 

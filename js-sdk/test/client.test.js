@@ -241,3 +241,23 @@ test('publish uses the command chat unless told otherwise', async (t) => {
   await client.publish('room', 'b', { command: 'note' });
   assert.deepEqual([(await next(inbox)).command, (await next(inbox)).command], ['chat', 'note']);
 });
+
+test('channels a restarted server will not take back reach on_error as RestoreRefused, the others stay', async (t) => {
+  let server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws, quick);
+  t.after(() => client.close());
+  await client.subscribe('a', 'b', 'c', 'd', 'e');
+  const errors = [];
+  client.on_error = ({ error }) => errors.push(error);
+  const closed = nextCall(client, 'on_close');
+  await server.kill();
+  await closed;
+  const reopened = nextCall(client, 'on_open');
+  server = await startServer({ listen: server.addr, args: ['--max-subscriptions', '3'] });
+  await reopened;
+  const refused = errors.filter((e) => e.code === 'RestoreRefused');
+  assert.deepEqual(refused.map((e) => e.channel), ['d', 'e']);
+  assert.match(refused[0].detail, /TooManySubscriptions/);
+  assert.deepEqual(client.channels, ['a', 'b', 'c']);
+});

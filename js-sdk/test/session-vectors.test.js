@@ -31,7 +31,7 @@ function transmitJson(t) {
 function eventJson(e) {
   const out = { type: e.type };
   for (const [k, x] of Object.entries(e)) {
-    if (k === 'type' || k === 'reply') continue;
+    if (k === 'type' || k === 'reply' || k === 'asError') continue;
     if (k === 'error') {
       out.error = x.code;
       if (e.type === 'connect_failed') out.status = x.status ?? null;

@@ -39,19 +39,19 @@ export type Transmit =
   | { type: 'frame'; data: Uint8Array; text?: string }
   | { type: 'ping' }
   | { type: 'close'; code: number; reason: string };
-/** Something the application should know. */
+/** Something the application should know; `asError` is the error every SDK shows for a failure nobody waits for. */
 export type SessionEvent =
   | { type: 'opened'; clientId: string; limits: SessionLimits }
   | { type: 'acked'; id: number; deliveries: number | null; reply: Message }
   | { type: 'failed'; id: number; error: SessionError }
-  | { type: 'server_error'; error: SessionError; reply: Message }
-  | { type: 'unreadable'; error: SessionError }
-  | { type: 'restore_refused'; channel: string; error: SessionError }
+  | { type: 'server_error'; error: SessionError; reply: Message; asError: SessionError }
+  | { type: 'unreadable'; error: SessionError; asError: SessionError }
+  | { type: 'restore_refused'; channel: string; error: SessionError; asError: SessionError }
   | { type: 'closed'; code: number | null; reason: string }
   | { type: 'connect_failed'; error: SessionError }
   | { type: 'reconnecting'; attempt: number; delay: number }
-  | { type: 'gave_up'; error: SessionError }
-  | { type: 'lagged'; dropped: number };
+  | { type: 'gave_up'; error: SessionError; asError: SessionError }
+  | { type: 'lagged'; dropped: number; asError: SessionError };
 /** Where a session is in its life. */
 export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'restoring' | 'open' | 'waiting' | 'ended';
 "#;
@@ -423,9 +423,12 @@ fn message(msg: OwnedMessage) -> Message {
     Message::from(crate::owned::OwnedMessage::parse(bytes, None).expect("an encoded message parses"))
 }
 
+/// An event as a plain object; `asError` is the error every SDK shows for it
+/// (`Event::as_error`), on the events that report a failure nobody waits for.
 fn event(e: Event) -> JsValue {
+    let as_error = e.as_error();
     let kind = |t: &str| ("type", JsValue::from_str(t));
-    match e {
+    let obj = match e {
         Event::Opened { client_id, limits: l } => {
             object(&[kind("opened"), ("clientId", client_id.into()), ("limits", limits(l))])
         }
@@ -458,5 +461,9 @@ fn event(e: Event) -> JsValue {
         ]),
         Event::GaveUp { error: e } => object(&[kind("gave_up"), ("error", error(&e))]),
         Event::Lagged { dropped } => object(&[kind("lagged"), ("dropped", (dropped as f64).into())]),
+    };
+    if let Some(e) = as_error {
+        let _ = Reflect::set(&obj, &JsValue::from_str("asError"), &error(&e));
     }
+    obj
 }
