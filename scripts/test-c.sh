@@ -3,7 +3,8 @@
 # cbindgen run (pinned version), installs the library, header and pkg-config file into a
 # scratch prefix, compiles the C vectors test and the C/C++ examples with gcc/g++ through
 # pkg-config, runs the vectors test under valgrind (zero errors, zero leaks), runs the C++
-# example, and runs the C chat example against a live lhttpd with a second client.
+# example, runs the C chat example against a live lhttpd with a second client, and the C
+# client test (ffi/tests/client.c) against an lhttpd it restarts on the same port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -60,8 +61,9 @@ gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors" $LIBS
 gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors-static" \
   "$PREFIX/lib/liblhttp.a" $(pkg-config --libs-only-other --static lhttp) -lgcc_s -lutil -lrt -lpthread -lm -ldl
 gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
+gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
 g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
-ok "the C test and the C/C++ examples compile with gcc/g++ through pkg-config"
+ok "the C tests and the C/C++ examples compile with gcc/g++ through pkg-config"
 
 # --- the vectors, through the C API, under valgrind ---
 if valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
@@ -126,6 +128,39 @@ if [ "$chat_ok" = 1 ] && [ "$(cat "$BUILD/bob.out")" = $'alice: hello from C\nbo
   ok "C chat example exchanges messages with a second client through lhttpd (valgrind clean)"
 else
   bad "C chat example against lhttpd"; cat "$BUILD/alice.out" "$BUILD/alice.err" "$BUILD/bob.out" "$BUILD/bob.err"
+fi
+
+# --- the C client test: refused channel lists, a refused Origin, 150 channels restored ---
+# ffi/tests/client.c asks for the restart ("restart the server") and waits for a line.
+"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn > "$BUILD/restore1.out" 2>&1 &
+SERVER=$!
+PIDS+=($SERVER)
+wait_for "$BUILD/restore1.out" "lhttpd listening on"
+ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/restore1.out" | head -1)
+mkfifo "$BUILD/client.in"
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$BUILD/client" "ws://$ADDR/" < "$BUILD/client.in" > "$BUILD/client.out" 2> "$BUILD/client.err" &
+CLIENT=$!
+PIDS+=($CLIENT)
+exec 4> "$BUILD/client.in"
+client_ok=1
+if wait_for "$BUILD/client.out" "restart the server"; then
+  kill "$SERVER"; wait "$SERVER" || true
+  "$LIB/lhttpd" --listen "$ADDR" --log warn > "$BUILD/restore2.out" 2>&1 &
+  PIDS+=($!)
+  wait_for "$BUILD/restore2.out" "lhttpd listening on" || client_ok=0
+  echo restarted >&4
+else
+  client_ok=0
+fi
+exec 4>&-
+client_rc=0
+wait "$CLIENT" || client_rc=$?
+sed 's/^/  /' "$BUILD/client.out"
+if [ "$client_ok" = 1 ] && [ "$client_rc" = 0 ]; then
+  ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, 150 channels restored after a restart (valgrind clean)"
+else
+  bad "C client test (exit $client_rc)"; cat "$BUILD/client.err"
 fi
 
 echo "c: $passed passed, $failed failed"
