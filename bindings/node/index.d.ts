@@ -53,7 +53,7 @@ export declare class NativeClient {
   /** Unsubscribes from channels; resolves once the server has acknowledged it. */
   unsubscribe(channels: Array<string>): Promise<void>
   /**
-   * Publishes `body` to channels as a message with `command` (default `publish`)
+   * Publishes `body` to channels as a message with `command` (default `chat`)
    * and extra headers; resolves with the number of deliveries the server reported,
    * once it has acknowledged the message.
    */
@@ -87,24 +87,42 @@ export declare class Part {
 
 /**
  * Connects to an lhttp server (`ws://` or `wss://`); resolves once the server's
- * `connected` greeting has arrived. Rejects with `code` `Connect` or `Timeout`.
+ * `connected` greeting has arrived. Rejects with `code` `Connect` (a refused
+ * handshake says its HTTP status and the server's reason) or `Timeout`.
  */
 export declare function connect(url: string, options?: ConnectOptions | undefined | null): Promise<NativeClient>
 
-/** How to connect; every field is optional. */
+/**
+ * How to connect; every field is optional and every duration is in milliseconds.
+ * `lib/` refuses any other field with a `TypeError`.
+ */
 export interface ConnectOptions {
   /** Reconnect with exponential backoff after the connection drops, re-subscribing every channel. Default false. */
   reconnect?: boolean
   /** Send a WebSocket ping this often (milliseconds). Default: no pings. */
   pingIntervalMs?: number
-  /** The longest a connection attempt may take (milliseconds). Default 10000. */
+  /** The longest a connection attempt may take, until the server's greeting (milliseconds). Default 10000. */
   connectTimeoutMs?: number
   /** The longest an awaited `subscribe` / `unsubscribe` / `publish` waits for its ack (milliseconds). Default 10000. */
   requestTimeoutMs?: number
-  /** The longest wait between two reconnect attempts (milliseconds). Default 30000. */
+  /** The first wait before reconnecting, doubled after each failed attempt (milliseconds). Default 500. */
+  initialBackoffMs?: number
+  /** The longest wait between two reconnect attempts (milliseconds). Default 20000. */
   maxBackoffMs?: number
+  /** Stop reconnecting after this many failed attempts in a row. Default: never. */
+  maxAttempts?: number
+  /**
+   * The most received messages kept until read; while that many wait unread the
+   * client stops reading the socket instead of dropping any. Default 10000.
+   */
+  maxBuffered?: number
   /** Extra certificate authorities (PEM) to trust for `wss://`. */
   caPem?: string | Uint8Array
+  /**
+   * The handshake's `Origin` header, as a browser page would send it. Default: none.
+   * A server that does not allow it refuses with code `Connect` (HTTP 403 `OriginNotAllowed`).
+   */
+  origin?: string
 }
 
 /**
@@ -131,6 +149,15 @@ export declare function encodeMultipart(msg: MultipartInit): Buffer
  * errors as for [`encode_multipart`] and [`encode_into`].
  */
 export declare function encodeMultipartInto(msg: MultipartInit, out: Uint8Array): number
+
+/**
+ * Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or
+ * `https://`) without a WebSocket: `body` to channels as a message with `command`
+ * (default `chat`) and extra headers, `token` as `Authorization: Bearer`. Resolves
+ * with the number of deliveries; rejects with the server's error name
+ * (`Unauthorized`, `NoChannel`, ...), `Connect` or `Timeout`.
+ */
+export declare function httpPublish(url: string, channels: Array<string>, body?: string | Uint8Array | undefined | null, command?: string | undefined | null, headers?: Array<[string, string]> | undefined | null, token?: string | undefined | null): Promise<number>
 
 /** A message to encode: a command, optional headers in order and an optional body. */
 export interface MessageInit {

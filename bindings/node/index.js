@@ -843,4 +843,5 @@ module.exports.encode = nativeBinding.encode
 module.exports.encodeInto = nativeBinding.encodeInto
 module.exports.encodeMultipart = nativeBinding.encodeMultipart
 module.exports.encodeMultipartInto = nativeBinding.encodeMultipartInto
+module.exports.httpPublish = nativeBinding.httpPublish
 module.exports.parse = nativeBinding.parse

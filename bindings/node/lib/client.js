@@ -6,7 +6,24 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('../index.js')
-const { toInit, toPairs, toChannels } = require('./fields.js')
+const { toInit, toPairs, toChannels, checkOptions } = require('./fields.js')
+
+/** The options `connect()` takes; every duration is in milliseconds. */
+const CONNECT_OPTIONS = Object.freeze([
+  'reconnect',
+  'pingIntervalMs',
+  'connectTimeoutMs',
+  'requestTimeoutMs',
+  'initialBackoffMs',
+  'maxBackoffMs',
+  'maxAttempts',
+  'maxBuffered',
+  'caPem',
+  'origin',
+])
+
+/** The options `publish()` takes. */
+const PUBLISH_OPTIONS = Object.freeze(['command', 'headers'])
 
 /** A live connection to an lhttp server. Create it with `connect(url, options)`. */
 class Client extends EventEmitter {
@@ -61,14 +78,16 @@ class Client extends EventEmitter {
   }
 
   /**
-   * Publishes `body` to one channel or several; resolves with the number of
-   * deliveries the server reported in its ack.
+   * Publishes `body` to one channel or several as a message with `command`
+   * (default `chat`); resolves with the number of deliveries the server reported
+   * in its ack.
    * @param {string | string[]} channels
    * @param {string | Uint8Array} [body]
    * @param {{command?: string, headers?: any}} [options]
    */
-  publish(channels, body, options = {}) {
-    return this.#native.publish(toChannels([channels]), body ?? undefined, options.command, toPairs(options.headers))
+  async publish(channels, body, options) {
+    const { command, headers } = checkOptions(options, PUBLISH_OPTIONS, 'publish') ?? {}
+    return this.#native.publish(toChannels([channels]), body ?? undefined, command, toPairs(headers))
   }
 
   /** Closes the connection; the 'close' event follows and iterators end. */
@@ -154,12 +173,13 @@ class Client extends EventEmitter {
 
 /**
  * Connects to an lhttp server and resolves once the server has greeted the connection.
+ * An option not in `CONNECT_OPTIONS` is a TypeError naming it.
  * @param {string} url `ws://host:port/path` or `wss://...`
- * @param {import('../index').ConnectOptions} [options]
+ * @param {import('../index').ConnectOptions} [options] durations in milliseconds
  * @returns {Promise<Client>}
  */
 async function connect(url, options) {
-  return new Client(await native.connect(url, options))
+  return new Client(await native.connect(url, checkOptions(options, CONNECT_OPTIONS, 'connect')))
 }
 
-module.exports = { Client, connect }
+module.exports = { Client, connect, CONNECT_OPTIONS, PUBLISH_OPTIONS }

@@ -48,4 +48,25 @@ function toChannels(channels) {
   return channels.flat().map(String)
 }
 
-module.exports = { toPairs, toInit, toMultipartInit, toChannels }
+/**
+ * `options` itself when each of its keys is one of `known`; a TypeError naming the
+ * first unknown one otherwise (a misspelt or unit-less option such as `timeout`
+ * would else be ignored without a word).
+ * @template T
+ * @param {T | undefined | null} options
+ * @param {readonly string[]} known
+ * @param {string} what the call whose options these are, for the message
+ * @returns {T | undefined}
+ */
+function checkOptions(options, known, what) {
+  if (options == null) return undefined
+  if (typeof options !== 'object' || Array.isArray(options)) throw new TypeError(`${what} options must be an object`)
+  for (const key of Object.keys(options)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`unknown ${what} option '${key}' (known: ${known.join(', ')}; durations are in milliseconds)`)
+    }
+  }
+  return options
+}
+
+module.exports = { toPairs, toInit, toMultipartInit, toChannels, checkOptions }

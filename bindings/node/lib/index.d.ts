@@ -30,8 +30,10 @@ export interface MultipartInit {
  * An error from the codec or the client. `code` is the stable name shared by every
  * lhttp binding: a core name (`Version`, `Command`, `NewLine`, `HeaderName`,
  * `HeaderValue`, `TooManyHeaders`, `Upstream`, `PartOffset`, `Part`, `TooManyParts`,
- * `BufferTooSmall`), a client one (`Connect`, `Closed`, `Timeout`, `Io`) or the
- * server's error code (`Forbidden`, `TooManyChannels`, ...).
+ * `BufferTooSmall`, `Channel`), a client one (`Connect`, `Closed`, `Timeout`, `Io`),
+ * the server's error code (`Forbidden`, `TooManyChannels`, ...), or, on `'error'`
+ * events, `RestoreRefused` (a channel not subscribed again after a reconnect) and
+ * `Lagged` (messages dropped unread). Unknown options are a plain `TypeError`.
  */
 export interface LhttpError extends Error {
   code: string
@@ -52,11 +54,20 @@ export declare function encodeInto(msg: MessageInit, out: Uint8Array): number
 /** Encodes a multipart message into `out`, returning the bytes written. */
 export declare function encodeMultipartInto(msg: MultipartInit, out: Uint8Array): number
 
-/** Options of `Client.publish`. */
+/** Options of `Client.publish`; any other key is a `TypeError`. */
 export interface PublishOptions {
-  /** The published message's command. Default `publish`. */
+  /** The published message's command. Default `chat`. */
   command?: string
   headers?: HeadersInit
+}
+
+/** Options of `httpPublish`; any other key is a `TypeError`. */
+export interface HttpPublishOptions {
+  /** The published message's command. Default `chat`. */
+  command?: string
+  headers?: HeadersInit
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string
 }
 
 /**
@@ -85,5 +96,22 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
   on(event: string | symbol, listener: (...args: any[]) => void): this
 }
 
-/** Connects and resolves once the server has greeted the connection; rejects with code `Connect` or `Timeout`. */
+/**
+ * Connects and resolves once the server has greeted the connection; rejects with code
+ * `Connect` (a refused handshake names its HTTP status and the server's reason, e.g.
+ * `OriginNotAllowed`) or `Timeout`, and with a `TypeError` for an unknown option.
+ * Durations in `options` are in milliseconds.
+ */
 export declare function connect(url: string, options?: ConnectOptions): Promise<Client>
+
+/**
+ * Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or
+ * `https://`) without a WebSocket; resolves with the number of deliveries. Rejects
+ * with the server's error name (`Unauthorized`, `NoChannel`, ...), `Connect` or `Timeout`.
+ */
+export declare function httpPublish(
+  url: string,
+  channels: string | string[],
+  body?: BodyInit,
+  options?: HttpPublishOptions,
+): Promise<number>

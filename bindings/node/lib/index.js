@@ -1,12 +1,16 @@
 'use strict'
 // The entry point of @lhttp/node: the Rust codec (parse, encode, encodeMultipart,
-// encodeInto, encodeMultipartInto, Message, Part) and the client (connect, Client).
+// encodeInto, encodeMultipartInto, Message, Part), the client (connect, Client) and
+// HTTP publishing (httpPublish).
 // The generated ../index.js loads the native addon for this platform; this file
 // only adapts argument shapes.
 
 const native = require('../index.js')
-const { toInit, toMultipartInit } = require('./fields.js')
+const { toInit, toMultipartInit, toPairs, toChannels, checkOptions } = require('./fields.js')
 const { Client, connect } = require('./client.js')
+
+/** The options `httpPublish()` takes. */
+const HTTP_PUBLISH_OPTIONS = Object.freeze(['command', 'headers', 'token'])
 
 /** Encodes `{command, headers, body}` as LHTTP bytes; throws an Error whose `code` is the core error name. */
 function encode(msg) {
@@ -28,6 +32,16 @@ function encodeMultipartInto(msg, out) {
   return native.encodeMultipartInto(toMultipartInit(msg), out)
 }
 
+/**
+ * Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or
+ * `https://`) without a WebSocket; resolves with the number of deliveries.
+ * `options.command` defaults to `chat`; `options.token` is sent as a bearer token.
+ */
+async function httpPublish(url, channels, body, options) {
+  const { command, headers, token } = checkOptions(options, HTTP_PUBLISH_OPTIONS, 'httpPublish') ?? {}
+  return native.httpPublish(url, toChannels([channels]), body ?? undefined, command, toPairs(headers), token)
+}
+
 module.exports = {
   parse: native.parse,
   encode,
@@ -38,4 +52,5 @@ module.exports = {
   Part: native.Part,
   connect,
   Client,
+  httpPublish,
 }

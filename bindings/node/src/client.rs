@@ -17,24 +17,36 @@ use napi::bindgen_prelude::{Either, Uint8Array};
 use crate::input::{body_vec, to_vec};
 use crate::message::Message;
 
-/// The command a published message carries when the caller names none.
-pub const DEFAULT_PUBLISH_COMMAND: &str = "publish";
+/// The command a published message carries when the caller names none (`chat`,
+/// the same in every SDK).
+pub const DEFAULT_PUBLISH_COMMAND: &str = lhttp_client::DEFAULT_COMMAND;
 
-/// How to connect; every field is optional.
+/// How to connect; every field is optional and every duration is in milliseconds.
+/// `lib/` refuses any other field with a `TypeError`.
 #[napi(object)]
 pub struct ConnectOptions {
     /// Reconnect with exponential backoff after the connection drops, re-subscribing every channel. Default false.
     pub reconnect: Option<bool>,
     /// Send a WebSocket ping this often (milliseconds). Default: no pings.
     pub ping_interval_ms: Option<u32>,
-    /// The longest a connection attempt may take (milliseconds). Default 10000.
+    /// The longest a connection attempt may take, until the server's greeting (milliseconds). Default 10000.
     pub connect_timeout_ms: Option<u32>,
     /// The longest an awaited `subscribe` / `unsubscribe` / `publish` waits for its ack (milliseconds). Default 10000.
     pub request_timeout_ms: Option<u32>,
-    /// The longest wait between two reconnect attempts (milliseconds). Default 30000.
+    /// The first wait before reconnecting, doubled after each failed attempt (milliseconds). Default 500.
+    pub initial_backoff_ms: Option<u32>,
+    /// The longest wait between two reconnect attempts (milliseconds). Default 20000.
     pub max_backoff_ms: Option<u32>,
+    /// Stop reconnecting after this many failed attempts in a row. Default: never.
+    pub max_attempts: Option<u32>,
+    /// The most received messages kept until read; while that many wait unread the
+    /// client stops reading the socket instead of dropping any. Default 10000.
+    pub max_buffered: Option<u32>,
     /// Extra certificate authorities (PEM) to trust for `wss://`.
     pub ca_pem: Option<Either<String, Uint8Array>>,
+    /// The handshake's `Origin` header, as a browser page would send it. Default: none.
+    /// A server that does not allow it refuses with code `Connect` (HTTP 403 `OriginNotAllowed`).
+    pub origin: Option<String>,
 }
 
 /// The client configuration for `url` and the JS options.
@@ -52,10 +64,18 @@ fn config(url: String, opts: Option<ConnectOptions>) -> lhttp_client::Config {
     if let Some(n) = opts.request_timeout_ms {
         config.request_timeout = ms(n);
     }
+    if let Some(n) = opts.initial_backoff_ms {
+        config.initial_backoff = ms(n);
+    }
     if let Some(n) = opts.max_backoff_ms {
         config.max_backoff = ms(n);
     }
+    config.max_attempts = opts.max_attempts.filter(|n| *n > 0);
+    if let Some(n) = opts.max_buffered {
+        config.max_buffered = (n as usize).max(1);
+    }
     config.ca_pem = opts.ca_pem.map(to_vec);
+    config.origin = opts.origin;
     config
 }
 
@@ -75,7 +95,8 @@ where
 }
 
 /// Connects to an lhttp server (`ws://` or `wss://`); resolves once the server's
-/// `connected` greeting has arrived. Rejects with `code` `Connect` or `Timeout`.
+/// `connected` greeting has arrived. Rejects with `code` `Connect` (a refused
+/// handshake says its HTTP status and the server's reason) or `Timeout`.
 #[napi(ts_return_type = "Promise<NativeClient>")]
 pub fn connect<'env>(
     env: &'env Env,
@@ -137,7 +158,7 @@ impl NativeClient {
         spawn(env, async move { client.unsubscribe(&refs(&channels)).await }, |()| ())
     }
 
-    /// Publishes `body` to channels as a message with `command` (default `publish`)
+    /// Publishes `body` to channels as a message with `command` (default `chat`)
     /// and extra headers; resolves with the number of deliveries the server reported,
     /// once it has acknowledged the message.
     #[napi(ts_return_type = "Promise<number>")]
@@ -181,6 +202,33 @@ impl NativeClient {
         let client = self.inner.clone();
         spawn(env, async move { client.close().await }, |()| ())
     }
+}
+
+/// Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or
+/// `https://`) without a WebSocket: `body` to channels as a message with `command`
+/// (default `chat`) and extra headers, `token` as `Authorization: Bearer`. Resolves
+/// with the number of deliveries; rejects with the server's error name
+/// (`Unauthorized`, `NoChannel`, ...), `Connect` or `Timeout`.
+#[napi(ts_return_type = "Promise<number>")]
+pub fn http_publish<'env>(
+    env: &'env Env,
+    url: String,
+    channels: Vec<String>,
+    body: Option<Either<String, Uint8Array>>,
+    command: Option<String>,
+    headers: Option<Vec<(String, String)>>,
+    token: Option<String>,
+) -> napi::Result<PromiseRaw<'env, f64>> {
+    let body = body_vec(body);
+    let command = command.unwrap_or_else(|| DEFAULT_PUBLISH_COMMAND.to_owned());
+    let headers = headers.unwrap_or_default();
+    spawn(
+        env,
+        async move {
+            lhttp_client::http_publish(&url, &refs(&channels), &command, &headers, &body, token.as_deref()).await
+        },
+        |deliveries| deliveries as f64,
+    )
 }
 
 /// Borrowed channel names, as the Rust client takes them.

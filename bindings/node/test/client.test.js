@@ -1,6 +1,8 @@
 'use strict'
 // The Node client against a real lhttpd: pub/sub, events, async iteration,
-// multipart and binary bodies, and every kind of error with its `code`.
+// multipart and binary bodies, every kind of error with its `code`, options
+// checked by name, 150 channels restored after a restart, refused handshakes and
+// HTTP publishing.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -63,13 +65,13 @@ test('two clients chat: publish reaches the subscriber as a message event', asyn
   await Promise.all([alice.close(), bob.close()])
 })
 
-test('a subscribed publisher receives its own message; publish defaults to command publish', async () => {
+test('a subscribed publisher receives its own message; publish defaults to command chat', async () => {
   const c = await lhttp.connect(server.url)
   await c.subscribe('echo-room', 'other-room')
   const arrived = nextMessage(c)
   assert.equal(await c.publish(['echo-room'], 'me too'), 1)
   const msg = await arrived
-  assert.equal(msg.command, 'publish')
+  assert.equal(msg.command, 'chat')
   assert.equal(msg.text, 'me too')
   await c.close()
 })
@@ -200,4 +202,106 @@ test('when the server goes away: an error event, iterators throw, then close', a
   assert.equal((await iterationError)?.code, errors[0].code)
   assert.equal(c.closed, true)
   await rejectsCode(c.publish('doomed', 'late'), 'Closed')
+})
+
+test('unknown options are a TypeError naming them', async () => {
+  await assert.rejects(lhttp.connect(server.url, { timeout: 2000 }), (err) => {
+    assert.ok(err instanceof TypeError)
+    assert.match(err.message, /unknown connect option 'timeout'/)
+    assert.match(err.message, /connectTimeoutMs/)
+    assert.match(err.message, /milliseconds/)
+    return true
+  })
+  const c = await lhttp.connect(server.url, { connectTimeoutMs: 2000, requestTimeoutMs: 2000, maxBuffered: 100 })
+  await assert.rejects(c.publish('room', 'x', { cmd: 'chat' }), { name: 'TypeError', message: /'cmd'/ })
+  await assert.rejects(lhttp.httpPublish(server.httpUrl, 'room', 'x', { bearer: 't' }), {
+    name: 'TypeError',
+    message: /'bearer'/,
+  })
+  await c.close()
+})
+
+test('a channel with a space is refused with code Channel and nothing is subscribed', async () => {
+  const c = await lhttp.connect(server.url)
+  const p = await lhttp.connect(server.url)
+  await rejectsCode(c.subscribe('a b'), 'Channel')
+  await rejectsCode(c.subscribe('fine', 'a b'), 'Channel')
+  await rejectsCode(c.subscribe(''), 'Channel')
+  for (const channel of ['fine', 'a', 'b']) assert.equal(await p.publish(channel, 'x'), 0, channel)
+  await rejectsCode(p.publish('a b', 'x'), 'Channel')
+  await Promise.all([c.close(), p.close()])
+})
+
+test('a message that arrives before anyone reads is delivered', async () => {
+  const c = await lhttp.connect(server.url)
+  await c.subscribe('early-room')
+  assert.equal(await c.publish('early-room', 'early'), 1)
+  await new Promise((resolve) => setTimeout(resolve, 50))
+  for await (const msg of c) {
+    assert.equal(msg.text, 'early')
+    break
+  }
+  await c.close()
+})
+
+test('a foreign Origin is refused with code Connect naming HTTP 403 and OriginNotAllowed', async () => {
+  const started = Date.now()
+  await assert.rejects(lhttp.connect(server.url, { origin: 'https://elsewhere.example', reconnect: true }), (err) => {
+    assert.equal(err.code, 'Connect')
+    assert.match(err.message, /HTTP 403/)
+    assert.match(err.message, /OriginNotAllowed/)
+    return true
+  })
+  assert.ok(Date.now() - started < 5000, 'refused at once, not timed out')
+})
+
+test('150 channels subscribed in calls of 10 are restored after the server restarts', async () => {
+  const first = await startServer()
+  const c = await lhttp.connect(first.url, { reconnect: true, initialBackoffMs: 50, maxBackoffMs: 200 })
+  const channels = Array.from({ length: 150 }, (_, i) => `many-${String(i).padStart(3, '0')}`)
+  for (let i = 0; i < channels.length; i += 10) await c.subscribe(channels.slice(i, i + 10))
+  const seen = new Set()
+  let errors = 0
+  c.on('error', () => errors++)
+  c.on('message', (msg) => seen.add(msg.text))
+  await first.stop()
+  const second = await startServer([], first.addr)
+  const p = await lhttp.connect(second.url)
+  for (const channel of channels) {
+    let n = 0
+    for (let attempt = 0; n !== 1; attempt++) {
+      assert.ok(attempt < 400, `${channel} was not subscribed again`)
+      n = await p.publish(channel, channel)
+      if (n !== 1) await new Promise((resolve) => setTimeout(resolve, 25))
+    }
+  }
+  for (let wait = 0; seen.size < channels.length && wait < 400; wait++) {
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  assert.deepEqual([...seen].sort(), channels)
+  assert.equal(errors, 0)
+  await Promise.all([c.close(), p.close()])
+  await second.stop()
+})
+
+test('httpPublish posts to /publish and resolves with the deliveries', async () => {
+  const own = await startServer(['--publish-token', 's3cret'])
+  const c = await lhttp.connect(own.url)
+  await c.subscribe('http-room')
+  const arrived = nextMessage(c)
+  const n = await lhttp.httpPublish(own.httpUrl, 'http-room', 'disk full', {
+    command: 'alert',
+    headers: { level: 'high' },
+    token: 's3cret',
+  })
+  assert.equal(n, 1)
+  const msg = await arrived
+  assert.deepEqual([msg.command, msg.header('level'), msg.text], ['alert', 'high', 'disk full'])
+  const plain = nextMessage(c)
+  assert.equal(await lhttp.httpPublish(own.httpUrl, ['http-room'], 'plain', { token: 's3cret' }), 1)
+  assert.equal((await plain).command, 'chat', 'the default command')
+  await rejectsCode(lhttp.httpPublish(own.httpUrl, 'http-room', 'x'), 'Unauthorized')
+  await rejectsCode(lhttp.httpPublish(own.httpUrl, 'a b', 'x', { token: 's3cret' }), 'Channel')
+  await c.close()
+  await own.stop()
 })

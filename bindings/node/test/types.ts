@@ -1,6 +1,16 @@
 // Compile-only check (tsc --noEmit, run by types.test.js) that the published typings
 // (lib/index.d.ts over the generated index.d.ts) describe the API the tests use.
-import { connect, encode, encodeInto, encodeMultipart, parse, type Client, type LhttpError, type Message } from '../lib'
+import {
+  connect,
+  encode,
+  encodeInto,
+  encodeMultipart,
+  httpPublish,
+  parse,
+  type Client,
+  type LhttpError,
+  type Message,
+} from '../lib'
 
 export async function useEverything(url: string): Promise<void> {
   const msg: Message = parse('LHTTP/1.0 chat\r\n\r\nhi', { maxHeaders: 8 })
@@ -20,7 +30,14 @@ export async function useEverything(url: string): Promise<void> {
   const multi: Buffer = encodeMultipart({ command: 'upload', parts: [{ headers: new Map([['name', 'a']]), body: bytes }] })
   void [command, first, pairs, body, text, n, multi]
 
-  const client: Client = await connect(url, { reconnect: true, connectTimeoutMs: 5000 })
+  const client: Client = await connect(url, {
+    reconnect: true,
+    connectTimeoutMs: 5000,
+    initialBackoffMs: 100,
+    maxAttempts: 3,
+    maxBuffered: 100,
+    origin: 'https://example.com',
+  })
   const id: string | null = client.clientId
   client.on('message', (m: Message) => void m.command)
   client.on('error', (err: LhttpError) => void err.code)
@@ -30,5 +47,6 @@ export async function useEverything(url: string): Promise<void> {
   for await (const m of client) void m.text
   await client.unsubscribe('a')
   await client.close()
-  void [id, deliveries]
+  const viaHttp: number = await httpPublish('http://127.0.0.1:8081', ['a'], 'body', { command: 'chat', token: 't' })
+  void [id, deliveries, viaHttp]
 }

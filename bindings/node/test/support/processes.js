@@ -21,12 +21,13 @@ function binary(envName, name, pkg) {
 }
 
 /**
- * Starts lhttpd on 127.0.0.1 with a free port and resolves once it listens.
- * @returns {Promise<{url: string, httpUrl: string, stop: () => Promise<void>}>}
+ * Starts lhttpd on 127.0.0.1 (a free port unless `listen` names one, e.g. to
+ * restart a server where it was) and resolves once it listens.
+ * @returns {Promise<{url: string, httpUrl: string, addr: string, stop: () => Promise<void>}>}
  */
-function startServer(extraArgs = []) {
+function startServer(extraArgs = [], listen = '127.0.0.1:0') {
   const bin = binary('LHTTPD_BIN', 'lhttpd', 'lhttp-server')
-  const child = spawn(bin, ['--listen', '127.0.0.1:0', ...extraArgs], {
+  const child = spawn(bin, ['--listen', listen, ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   })
@@ -38,6 +39,7 @@ function startServer(extraArgs = []) {
       const m = /lhttpd listening on (127\.0\.0\.1:\d+)/.exec(line)
       if (!m) return
       resolve({
+        addr: m[1],
         url: `ws://${m[1]}/`,
         httpUrl: `http://${m[1]}`,
         stop: async () => {
