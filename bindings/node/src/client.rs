@@ -224,9 +224,7 @@ pub fn http_publish<'env>(
     let headers = headers.unwrap_or_default();
     spawn(
         env,
-        async move {
-            lhttp_client::http_publish(&url, &refs(&channels), &command, &headers, &body, token.as_deref()).await
-        },
+        async move { lhttp_client::http_publish(&url, &refs(&channels), &command, &headers, &body, token.as_deref()).await },
         |deliveries| deliveries as f64,
     )
 }
