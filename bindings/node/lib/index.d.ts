@@ -42,6 +42,13 @@ export interface LhttpError extends Error {
 /** Parses one LHTTP message; throws an `LhttpError`. */
 export declare function parse(input: string | Uint8Array, options?: ParseOptions): Message
 
+/**
+ * Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value (joined
+ * by one space); throws code `Channel` for an empty list or a name that is empty or holds
+ * whitespace or a control character.
+ */
+export declare function channelList(channels: string[]): string
+
 /** Encodes a message as LHTTP bytes; throws an `LhttpError`. */
 export declare function encode(msg: MessageInit): Buffer
 

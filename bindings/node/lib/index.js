@@ -44,6 +44,7 @@ async function httpPublish(url, channels, body, options) {
 
 module.exports = {
   parse: native.parse,
+  channelList: native.channelList,
   encode,
   encodeMultipart,
   encodeInto,

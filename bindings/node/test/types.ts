@@ -1,6 +1,7 @@
 // Compile-only check (tsc --noEmit, run by types.test.js) that the published typings
 // (lib/index.d.ts over the generated index.d.ts) describe the API the tests use.
 import {
+  channelList,
   connect,
   encode,
   encodeInto,
@@ -28,7 +29,8 @@ export async function useEverything(url: string): Promise<void> {
   const bytes: Buffer = encode({ command: 'chat', headers: { from: 'me' }, body: 'hi' })
   const n: number = encodeInto({ command: 'chat', headers: [['a', 'b']] }, new Uint8Array(64))
   const multi: Buffer = encodeMultipart({ command: 'upload', parts: [{ headers: new Map([['name', 'a']]), body: bytes }] })
-  void [command, first, pairs, body, text, n, multi]
+  const list: string = channelList(['a', 'b'])
+  void [command, first, pairs, body, text, n, multi, list]
 
   const client: Client = await connect(url, {
     reconnect: true,

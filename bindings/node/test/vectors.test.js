@@ -105,12 +105,64 @@ function channelsVector(v) {
   }
 }
 
+function channelListVector(v) {
+  expectOutcome(
+    v,
+    () => lhttp.channelList(v.channels),
+    (value) => assert.equal(value, v.output),
+  )
+}
+
+/** A reply number header: null when absent or not decimal digits (core's rule). */
+function replyNumber(msg, name) {
+  const value = msg.header(name)
+  return value !== null && /^[0-9]{1,15}$/.test(value) ? Number(value) : null
+}
+
+// The Node API has no reply reader: a reply is told by its exact command and its
+// fields are its headers (as the C vectors test reads them).
+function replyVector(v) {
+  const msg = lhttp.parse(bytesOf(v, 'input'))
+  const kind = ['connected', 'ack', 'error'].includes(msg.command) ? msg.command : null
+  assert.equal(kind, v.reply?.kind ?? null, 'kind')
+  if (kind === 'connected') {
+    assert.deepEqual(
+      {
+        client_id: msg.header('client-id'),
+        max_channels: replyNumber(msg, 'max-channels'),
+        max_subscriptions: replyNumber(msg, 'max-subscriptions'),
+        max_message_size: replyNumber(msg, 'max-message-size'),
+      },
+      {
+        client_id: v.reply.client_id,
+        max_channels: v.reply.max_channels,
+        max_subscriptions: v.reply.max_subscriptions,
+        max_message_size: v.reply.max_message_size,
+      },
+    )
+  } else if (kind === 'ack') {
+    assert.deepEqual(
+      { id: msg.header('id'), deliveries: replyNumber(msg, 'deliveries') },
+      { id: v.reply.id, deliveries: v.reply.deliveries },
+    )
+  } else if (kind === 'error') {
+    const code = msg.header('code') ?? 'Internal'
+    assert.deepEqual(
+      { code, detail: msg.header('detail') ?? '', command: msg.header('command'), id: msg.header('id') },
+      { code: v.reply.code, detail: v.reply.detail, command: v.reply.command, id: v.reply.id },
+    )
+    if (v.reply.known !== 'Unknown') assert.equal(v.reply.known, code, 'a known name reads as itself')
+  }
+}
+
 const runners = {
   'parse_valid.json': parseVector,
   'parse_invalid.json': parseVector,
   'multipart.json': multipartVector,
   'encode.json': encodeVector,
   'channels.json': channelsVector,
+  'channel_lists.json': channelListVector,
+  'replies.json': replyVector,
 }
 
 test('every vector file has a runner', () => {
