@@ -16,6 +16,7 @@ Codec::
     msg.command, msg.header("PUBLISH"), msg.body, msg.text
     lhttp.Message("chat", [("publish", "room")], b"hi").encode()
     lhttp.Message.multipart("upload", [([("name", "a.txt")], b"AAA")])
+    lhttp.channel_list(["room1", "room2"])  # "room1 room2"
 
 Synchronous client (``lhttp.aio`` has the same for asyncio)::
 
@@ -44,11 +45,13 @@ from ._errors import (
 from ._lhttp import (
     ERROR_NAMES,
     MAX_HEADERS,
+    SERVER_ERROR_NAMES,
     VERSION,
     Client,
     Message,
     Part,
     __version__,
+    channel_list,
     connect,
     parse,
     publish,
@@ -57,6 +60,7 @@ from ._lhttp import (
 __all__ = [
     "ERROR_NAMES",
     "MAX_HEADERS",
+    "SERVER_ERROR_NAMES",
     "VERSION",
     "Client",
     "ClosedError",
@@ -69,6 +73,7 @@ __all__ = [
     "ServerError",
     "TimeoutError",
     "__version__",
+    "channel_list",
     "connect",
     "parse",
     "publish",

@@ -9,6 +9,9 @@ VERSION: str
 MAX_HEADERS: int
 #: Every core error name, as ``ParseError.code`` carries them.
 ERROR_NAMES: List[str]
+#: Every server error name an ``error`` reply may carry as ``ServerError.code``
+#: (a newer server may send others: treat an unknown one as a generic failure).
+SERVER_ERROR_NAMES: List[str]
 
 _Bytes = Union[bytes, bytearray, memoryview, str]
 _Headers = Union[Iterable[Tuple[str, str]], Mapping[str, str], None]
@@ -16,6 +19,11 @@ _T = TypeVar("_T")
 
 def parse(data: _Bytes) -> Message:
     """Parses one LHTTP message; raises ``ParseError`` with the core's error name in ``.code``."""
+
+def channel_list(channels: Union[str, Iterable[str]]) -> str:
+    """One ``subscribe``/``publish``/``unsubscribe`` value: the names joined by one space;
+    raises ``ParseError`` (code ``Channel``) for no name or a name with whitespace or a
+    control character."""
 
 class Message:
     """An LHTTP message: a command, headers in order (duplicates kept) and a body."""

@@ -6,7 +6,7 @@
 //! Module map:
 //! - [`errors`]: Rust errors to the Python exceptions of `lhttp._errors`.
 //! - [`input`]: reading Python arguments (bytes or str, header lists, channel lists).
-//! - [`message`]: `Message`, `Part` and `parse`.
+//! - [`message`]: `Message`, `Part`, `parse` and `channel_list`.
 //! - [`client`]: the synchronous `Client` on `lhttp_client::BlockingClient`.
 //! - [`http`]: `publish` through the server's `POST /publish`.
 
@@ -28,9 +28,17 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
         "ERROR_NAMES",
         lhttp_core::Error::ALL.map(lhttp_core::Error::as_str).to_vec(),
     )?;
+    m.add(
+        "SERVER_ERROR_NAMES",
+        lhttp_core::ServerError::ALL
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>(),
+    )?;
     m.add_class::<message::PyMessage>()?;
     m.add_class::<message::PyPart>()?;
     m.add_function(wrap_pyfunction!(message::parse, m)?)?;
+    m.add_function(wrap_pyfunction!(message::channel_list, m)?)?;
     m.add_class::<client::PyClient>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(http::publish, m)?)?;

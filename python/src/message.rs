@@ -1,16 +1,16 @@
-//! `lhttp.Message`, `lhttp.Part` and `lhttp.parse`: Python views of the owned
-//! [`lhttp_client::Message`]. Parsing, encoding, multipart splitting and building,
-//! channel lists and the `upstream` header are all done by `lhttp-core` (through
-//! `lhttp-client`'s owned message); this file only converts.
+//! `lhttp.Message`, `lhttp.Part`, `lhttp.parse` and `lhttp.channel_list`: Python
+//! views of core's owned message ([`lhttp_core::OwnedMessage`], which `lhttp-client`
+//! sends and receives). Parsing, encoding, multipart splitting and building, channel
+//! lists and the `upstream` header are all done by `lhttp-core`; this file only converts.
 
-use lhttp_client::message::MAX_HEADERS;
-use lhttp_client::{Message, Part};
+use lhttp_core::owned::MAX_HEADERS;
+use lhttp_core::{OwnedMessage as Message, OwnedPart as Part};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::errors::IntoPyResult;
-use crate::input::{bytes_of, headers_of};
+use crate::input::{bytes_of, channels_of, headers_of};
 
 /// Parses one LHTTP message (`bytes`, `bytearray`, `memoryview` or `str`).
 ///
@@ -30,40 +30,23 @@ pub fn parse(py: Python<'_>, data: &Bound<'_, PyAny>, max_headers: Option<usize>
             &copied
         }
     };
-    let inner = match max_headers {
-        // Most messages fit the stack storage; larger ones take the growing path.
-        None => match parse_into(bytes, &mut [lhttp_core::EMPTY_HEADER; STACK_HEADERS]) {
-            Err(lhttp_core::Error::TooManyHeaders) => Message::parse(bytes),
-            other => other,
-        },
-        Some(n) if n <= MAX_HEADERS => parse_with_storage(bytes, n),
-        Some(n) => {
-            return Err(PyValueError::new_err(format!(
-                "max_headers must be at most {MAX_HEADERS}, not {n}"
-            )))
-        }
-    };
-    Ok(PyMessage {
-        inner: inner.py_err(py)?,
-    })
+    if let Some(n) = max_headers.filter(|n| *n > MAX_HEADERS) {
+        return Err(PyValueError::new_err(format!(
+            "max_headers must be at most {MAX_HEADERS}, not {n}"
+        )));
+    }
+    let inner = Message::parse_with_limit(bytes, max_headers).py_err(py)?;
+    Ok(PyMessage { inner })
 }
 
-/// Header storage tried first, on the stack (a header view is two `&str`).
-const STACK_HEADERS: usize = 64;
-
-/// Parses with exactly `n` headers of storage.
-fn parse_with_storage(bytes: &[u8], n: usize) -> Result<Message, lhttp_core::Error> {
-    parse_into(bytes, &mut vec![lhttp_core::EMPTY_HEADER; n])
-}
-
-/// Parses into `storage` and copies the core's view into an owned message.
-fn parse_into<'b>(bytes: &'b [u8], storage: &mut [lhttp_core::Header<'b>]) -> Result<Message, lhttp_core::Error> {
-    let view = lhttp_core::parse(bytes, storage)?;
-    let msg = view
-        .headers
-        .iter()
-        .fold(Message::new(view.command), |m, h| m.with_header(h.name, h.value));
-    Ok(msg.with_body(view.body))
+/// Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value,
+/// joined by one space: `channel_list(["a", "b"]) == "a b"`. `channels` is one `str`
+/// (one name) or an iterable of them. Raises `lhttp.ParseError` with code `Channel`
+/// for an empty list or a name that is empty or holds whitespace or a control
+/// character (it would be read back as no channel or as several).
+#[pyfunction]
+pub fn channel_list(py: Python<'_>, channels: &Bound<'_, PyAny>) -> PyResult<String> {
+    lhttp_core::channel::list(&channels_of(channels)?).py_err(py)
 }
 
 /// An LHTTP message: a command, headers in order (duplicates kept) and a body.
@@ -153,12 +136,7 @@ impl PyMessage {
 
     /// The values of every header called `name`, in order.
     fn header_values(&self, name: &str) -> Vec<&str> {
-        self.inner
-            .headers()
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-            .collect()
+        self.inner.header_values(name)
     }
 
     /// The channels listed in every header called `name` (e.g. `"publish"`), split on
@@ -171,11 +149,7 @@ impl PyMessage {
     /// `ParseError` (code `Upstream`) when it is not `<METHOD> <URL>`.
     #[getter]
     fn upstream(&self, py: Python<'_>) -> PyResult<Option<(String, String)>> {
-        let Some(value) = self.inner.header(lhttp_core::names::UPSTREAM) else {
-            return Ok(None);
-        };
-        let u = lhttp_core::Upstream::parse(value).py_err(py)?;
-        Ok(Some((u.method.to_owned(), u.url.to_owned())))
+        self.inner.upstream().transpose().py_err(py)
     }
 
     /// The parts of a multipart body (empty without a `multipart` header); raises
@@ -231,7 +205,7 @@ impl PyPart {
     /// Where the part's own body starts in the message body.
     #[getter]
     fn body_start(&self) -> usize {
-        self.inner.start + self.inner.len - self.inner.body.len()
+        self.inner.body_start
     }
 
     /// The part's headers in order, as `(name, value)` pairs.
@@ -255,13 +229,7 @@ impl PyPart {
     /// The value of the part's first header called `name` (ASCII case-insensitive), else `default`.
     #[pyo3(signature = (name, default=None))]
     fn header<'py>(&self, py: Python<'py>, name: &str, default: Option<Bound<'py, PyAny>>) -> Bound<'py, PyAny> {
-        let found = self
-            .inner
-            .headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str());
-        or_default(py, found, default)
+        or_default(py, self.inner.header(name), default)
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -5,6 +5,9 @@ The vectors' storage knobs (``max_parts``, ``max_part_headers``, ``buffer_len``)
 core's caller-owned-storage API. The Python binding sizes storage itself, so for those
 vectors the test checks the Python outcome instead: the storage error cannot happen and
 the operation succeeds. ``max_headers`` maps to ``lhttp.parse(..., max_headers=N)``.
+
+``replies.json`` is read through ``parse`` and header lookup (the binding has no reply
+reader of its own): the reply is told by its exact command, its fields are its headers.
 """
 
 import json
@@ -40,12 +43,23 @@ def parse_case(case):
 
 def test_vectors_are_present():
     assert sorted(p.name for p in VECTORS.glob("*.json")) == [
+        "channel_lists.json",
         "channels.json",
         "encode.json",
         "multipart.json",
         "parse_invalid.json",
         "parse_valid.json",
+        "replies.json",
     ]
+
+
+def test_every_error_name_the_vectors_use_is_a_core_name():
+    assert len(lhttp.ERROR_NAMES) == 12 and lhttp.ERROR_NAMES[-1] == "Channel"
+    for path in VECTORS.glob("*.json"):
+        for case in json.loads(path.read_text(encoding="utf-8"))["vectors"]:
+            for key in ("error", "upstream_error"):
+                if key in case:
+                    assert case[key] in lhttp.ERROR_NAMES, (path.name, case["id"])
 
 
 @pytest.mark.parametrize("case", load("parse_valid.json"))
@@ -144,3 +158,56 @@ def test_channels(case):
         assert msg.upstream is None
     else:
         assert msg.upstream == (case["upstream"]["method"], case["upstream"]["url"])
+
+
+@pytest.mark.parametrize("case", load("channel_lists.json"))
+def test_channel_lists(case):
+    if "error" in case:
+        with pytest.raises(lhttp.ParseError) as err:
+            lhttp.channel_list(case["channels"])
+        assert err.value.code == case["error"]
+        return
+    out = lhttp.channel_list(case["channels"])
+    assert out == case["output"]
+    # The value reads back as the same channels.
+    assert lhttp.parse(f"LHTTP/1.0 c\r\nsubscribe:{out}\r\n\r\n").channels("subscribe") == case["channels"]
+
+
+def reply_number(msg, name, bits):
+    """A number header of a reply: decimal digits that fit ``bits``, else absent."""
+    value = msg.header(name)
+    if value is None or not (value.isascii() and value.isdigit()) or int(value) >= 2**bits:
+        return None
+    return int(value)
+
+
+def read_reply(msg):
+    """The reply fields a vector expects, read from the parsed message's headers."""
+    if msg.command == "connected":
+        return {
+            "kind": "connected",
+            "client_id": msg.header("client-id"),
+            "max_channels": reply_number(msg, "max-channels", 32),
+            "max_subscriptions": reply_number(msg, "max-subscriptions", 32),
+            "max_message_size": reply_number(msg, "max-message-size", 64),
+        }
+    if msg.command == "ack":
+        return {"kind": "ack", "id": msg.header("id"), "deliveries": reply_number(msg, "deliveries", 64)}
+    if msg.command == "error":
+        code = msg.header("code", "Internal")
+        known = code if code in lhttp.ERROR_NAMES or code in lhttp.SERVER_ERROR_NAMES else "Unknown"
+        return {
+            "kind": "error",
+            "code": code,
+            "known": known,
+            "detail": msg.header("detail", ""),
+            "command": msg.header("command"),
+            "id": msg.header("id"),
+        }
+    return None
+
+
+@pytest.mark.parametrize("case", load("replies.json"))
+def test_replies(case):
+    msg = lhttp.parse(raw(case, "input"))
+    assert read_reply(msg) == case["reply"]
