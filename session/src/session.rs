@@ -286,6 +286,11 @@ impl Session {
         self.expire(now);
         if matches!(self.state, State::Restoring | State::Open) {
             if let Some(every) = self.config.ping_interval {
+                if !self.wants_read() {
+                    // The driver has stopped reading for the application, so
+                    // silence says nothing about the server.
+                    self.last_activity = now;
+                }
                 if now.saturating_sub(self.last_activity) >= every.saturating_mul(2) {
                     self.abandon_socket("the server stopped answering pings");
                     self.lost(now, Error::Io("the server stopped answering pings".into()));
