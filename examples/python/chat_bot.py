@@ -47,7 +47,8 @@ def serve(client: lhttp.Client, channel: str, name: str) -> None:
             continue  # not a chat line
         reply = answer(text)
         if reply is not None:
-            client.publish(channel, reply, command="chat", headers=[("from", name)])
+            # The command is chat unless named, as in every lhttp SDK.
+            client.publish(channel, reply, headers=[("from", name)])
 
 
 def main(argv=None) -> int:

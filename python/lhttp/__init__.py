@@ -18,17 +18,18 @@ Codec::
     lhttp.Message.multipart("upload", [([("name", "a.txt")], b"AAA")])
     lhttp.channel_list(["room1", "room2"])  # "room1 room2"
 
-Synchronous client (``lhttp.aio`` has the same for asyncio)::
+Synchronous client (``lhttp.aio`` has the same for asyncio); options are keywords,
+times are in seconds::
 
-    with lhttp.connect("ws://127.0.0.1:8081/") as client:
+    with lhttp.connect("ws://127.0.0.1:8081/", timeout=5) as client:
         client.subscribe("room")
-        client.publish("room", "hello")
+        client.publish("room", "hello")   # command chat; returns the deliveries
         for msg in client:
             print(msg.text)
 
-HTTP publish without a WebSocket::
+HTTP publish without a WebSocket, with the arguments of ``Client.publish``::
 
-    lhttp.publish("http://127.0.0.1:8081", ["room"], "chat", body="hello")
+    lhttp.publish("http://127.0.0.1:8081", "room", "hello", command="chat", token=None)
 
 Errors are the exceptions of :mod:`lhttp._errors`, each with a stable ``.code``.
 """

@@ -11,9 +11,12 @@ exception               raised when                           ``.code``
                                                               ``TooManyHeaders``,
                                                               ``Upstream``, ``PartOffset``,
                                                               ``Part``, ``TooManyParts``,
-                                                              ``BufferTooSmall``
+                                                              ``BufferTooSmall``,
+                                                              ``Channel``
 ``ConnectError``        the connection could not be made      ``Connect``
-(a ``ConnectionError``) (refused, DNS, TLS, handshake)
+(a ``ConnectionError``) (refused, DNS, TLS, handshake);
+                        ``.status``: the HTTP status of a
+                        refused handshake
 ``ClosedError``         the connection is over (closed by     ``Closed``
 (a ``ConnectionError``) the server or by ``close()``)
 ``TimeoutError``        a wait ran out (connect, an           ``Timeout``
@@ -74,9 +77,15 @@ class ParseError(_NamedError, ValueError):
 
 
 class ConnectError(Error, ConnectionError):
-    """The connection could not be made."""
+    """The connection could not be made. ``status`` is the HTTP status when the server
+    refused the WebSocket handshake (e.g. 403, 503), else ``None``."""
 
     code = "Connect"
+
+    def __init__(self, detail: str = "", status: Optional[int] = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.args = (detail, status)
 
 
 class ClosedError(Error, ConnectionError):
@@ -99,7 +108,18 @@ class TimeoutError(Error, builtins.TimeoutError):
 
 
 class ServerError(_NamedError):
-    """The server refused a request; ``.code`` is its error name, ``.detail`` its text."""
+    """The server refused a request; ``.code`` is its error name, ``.detail`` its text,
+    ``.command`` and ``.id`` the refused request's command and id when the reply said.
+
+    ``recv()`` and iteration raise it too, without ending the connection, for
+    ``RestoreRefused`` (a channel the server would not take back after a reconnect;
+    it is no longer subscribed)."""
+
+    def __init__(self, code: str, detail: str = "", command: Optional[str] = None, id: Optional[str] = None) -> None:
+        super().__init__(code, detail)
+        self.command = command
+        self.id = id
+        self.args = (code, detail, command, id)
 
 
 class IoError(Error, ConnectionError):

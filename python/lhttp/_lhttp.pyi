@@ -1,6 +1,6 @@
 """Type stubs for the compiled module ``lhttp._lhttp`` (re-exported by ``lhttp``)."""
 
-from typing import Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import Awaitable, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 __version__: str
 #: The protocol name and version of every start line, ``"LHTTP/1.0"``.
@@ -99,6 +99,7 @@ class Client:
         self,
         channels: Union[str, Iterable[str]],
         body: Optional[_Bytes] = None,
+        *,
         command: str = "chat",
         headers: _Headers = None,
     ) -> int:
@@ -114,20 +115,72 @@ class Client:
 
 def connect(
     url: str,
+    *,
     timeout: float = 10.0,
     reconnect: bool = False,
     ping_interval: Optional[float] = None,
-    max_backoff: float = 30.0,
+    initial_backoff: float = 0.5,
+    max_backoff: float = 20.0,
+    max_attempts: Optional[int] = None,
+    max_buffered: int = 10_000,
+    origin: Optional[str] = None,
     ca_pem: Optional[_Bytes] = None,
 ) -> Client:
-    """Connects to an lhttp server (``ws://`` or ``wss://``)."""
+    """Connects to an lhttp server (``ws://`` or ``wss://``); times in seconds."""
 
 def publish(
     base_url: str,
     channels: Union[str, Iterable[str]],
+    body: Optional[_Bytes] = None,
+    *,
     command: str = "chat",
     headers: _Headers = None,
-    body: Optional[_Bytes] = None,
     token: Optional[str] = None,
 ) -> int:
     """``POST {base_url}/publish``; returns the number of deliveries."""
+
+class AsyncClient:
+    """The asyncio connection under ``lhttp.aio.Client``: each request is an awaitable."""
+
+    @property
+    def client_id(self) -> Optional[str]: ...
+    def send(self, message: Message) -> Awaitable[None]: ...
+    def send_raw(self, data: _Bytes) -> Awaitable[None]: ...
+    def subscribe(self, *channels: str) -> Awaitable[None]: ...
+    def unsubscribe(self, *channels: str) -> Awaitable[None]: ...
+    def publish(
+        self,
+        channels: Union[str, Iterable[str]],
+        body: Optional[_Bytes] = None,
+        *,
+        command: str = "chat",
+        headers: _Headers = None,
+    ) -> Awaitable[int]: ...
+    def wait(self, timeout: Optional[float] = None) -> Awaitable[bool]:
+        """Waits until a message (kept for ``take``) or the end is here; ``False`` on timeout."""
+    def take(self, max: int) -> Optional[List[Message]]:
+        """Up to ``max`` messages already here; ``None`` once ended normally, else raises."""
+    def close(self) -> Awaitable[None]: ...
+
+def aio_connect(
+    url: str,
+    *,
+    timeout: float = 10.0,
+    reconnect: bool = False,
+    ping_interval: Optional[float] = None,
+    initial_backoff: float = 0.5,
+    max_backoff: float = 20.0,
+    max_attempts: Optional[int] = None,
+    max_buffered: int = 10_000,
+    origin: Optional[str] = None,
+    ca_pem: Optional[_Bytes] = None,
+) -> Awaitable[AsyncClient]: ...
+def aio_publish(
+    base_url: str,
+    channels: Union[str, Iterable[str]],
+    body: Optional[_Bytes] = None,
+    *,
+    command: str = "chat",
+    headers: _Headers = None,
+    token: Optional[str] = None,
+) -> Awaitable[int]: ...

@@ -1,22 +1,27 @@
 """The asyncio client: ``lhttp.aio.connect(url)`` and ``lhttp.aio.publish(...)``.
 
-It runs on the same Rust client as :func:`lhttp.connect`. Requests (``send``,
-``subscribe``, ``publish``, ...) run in the event loop's default executor; one reader
-thread per connection waits for incoming messages with the GIL released and hands
-them to the loop through an :class:`asyncio.Queue`, so ``recv()`` can be cancelled or
-timed out without losing a message::
+It is the Rust ``lhttp-client`` driven on a tokio runtime (``pyo3-async-runtimes``):
+every request (``send``, ``subscribe``, ``publish``, ...) is a Rust future awaited
+by the event loop, with no Python thread in between. Receiving takes every message
+already here in one step and hands them out one by one, so a burst costs one await;
+``recv()`` can be cancelled or timed out without losing a message::
 
-    async with lhttp.aio.connect("ws://127.0.0.1:8081/") as client:
-        await client.subscribe("room")
-        await client.publish("room", "hello")
-        async for msg in client:
-            print(msg.text)
+    async def main():
+        async with lhttp.aio.connect("ws://127.0.0.1:8081/") as client:
+            await client.subscribe("room")
+            await client.publish("room", "hello")
+            async for msg in client:
+                print(msg.text)
+
+    asyncio.run(main())
+
+Times are in seconds, as everywhere in the Python API.
 """
 
 import asyncio
-import functools
-import threading
-from typing import Any, Callable, Generator, Iterable, Mapping, Optional, Tuple, TypeVar, Union
+import atexit
+import collections
+from typing import Any, Deque, Generator, Iterable, Mapping, Optional, Tuple, Union
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
@@ -24,111 +29,96 @@ from ._lhttp import Message
 
 __all__ = ["Client", "connect", "publish"]
 
-T = TypeVar("T")
 Bytes = Union[bytes, bytearray, memoryview, str]
 Headers = Union[Iterable[Tuple[str, str]], Mapping[str, str], None]
 
-#: Put in the queue when the connection ended normally.
-_END = object()
+#: The most messages moved from the Rust client to the Python side in one step.
+_BATCH = 1024
 
-
-async def _in_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Runs a blocking call of the Rust client in the loop's default executor."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(fn, *args, **kwargs))
+# At exit, let the runtime's threads finish handing results to Python before the
+# interpreter goes away (see settle() in python/src/aio.rs).
+atexit.register(_lhttp.settle)
 
 
 class Client:
     """A connection to an lhttp server, for asyncio. Make one with :func:`connect`."""
 
-    def __init__(self, sync: _lhttp.Client, loop: asyncio.AbstractEventLoop) -> None:
-        self._sync = sync
-        self._loop = loop
-        self._queue: "asyncio.Queue[Any]" = asyncio.Queue()
-        #: The item that ended the stream (``_END`` or an exception), once it came.
-        self._end: Any = None
-        self._reader = threading.Thread(target=self._read, name="lhttp-aio-reader", daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        """The reader thread: iterates the sync client until the connection is over."""
-        try:
-            for msg in self._sync:
-                if not self._deliver(msg):
-                    return
-            self._deliver(_END)
-        except BaseException as e:  # handed to the loop, raised by recv()
-            self._deliver(e)
-
-    def _deliver(self, item: Any) -> bool:
-        try:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
-            return True
-        except RuntimeError:
-            # The event loop is closed: nobody will read any more.
-            self._sync.close()
-            return False
+    def __init__(self, native: _lhttp.AsyncClient) -> None:
+        self._native = native
+        #: Messages taken from the Rust client and not yet handed out, oldest first.
+        self._ready: Deque[Message] = collections.deque()
 
     @property
     def client_id(self) -> Optional[str]:
         """The id the server gave this connection (a new one after a reconnect)."""
-        return self._sync.client_id
+        return self._native.client_id
 
     async def send(self, message: Message) -> None:
         """Sends a :class:`lhttp.Message`; returns once it is written."""
-        await _in_thread(self._sync.send, message)
+        await self._native.send(message)
 
     async def send_raw(self, data: Bytes) -> None:
         """Sends already-encoded bytes without checking them."""
-        await _in_thread(self._sync.send_raw, data)
+        await self._native.send_raw(data)
 
     async def subscribe(self, *channels: str) -> None:
         """Subscribes to the channels; returns once the server acknowledged."""
-        await _in_thread(self._sync.subscribe, *channels)
+        await self._native.subscribe(*channels)
 
     async def unsubscribe(self, *channels: str) -> None:
         """Unsubscribes from the channels; returns once the server acknowledged."""
-        await _in_thread(self._sync.unsubscribe, *channels)
+        await self._native.unsubscribe(*channels)
 
     async def publish(
         self,
         channels: Union[str, Iterable[str]],
         body: Optional[Bytes] = None,
+        *,
         command: str = "chat",
         headers: Headers = None,
     ) -> int:
-        """Publishes to ``channels``; returns the number of deliveries the server made."""
-        return await _in_thread(self._sync.publish, channels, body, command, headers)
+        """Publishes ``body`` to ``channels`` (a str or an iterable of str) as a message
+        with ``command`` and ``headers``; returns the number of deliveries the server made."""
+        return await self._native.publish(channels, body, command=command, headers=headers)
 
-    async def _take(self, timeout: Optional[float]) -> Any:
-        """The next queued item (a message, ``_END`` or an exception)."""
-        if self._end is not None:
-            return self._end
-        try:
-            if timeout is None:
-                item = await self._queue.get()
+    async def _next(self, timeout: Optional[float]) -> Optional[Message]:
+        """The next message; ``None`` once the connection ended normally."""
+        ready = self._ready
+        if ready:
+            return ready.popleft()
+        native = self._native
+        deadline = None
+        if timeout is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+        while True:
+            # Everything already here, in one call; the end (None) or its error once over.
+            batch = native.take(_BATCH)
+            if batch is None:
+                return None
+            if batch:
+                ready.extend(batch)
+                return ready.popleft()
+            # Nothing here: wait in Rust until something is (it is kept for take()).
+            if deadline is None:
+                await native.wait()
             else:
-                item = await asyncio.wait_for(self._queue.get(), timeout)
-        except asyncio.TimeoutError:
-            raise TimeoutError("timed out waiting for a message") from None
-        if not isinstance(item, Message):
-            self._end = item
-        return item
+                left = deadline - loop.time()
+                if left <= 0 or not await native.wait(left):
+                    raise TimeoutError("timed out waiting for a message")
 
     async def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message. Waits at most ``timeout`` seconds (``None``: no limit), then
         raises :class:`lhttp.TimeoutError`; raises :class:`lhttp.ClosedError` once the
         connection is over."""
-        item = await self._take(timeout)
-        if item is _END:
+        msg = await self._next(timeout)
+        if msg is None:
             raise ClosedError("the client is closed")
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        return msg
 
     async def close(self) -> None:
         """Closes the connection (and stops reconnecting). Closing twice is fine."""
-        await _in_thread(self._sync.close)
+        await self._native.close()
 
     async def __aenter__(self) -> "Client":
         return self
@@ -140,13 +130,15 @@ class Client:
         return self
 
     async def __anext__(self) -> Message:
-        """The next message; iteration ends when the connection was closed normally."""
-        item = await self._take(None)
-        if item is _END:
+        """The next message; iteration ends when the connection was closed normally
+        (by ``close()`` or a close frame with code 1000 or 1001). Other endings raise."""
+        ready = self._ready
+        if ready:
+            return ready.popleft()
+        msg = await self._next(None)
+        if msg is None:
             raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
+        return msg
 
 
 class _Connecting:
@@ -159,8 +151,7 @@ class _Connecting:
         self._client: Optional[Client] = None
 
     async def _open(self) -> Client:
-        sync = await _in_thread(_lhttp.connect, self._url, **self._options)
-        return Client(sync, asyncio.get_running_loop())
+        return Client(await _lhttp.aio_connect(self._url, **self._options))
 
     def __await__(self) -> Generator[Any, None, Client]:
         return self._open().__await__()
@@ -180,10 +171,15 @@ def connect(
     timeout: float = 10.0,
     reconnect: bool = False,
     ping_interval: Optional[float] = None,
-    max_backoff: float = 30.0,
+    initial_backoff: float = 0.5,
+    max_backoff: float = 20.0,
+    max_attempts: Optional[int] = None,
+    max_buffered: int = 10_000,
+    origin: Optional[str] = None,
     ca_pem: Optional[Bytes] = None,
 ) -> _Connecting:
-    """Connects to an lhttp server; the options are those of :func:`lhttp.connect`.
+    """Connects to an lhttp server; the options are those of :func:`lhttp.connect`
+    (times in seconds).
 
     ``client = await lhttp.aio.connect(url)`` or ``async with lhttp.aio.connect(url) as client:``.
     """
@@ -191,7 +187,11 @@ def connect(
         timeout=timeout,
         reconnect=reconnect,
         ping_interval=ping_interval,
+        initial_backoff=initial_backoff,
         max_backoff=max_backoff,
+        max_attempts=max_attempts,
+        max_buffered=max_buffered,
+        origin=origin,
         ca_pem=ca_pem,
     )
     return _Connecting(url, options)
@@ -200,10 +200,11 @@ def connect(
 async def publish(
     base_url: str,
     channels: Union[str, Iterable[str]],
+    body: Optional[Bytes] = None,
+    *,
     command: str = "chat",
     headers: Headers = None,
-    body: Optional[Bytes] = None,
     token: Optional[str] = None,
 ) -> int:
     """:func:`lhttp.publish` for asyncio: ``POST {base_url}/publish``, returns the deliveries."""
-    return await _in_thread(_lhttp.publish, base_url, channels, command, headers, body, token)
+    return await _lhttp.aio_publish(base_url, channels, body, command=command, headers=headers, token=token)

@@ -19,35 +19,97 @@ const SLICE: Duration = Duration::from_millis(50);
 
 /// Connects to an lhttp server (`ws://host:port/` or `wss://...`).
 ///
-/// `timeout` (seconds) bounds the connection and each acknowledged request
-/// (`subscribe`, `unsubscribe`, `publish`). With `reconnect=True` a dropped
-/// connection is re-opened with exponential backoff (at most `max_backoff` seconds
-/// apart) and every subscribed channel is subscribed again. `ping_interval` sends
-/// WebSocket pings; `ca_pem` adds a trusted certificate authority for `wss://`.
+/// Every option is a keyword, and every time is in seconds (the Python
+/// convention; the Rust session counts milliseconds). `timeout` bounds the
+/// connection and each acknowledged request (`subscribe`, `unsubscribe`,
+/// `publish`). With `reconnect=True` a dropped connection is re-opened with
+/// exponential backoff (`initial_backoff` doubled per failed attempt, at most
+/// `max_backoff` apart, giving up after `max_attempts` failures in a row when set)
+/// and every subscribed channel is subscribed again. `ping_interval` sends WebSocket
+/// pings; `max_buffered` is the most received messages kept unread (then the client
+/// stops reading the socket); `origin` is the handshake's `Origin` header; `ca_pem`
+/// adds a trusted certificate authority for `wss://`.
 #[pyfunction]
-#[pyo3(signature = (url, timeout=10.0, reconnect=false, ping_interval=None, max_backoff=30.0, ca_pem=None))]
+#[pyo3(signature = (
+    url, *, timeout=10.0, reconnect=false, ping_interval=None, initial_backoff=0.5, max_backoff=20.0,
+    max_attempts=None, max_buffered=10_000, origin=None, ca_pem=None,
+))]
+#[allow(clippy::too_many_arguments)] // the keyword options of the Python API
 pub fn connect(
     py: Python<'_>,
     url: String,
     timeout: f64,
     reconnect: bool,
     ping_interval: Option<f64>,
+    initial_backoff: f64,
     max_backoff: f64,
+    max_attempts: Option<u32>,
+    max_buffered: usize,
+    origin: Option<String>,
     ca_pem: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<PyClient> {
-    let mut config = Config::new(url);
-    config.connect_timeout = seconds("timeout", timeout)?;
-    config.request_timeout = config.connect_timeout;
-    config.reconnect = reconnect;
-    config.ping_interval = ping_interval.map(|s| seconds("ping_interval", s)).transpose()?;
-    config.max_backoff = seconds("max_backoff", max_backoff)?;
-    config.ca_pem = ca_pem.filter(|c| !c.is_none()).map(bytes_of).transpose()?;
+    let config = config_of(Options {
+        url,
+        timeout,
+        reconnect,
+        ping_interval,
+        initial_backoff,
+        max_backoff,
+        max_attempts,
+        max_buffered,
+        origin,
+        ca_pem: ca_pem.filter(|c| !c.is_none()).map(bytes_of).transpose()?,
+    })?;
     let inner = py.detach(|| BlockingClient::connect_with(config)).py_err(py)?;
     Ok(PyClient {
         inner,
         closed: AtomicBool::new(false),
         ended: AtomicBool::new(false),
     })
+}
+
+/// The options of `connect` (and `lhttp.aio.connect`), as Python gave them.
+pub(crate) struct Options {
+    /// The server's WebSocket URL.
+    pub url: String,
+    /// Seconds, for the connection and for each acknowledged request.
+    pub timeout: f64,
+    /// Re-open a dropped connection and subscribe again.
+    pub reconnect: bool,
+    /// Seconds between pings, `None` for none.
+    pub ping_interval: Option<f64>,
+    /// Seconds, the first wait before reconnecting.
+    pub initial_backoff: f64,
+    /// Seconds, the longest wait between reconnect attempts.
+    pub max_backoff: f64,
+    /// Failed reconnect attempts in a row before giving up; `None`: never.
+    pub max_attempts: Option<u32>,
+    /// The most received messages kept unread.
+    pub max_buffered: usize,
+    /// The handshake's `Origin` header.
+    pub origin: Option<String>,
+    /// Extra trusted certificate authorities (PEM) for `wss://`.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
+/// The Rust client's configuration for `options`; a `ValueError` for a time that is
+/// negative, infinite or NaN, or a `max_buffered` of 0.
+pub(crate) fn config_of(options: Options) -> PyResult<Config> {
+    if options.max_buffered == 0 {
+        return Err(PyValueError::new_err("max_buffered must be at least 1"));
+    }
+    let mut config = Config::new(options.url);
+    config.connect_timeout = seconds("timeout", options.timeout)?;
+    config.request_timeout = config.connect_timeout;
+    config.reconnect = options.reconnect;
+    config.ping_interval = options.ping_interval.map(|s| seconds("ping_interval", s)).transpose()?;
+    config.initial_backoff = seconds("initial_backoff", options.initial_backoff)?;
+    config.max_backoff = seconds("max_backoff", options.max_backoff)?;
+    config.max_attempts = options.max_attempts;
+    config.max_buffered = options.max_buffered;
+    config.origin = options.origin;
+    config.ca_pem = options.ca_pem;
+    Ok(config)
 }
 
 /// A connection to an lhttp server. Use it as a context manager; iterate over it
@@ -96,7 +158,7 @@ impl PyClient {
 
     /// Publishes `body` to `channels` (a str or an iterable of str) as a message with
     /// `command` and `headers`; returns the number of deliveries the server made.
-    #[pyo3(signature = (channels, body=None, command="chat".to_owned(), headers=None))]
+    #[pyo3(signature = (channels, body=None, *, command="chat".to_owned(), headers=None))]
     fn publish(
         &self,
         py: Python<'_>,
@@ -200,7 +262,7 @@ impl PyClient {
 }
 
 /// Whether `e` is the end of a connection closed on purpose by the server.
-fn normal_close(e: &Error) -> bool {
+pub(crate) fn normal_close(e: &Error) -> bool {
     matches!(
         e,
         Error::Closed {

@@ -56,10 +56,15 @@ pub fn client_error(py: Python<'_>, e: lhttp_client::Error) -> PyErr {
     let detail = e.to_string();
     match e {
         E::Protocol(core) => core_error(py, core),
-        E::Connect(_) => CONNECT_ERROR.err(py, (detail,)),
+        E::Connect { status, .. } => CONNECT_ERROR.err(py, (detail, status)),
         E::Closed { code, reason } => CLOSED_ERROR.err(py, (detail, code, reason)),
         E::Timeout => TIMEOUT_ERROR.err(py, (detail,)),
-        E::Server { code, detail } => SERVER_ERROR.err(py, (code, detail)),
+        E::Server {
+            code,
+            detail,
+            command,
+            id,
+        } => SERVER_ERROR.err(py, (code, detail, command, id)),
         E::Io(_) => IO_ERROR.err(py, (detail,)),
     }
 }

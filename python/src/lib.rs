@@ -8,10 +8,13 @@
 //! - [`input`]: reading Python arguments (bytes or str, header lists, channel lists).
 //! - [`message`]: `Message`, `Part`, `parse` and `channel_list`.
 //! - [`client`]: the synchronous `Client` on `lhttp_client::BlockingClient`.
-//! - [`http`]: `publish` through the server's `POST /publish`.
+//! - [`aio`]: the asyncio `AsyncClient` on the async `lhttp_client::Client`, its
+//!   futures awaitables through `pyo3-async-runtimes` (tokio).
+//! - [`http`]: `publish` (and `aio_publish`) through the server's `POST /publish`.
 
 use pyo3::prelude::*;
 
+mod aio;
 mod client;
 mod errors;
 mod http;
@@ -42,5 +45,10 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<client::PyClient>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(http::publish, m)?)?;
+    aio::init_runtime();
+    m.add_class::<aio::PyAsyncClient>()?;
+    m.add_function(wrap_pyfunction!(aio::aio_connect, m)?)?;
+    m.add_function(wrap_pyfunction!(http::aio_publish, m)?)?;
+    m.add_function(wrap_pyfunction!(aio::settle, m)?)?;
     Ok(())
 }

@@ -39,8 +39,12 @@ def test_async_send_unsubscribe_and_http_publish(server):
             await client.subscribe("anews")
             await client.send(lhttp.Message("say", [("publish", "anews")], "mine"))
             assert (await client.recv(timeout=PATIENCE)).text == "mine"
-            assert await lhttp.aio.publish(server.http, "anews", "headline", body="by http") == 1
-            assert (await client.recv(timeout=PATIENCE)).command == "headline"
+            assert await lhttp.aio.publish(server.http, "anews", "by http", command="headline") == 1
+            msg = await client.recv(timeout=PATIENCE)
+            assert (msg.command, msg.text) == ("headline", "by http")
+            assert await lhttp.aio.publish(server.http, "anews", "plain") == 1
+            msg = await client.recv(timeout=PATIENCE)
+            assert (msg.command, msg.text) == ("chat", "plain")
             await client.unsubscribe("anews")
             assert await lhttp.aio.publish(server.http, "anews", body="lost") == 0
 
@@ -69,7 +73,7 @@ def test_async_errors(server):
     async def main():
         async with lhttp.aio.connect(server.url) as client:
             with pytest.raises(lhttp.ServerError) as err:
-                await client.subscribe(*[f"c{i}" for i in range(100)])
+                await client.publish([f"c{i}" for i in range(100)], "x")
             assert err.value.code == "TooManyChannels"
             with pytest.raises(lhttp.ParseError):
                 await client.send(lhttp.Message("bad command"))

@@ -90,11 +90,15 @@ def test_rust_cli_subscriber_receives_python_publish(server, lhttp_cli):
 def test_http_publish_reaches_python_subscriber(server):
     with lhttp.connect(server.url) as sub:
         sub.subscribe("news")
-        n = lhttp.publish(server.http, ["news"], "headline", [("lang", "en")], b"extra")
+        n = lhttp.publish(server.http, ["news"], b"extra", command="headline", headers=[("lang", "en")])
         assert n == 1
         msg = sub.recv(timeout=PATIENCE)
         assert (msg.command, msg.header("lang"), msg.body) == ("headline", "en", b"extra")
-        # The keyword form, a single channel as a str, a ws:// base.
+        # The body second, as in Client.publish; the command is chat unless named.
+        assert lhttp.publish(server.http, "news", "hello") == 1
+        msg = sub.recv(timeout=PATIENCE)
+        assert (msg.command, msg.text) == ("chat", "hello")
+        # The keyword form, a ws:// base.
         assert lhttp.publish(server.url, "news", body="second") == 1
         assert sub.recv(timeout=PATIENCE).text == "second"
 
@@ -189,9 +193,9 @@ def test_close_ends_iteration(server):
 
 def test_refused_request_raises_server_error(server):
     with lhttp.connect(server.url) as client:
-        # More channels in one message than the server allows (64 by default).
+        # More channels in one publish than the server allows (64 by default).
         with pytest.raises(lhttp.ServerError) as err:
-            client.subscribe(*[f"c{i}" for i in range(100)])
+            client.publish([f"c{i}" for i in range(100)], "x")
         assert err.value.code == "TooManyChannels"
         assert err.value.detail
 

@@ -135,7 +135,7 @@ def test_upstream_header():
 def test_error_names_and_exception_hierarchy():
     assert lhttp.ERROR_NAMES == [
         "Version", "Command", "NewLine", "HeaderName", "HeaderValue", "TooManyHeaders",
-        "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall",
+        "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel",
     ]  # fmt: skip
     assert issubclass(lhttp.ParseError, (lhttp.Error, ValueError))
     assert issubclass(lhttp.ConnectError, ConnectionError)
@@ -146,3 +146,6 @@ def test_error_names_and_exception_hierarchy():
     err = lhttp.ServerError("Forbidden", "not allowed")
     assert (err.code, err.detail, str(err)) == ("Forbidden", "not allowed", "Forbidden: not allowed")
     assert lhttp.TimeoutError("x").code == "Timeout"
+    refused = lhttp.ConnectError("refused with HTTP 403", 403)
+    assert (refused.code, refused.status, str(refused)) == ("Connect", 403, "refused with HTTP 403")
+    assert lhttp.ConnectError("no route").status is None
