@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the browser codec: bindings/wasm (lhttp-core through wasm-bindgen) into
 # js-sdk/wasm/ (gitignored), shrinks it with wasm-opt when js-sdk's devDependency
-# `binaryen` is installed, and prints the .wasm size raw and gzipped.
+# `binaryen` is installed, and prints the .wasm size raw and gzipped and the whole
+# browser bundle's (the .wasm, the glue and js-sdk's JavaScript).
 #
 # Needs: the wasm32-unknown-unknown target and wasm-bindgen-cli at exactly the
 # version bindings/wasm/Cargo.toml pins (`cargo install wasm-bindgen-cli --version <v>`).
@@ -35,6 +36,9 @@ cargo build -p lhttp-wasm --target wasm32-unknown-unknown --release \
     --config 'profile.release.codegen-units=1' \
     --config 'profile.release.opt-level="z"'
 "$bindgen" --target web --out-dir "$out_dir" "$target_dir/wasm32-unknown-unknown/release/lhttp_wasm.wasm"
+# The glue's JSDoc blocks repeat lhttp_wasm.d.ts, which keeps them for editors and
+# TypeScript; the JavaScript a browser downloads goes without them.
+perl -0pi -e 's{^[ \t]*/\*\*.*?\*/[ \t]*\n}{}gms' "$out_dir/lhttp_wasm.js"
 
 wasm="$out_dir/lhttp_wasm_bg.wasm"
 opt="$root/js-sdk/node_modules/.bin/wasm-opt"
@@ -52,3 +56,6 @@ fi
 raw=$(wc -c <"$wasm")
 gz=$(gzip -9c "$wasm" | wc -c)
 echo "build-wasm: $wasm: $raw bytes raw, $gz bytes gzipped"
+# What a browser loads: the .wasm, its glue and the SDK's own JavaScript.
+js=$(cat "$out_dir/lhttp_wasm.js" "$root/js-sdk/index.js" "$root"/js-sdk/src/*.js | wc -c)
+echo "build-wasm: browser bundle: $((raw + js)) bytes raw (wasm $raw + JavaScript $js)"
