@@ -86,6 +86,14 @@ export declare class Part {
 }
 
 /**
+ * Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value,
+ * joined by one space: `channelList(['a', 'b'])` is `'a b'`. Throws with `code`
+ * `Channel` for an empty list or a name that is empty or holds whitespace or a
+ * control character (it would be read back as no channel or as several).
+ */
+export declare function channelList(channels: Array<string>): string
+
+/**
  * Connects to an lhttp server (`ws://` or `wss://`); resolves once the server's
  * `connected` greeting has arrived. Rejects with `code` `Connect` (a refused
  * handshake says its HTTP status and the server's reason) or `Timeout`.
@@ -150,6 +158,9 @@ export declare function encodeMultipart(msg: MultipartInit): Buffer
  */
 export declare function encodeMultipartInto(msg: MultipartInit, out: Uint8Array): number
 
+/** Every core error name a codec call can throw as `code`, in core's order. */
+export declare function errorNames(): Array<string>
+
 /**
  * Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or
  * `https://`) without a WebSocket: `body` to channels as a message with `command`
@@ -212,6 +223,12 @@ export interface PartsOptions {
   /** At most this many headers per part; more is an error with `code` `TooManyHeaders`. */
   maxPartHeaders?: number
 }
+
+/**
+ * Every server error name an `error` reply may carry as `code` (a newer server
+ * may send others: treat an unknown one as a generic failure).
+ */
+export declare function serverErrorNames(): Array<string>
 
 /** The `upstream:<METHOD> <URL>` header, read. */
 export interface Upstream {

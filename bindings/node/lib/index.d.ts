@@ -49,6 +49,12 @@ export declare function parse(input: string | Uint8Array, options?: ParseOptions
  */
 export declare function channelList(channels: string[]): string
 
+/** Every core error name a codec call can throw as `code` (`Version` ... `Channel`), in core's order. */
+export declare function errorNames(): string[]
+
+/** Every server error name an `error` reply may carry as `code`; treat any other as a generic failure. */
+export declare function serverErrorNames(): string[]
+
 /** Encodes a message as LHTTP bytes; throws an `LhttpError`. */
 export declare function encode(msg: MessageInit): Buffer
 

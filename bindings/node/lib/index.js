@@ -45,6 +45,8 @@ async function httpPublish(url, channels, body, options) {
 module.exports = {
   parse: native.parse,
   channelList: native.channelList,
+  errorNames: native.errorNames,
+  serverErrorNames: native.serverErrorNames,
   encode,
   encodeMultipart,
   encodeInto,

@@ -1,13 +1,15 @@
-//! The codec functions: `parse`, `encode` and `encodeMultipart`. Each converts its
-//! arguments and calls the Rust message type, which calls `lhttp-core`.
+//! The codec functions: `parse`, `encode`, `encodeMultipart` (and their `Into`
+//! forms), `channelList`, `errorNames` and `serverErrorNames`. Each converts its
+//! arguments and calls core's owned message functions ([`lhttp_core::owned`]).
 
+use lhttp_core::{owned, OwnedMessage, PartSpec};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::error::core_error;
 use napi::bindgen_prelude::{Either, Uint8Array};
 
-use crate::input::{body_vec, core_headers, count, to_vec};
+use crate::input::{body_vec, count, to_vec};
 use crate::message::Message;
 
 /// A message to encode: a command, optional headers in order and an optional body.
@@ -41,9 +43,6 @@ pub struct MultipartInit {
     pub parts: Vec<PartInit>,
 }
 
-/// A part as the Rust message type takes it: headers in order and a body.
-type OwnedPart = (Vec<(String, String)>, Vec<u8>);
-
 /// Limits for [`parse`].
 #[napi(object)]
 pub struct ParseOptions {
@@ -57,22 +56,10 @@ pub struct ParseOptions {
 #[napi]
 pub fn parse(input: Either<String, Uint8Array>, options: Option<ParseOptions>) -> napi::Result<Message, String> {
     let bytes = to_vec(input);
-    let msg = match options.and_then(|o| o.max_headers) {
-        None => lhttp_client::Message::parse(&bytes),
-        Some(n) => parse_limited(&bytes, count(n)),
-    };
-    Ok(msg.map_err(core_error)?.into())
-}
-
-/// Parses with header storage of exactly `max_headers`, as a caller of core chooses it.
-fn parse_limited(bytes: &[u8], max_headers: usize) -> Result<lhttp_client::Message, lhttp_core::Error> {
-    let mut storage = vec![lhttp_core::EMPTY_HEADER; max_headers];
-    let view = lhttp_core::parse(bytes, &mut storage)?;
-    let mut msg = lhttp_client::Message::new(view.command).with_body(view.body);
-    for h in view.headers {
-        msg = msg.with_header(h.name, h.value);
-    }
-    Ok(msg)
+    let max_headers = options.and_then(|o| o.max_headers).map(count);
+    Ok(OwnedMessage::parse_with_limit(&bytes, max_headers)
+        .map_err(core_error)?
+        .into())
 }
 
 /// Encodes a message as LHTTP bytes. Throws with `code` `Command`, `HeaderName` or
@@ -86,13 +73,8 @@ pub fn encode(msg: MessageInit) -> napi::Result<Buffer, String> {
 /// part offsets, then each part as its headers, a blank line and its body. Zero parts is `PartOffset`.
 #[napi]
 pub fn encode_multipart(msg: MultipartInit) -> napi::Result<Buffer, String> {
-    let out = with_multipart(msg, |command, headers, parts| {
-        let mut out = vec![0; lhttp_core::multipart_encoded_len(command, headers, parts)];
-        let n = lhttp_core::encode_multipart(command, headers, parts, &mut out)?;
-        out.truncate(n);
-        Ok(out)
-    })
-    .map_err(core_error)?;
+    let (command, headers, parts) = multipart_fields(msg);
+    let out = owned::encode_multipart(&command, &headers, &parts).map_err(core_error)?;
     Ok(out.into())
 }
 
@@ -102,11 +84,10 @@ pub fn encode_multipart(msg: MultipartInit) -> napi::Result<Buffer, String> {
 #[napi]
 pub fn encode_into(msg: MessageInit, mut out: Uint8Array) -> napi::Result<u32, String> {
     let msg = owned(msg);
-    let headers = core_headers(msg.headers());
     // SAFETY: this runs synchronously on the JavaScript thread, so no JavaScript code
     // can touch the array while core writes into it.
     let buf = unsafe { out.as_mut() };
-    let n = lhttp_core::encode(msg.command(), &headers, msg.body(), buf).map_err(core_error)?;
+    let n = msg.encode_into(buf).map_err(core_error)?;
     Ok(written(n))
 }
 
@@ -114,34 +95,46 @@ pub fn encode_into(msg: MessageInit, mut out: Uint8Array) -> napi::Result<u32, S
 /// errors as for [`encode_multipart`] and [`encode_into`].
 #[napi]
 pub fn encode_multipart_into(msg: MultipartInit, mut out: Uint8Array) -> napi::Result<u32, String> {
+    let (command, headers, parts) = multipart_fields(msg);
     // SAFETY: as in `encode_into`, the call is synchronous on the JavaScript thread.
     let buf = unsafe { out.as_mut() };
-    let n = with_multipart(msg, |command, headers, parts| {
-        lhttp_core::encode_multipart(command, headers, parts, buf)
-    })
-    .map_err(core_error)?;
+    let n = owned::encode_multipart_into(&command, &headers, &parts, buf).map_err(core_error)?;
     Ok(written(n))
 }
 
-/// Calls `f` with core's borrowed views of a multipart description.
-fn with_multipart<T>(
-    msg: MultipartInit,
-    f: impl FnOnce(&str, &[lhttp_core::Header<'_>], &[lhttp_core::PartFields<'_>]) -> Result<T, lhttp_core::Error>,
-) -> Result<T, lhttp_core::Error> {
-    let parts: Vec<OwnedPart> = msg
+/// Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value,
+/// joined by one space: `channelList(['a', 'b'])` is `'a b'`. Throws with `code`
+/// `Channel` for an empty list or a name that is empty or holds whitespace or a
+/// control character (it would be read back as no channel or as several).
+#[napi]
+pub fn channel_list(channels: Vec<String>) -> napi::Result<String, String> {
+    lhttp_core::channel::list(&channels).map_err(core_error)
+}
+
+/// Every core error name a codec call can throw as `code`, in core's order.
+#[napi]
+pub fn error_names() -> Vec<String> {
+    lhttp_core::Error::ALL.iter().map(|e| e.as_str().to_owned()).collect()
+}
+
+/// Every server error name an `error` reply may carry as `code` (a newer server
+/// may send others: treat an unknown one as a generic failure).
+#[napi]
+pub fn server_error_names() -> Vec<String> {
+    lhttp_core::ServerError::ALL
+        .iter()
+        .map(|e| e.as_str().to_owned())
+        .collect()
+}
+
+/// A multipart description as core's owned functions take it: command, headers, parts.
+fn multipart_fields(msg: MultipartInit) -> (String, Vec<(String, String)>, Vec<PartSpec>) {
+    let parts = msg
         .parts
         .into_iter()
         .map(|p| (p.headers.unwrap_or_default(), body_vec(p.body)))
         .collect();
-    let headers = msg.headers.unwrap_or_default();
-    let headers = core_headers(&headers);
-    let part_headers: Vec<Vec<lhttp_core::Header<'_>>> = parts.iter().map(|(h, _)| core_headers(h)).collect();
-    let fields: Vec<lhttp_core::PartFields<'_>> = part_headers
-        .iter()
-        .zip(&parts)
-        .map(|(h, (_, body))| lhttp_core::PartFields { headers: h, body })
-        .collect();
-    f(&msg.command, &headers, &fields)
+    (msg.command, msg.headers.unwrap_or_default(), parts)
 }
 
 /// A written length as a JS number; it never exceeds the JS array's own length.
@@ -150,8 +143,8 @@ fn written(n: usize) -> u32 {
 }
 
 /// The owned Rust message for a JS message description (not yet checked: encoding checks it).
-pub fn owned(msg: MessageInit) -> lhttp_client::Message {
-    let mut out = lhttp_client::Message::new(msg.command).with_body(body_vec(msg.body));
+pub fn owned(msg: MessageInit) -> OwnedMessage {
+    let mut out = OwnedMessage::new(msg.command).with_body(body_vec(msg.body));
     for (name, value) in msg.headers.unwrap_or_default() {
         out = out.with_header(name, value);
     }

@@ -1,8 +1,8 @@
 //! What JavaScript hands the addon as bytes (a body or an encoded message), converted
 //! to owned Rust bytes. JavaScript passes a string (taken as UTF-8) or a
 //! `Buffer` / `Uint8Array`. (Signatures spell out `Either<String, Uint8Array>`:
-//! the generated TypeScript does not declare Rust type aliases.) Also the small
-//! conversions between owned header pairs and core's borrowed header views.
+//! the generated TypeScript does not declare Rust type aliases.) Also storage sizes
+//! given as JS numbers.
 
 use napi::bindgen_prelude::{Either, Uint8Array};
 
@@ -17,22 +17,6 @@ pub fn to_vec(input: Either<String, Uint8Array>) -> Vec<u8> {
 /// The bytes of an optional body; absent means empty.
 pub fn body_vec(input: Option<Either<String, Uint8Array>>) -> Vec<u8> {
     input.map(to_vec).unwrap_or_default()
-}
-
-/// Core header views over owned `[name, value]` pairs, for calls into `lhttp-core`.
-pub fn core_headers(headers: &[(String, String)]) -> Vec<lhttp_core::Header<'_>> {
-    headers
-        .iter()
-        .map(|(name, value)| lhttp_core::Header { name, value })
-        .collect()
-}
-
-/// Owned `[name, value]` pairs copied from core header views.
-pub fn owned_headers(headers: &[lhttp_core::Header<'_>]) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .map(|h| (h.name.to_owned(), h.value.to_owned()))
-        .collect()
 }
 
 /// A storage size given from JavaScript (a count of headers or parts).

@@ -1,22 +1,23 @@
-//! The `Message` and `Part` classes: read-only JavaScript views of an owned
-//! [`lhttp_client::Message`]. Lookups, splitting and header rules are the Rust
-//! side's (core's); the getters only copy values out.
+//! The `Message` and `Part` classes: read-only JavaScript views of core's owned
+//! message ([`lhttp_core::OwnedMessage`], which `lhttp-client` sends and receives).
+//! Lookups, splitting and header rules are core's; the getters only copy values out.
 
+use lhttp_core::{OwnedMessage, OwnedPart};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
 use crate::error::core_error;
-use crate::input::{core_headers, count, owned_headers};
+use crate::input::count;
 
 /// A parsed LHTTP message: command, headers in order (duplicates kept) and body.
 #[napi]
 pub struct Message {
     /// The owned message this view reads from.
-    inner: lhttp_client::Message,
+    inner: OwnedMessage,
 }
 
-impl From<lhttp_client::Message> for Message {
-    fn from(inner: lhttp_client::Message) -> Message {
+impl From<OwnedMessage> for Message {
+    fn from(inner: OwnedMessage) -> Message {
         Message { inner }
     }
 }
@@ -63,9 +64,7 @@ impl Message {
     /// The values of every header called `name` (ASCII case-insensitive), in order.
     #[napi]
     pub fn header_values(&self, name: String) -> Vec<String> {
-        let headers = core_headers(self.inner.headers());
-        let view = self.inner.view(&headers);
-        view.header_values(&name).map(str::to_owned).collect()
+        self.inner.header_values(&name).into_iter().map(str::to_owned).collect()
     }
 
     /// The channels listed in every header called `name` (`subscribe`, `publish`, `unsubscribe`).
@@ -78,16 +77,8 @@ impl Message {
     /// Throws with `code` `Upstream` when it is not `<METHOD> <URL>`.
     #[napi]
     pub fn upstream(&self) -> napi::Result<Option<Upstream>, String> {
-        let headers = core_headers(self.inner.headers());
-        let view = self.inner.view(&headers);
-        match view.upstream() {
-            None => Ok(None),
-            Some(Err(e)) => Err(core_error(e)),
-            Some(Ok(up)) => Ok(Some(Upstream {
-                method: up.method.to_owned(),
-                url: up.url.to_owned(),
-            })),
-        }
+        let up = self.inner.upstream().transpose().map_err(core_error)?;
+        Ok(up.map(|(method, url)| Upstream { method, url }))
     }
 
     /// The body bytes (a new `Buffer` on each access).
@@ -111,11 +102,11 @@ impl Message {
             Some(o) => (o.max_parts.map(count), o.max_part_headers.map(count)),
             None => (None, None),
         };
-        if max_parts.is_none() && max_headers.is_none() {
-            let parts = self.inner.parts().map_err(core_error)?;
-            return Ok(parts.into_iter().map(Part::from).collect());
-        }
-        self.limited_parts(max_parts, max_headers).map_err(core_error)
+        let parts = self
+            .inner
+            .parts_with_limits(max_parts, max_headers)
+            .map_err(core_error)?;
+        Ok(parts.into_iter().map(Part::from).collect())
     }
 
     /// The message encoded again as LHTTP bytes.
@@ -127,69 +118,21 @@ impl Message {
 
 impl Message {
     /// The owned message behind this view.
-    pub fn inner(&self) -> &lhttp_client::Message {
+    pub fn inner(&self) -> &OwnedMessage {
         &self.inner
-    }
-
-    /// The parts read by core into storage of the given sizes (the caller's limits).
-    fn limited_parts(
-        &self,
-        max_parts: Option<usize>,
-        max_headers: Option<usize>,
-    ) -> Result<Vec<Part>, lhttp_core::Error> {
-        let headers = core_headers(self.inner.headers());
-        let view = self.inner.view(&headers);
-        let found: Vec<lhttp_core::Part> = match max_parts {
-            Some(n) => view.split_parts(&mut vec![lhttp_core::Part::default(); n])?.to_vec(),
-            None => match view.parts() {
-                Some(parts) => parts.collect::<Result<_, _>>()?,
-                None => Vec::new(),
-            },
-        };
-        let body = self.inner.body();
-        let mut out = Vec::with_capacity(found.len());
-        for part in found {
-            // Without a header limit, the owned message's own ceiling applies.
-            let mut storage = vec![lhttp_core::EMPTY_HEADER; max_headers.unwrap_or(lhttp_client::message::MAX_HEADERS)];
-            let read = part.parse(body, &mut storage)?;
-            out.push(Part {
-                start: part.start,
-                len: part.len,
-                body_start: part.body_start,
-                headers: owned_headers(read.headers),
-                body: read.body.to_vec(),
-            });
-        }
-        Ok(out)
     }
 }
 
 /// One part of a multipart message: its place in the message body, its headers and its body.
 #[napi]
 pub struct Part {
-    /// Where the part starts in the message body.
-    start: usize,
-    /// The part's length in the message body (headers, blank line and body).
-    len: usize,
-    /// Where the part's own body starts in the message body.
-    body_start: usize,
-    /// The part's headers in order.
-    headers: Vec<(String, String)>,
-    /// The part's body.
-    body: Vec<u8>,
+    /// The owned part, as core read it.
+    inner: OwnedPart,
 }
 
-impl From<lhttp_client::Part> for Part {
-    fn from(p: lhttp_client::Part) -> Part {
-        // The part's body is the tail of the part, so it starts this many bytes before the part's end.
-        let body_start = (p.start + p.len).saturating_sub(p.body.len());
-        Part {
-            start: p.start,
-            len: p.len,
-            body_start,
-            headers: p.headers,
-            body: p.body,
-        }
+impl From<OwnedPart> for Part {
+    fn from(inner: OwnedPart) -> Part {
+        Part { inner }
     }
 }
 
@@ -198,48 +141,43 @@ impl Part {
     /// Where the part starts in the message body (its offset in the `multipart` header).
     #[napi(getter)]
     pub fn start(&self) -> u32 {
-        to_u32(self.start)
+        to_u32(self.inner.start)
     }
 
     /// The part's length in the message body, its headers and blank line included.
     #[napi(getter, js_name = "len")]
     pub fn part_len(&self) -> u32 {
-        to_u32(self.len)
+        to_u32(self.inner.len)
     }
 
     /// Where the part's own body starts in the message body (after its blank line).
     #[napi(getter)]
     pub fn body_start(&self) -> u32 {
-        to_u32(self.body_start)
+        to_u32(self.inner.body_start)
     }
 
     /// The part's headers as `[name, value]` pairs, in order.
     #[napi(getter)]
     pub fn headers(&self) -> Vec<(String, String)> {
-        self.headers.clone()
+        self.inner.headers.clone()
     }
 
     /// The value of the part's first header called `name` (ASCII case-insensitive), or `null`.
     #[napi]
     pub fn header(&self, name: String) -> Option<String> {
-        let headers = core_headers(&self.headers);
-        let view = lhttp_core::PartMessage {
-            headers: &headers,
-            body: &self.body,
-        };
-        view.header(&name).map(str::to_owned)
+        self.inner.header(&name).map(str::to_owned)
     }
 
     /// The part's body bytes.
     #[napi(getter)]
     pub fn body(&self) -> Buffer {
-        self.body.clone().into()
+        self.inner.body.clone().into()
     }
 
     /// The part's body as a string, or `null` when it is not valid UTF-8.
     #[napi(getter)]
     pub fn text(&self) -> Option<String> {
-        std::str::from_utf8(&self.body).ok().map(str::to_owned)
+        std::str::from_utf8(&self.inner.body).ok().map(str::to_owned)
     }
 }
 

@@ -6,8 +6,10 @@ import {
   encode,
   encodeInto,
   encodeMultipart,
+  errorNames,
   httpPublish,
   parse,
+  serverErrorNames,
   type Client,
   type LhttpError,
   type Message,
@@ -30,7 +32,8 @@ export async function useEverything(url: string): Promise<void> {
   const n: number = encodeInto({ command: 'chat', headers: [['a', 'b']] }, new Uint8Array(64))
   const multi: Buffer = encodeMultipart({ command: 'upload', parts: [{ headers: new Map([['name', 'a']]), body: bytes }] })
   const list: string = channelList(['a', 'b'])
-  void [command, first, pairs, body, text, n, multi, list]
+  const names: string[] = [...errorNames(), ...serverErrorNames()]
+  void [command, first, pairs, body, text, n, multi, list, names]
 
   const client: Client = await connect(url, {
     reconnect: true,
