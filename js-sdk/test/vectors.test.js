@@ -3,7 +3,16 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { parse, encode, encodeInto, encodeMultipart, encodeMultipartInto } from './helpers/wasm.js';
+import {
+  parse,
+  encode,
+  encodeInto,
+  encodeMultipart,
+  encodeMultipartInto,
+  channelList,
+  errorNames,
+  serverErrorNames,
+} from './helpers/wasm.js';
 
 const DEFAULT_STORAGE = 32; // spec/vectors/README.md: the default caller storage
 const dir = new URL('../../spec/vectors/', import.meta.url);
@@ -122,8 +131,78 @@ test('channels.json', async (t) => {
   }
 });
 
+test('channel_lists.json', async (t) => {
+  for (const v of load('channel_lists.json')) {
+    await t.test(v.id, () => {
+      if (v.error) return throwsCode(() => channelList(v.channels), v.error);
+      const out = channelList(v.channels);
+      assert.equal(out, v.output);
+      // The value reads back as the same channels.
+      assert.deepEqual(parse(`LHTTP/1.0 c\r\nsubscribe:${out}\r\n\r\n`).channels('subscribe'), v.channels);
+    });
+  }
+});
+
+/** A reply number header: `null` when absent or not decimal digits (core's rule). */
+function replyNumber(msg, name) {
+  const value = msg.header(name);
+  return value !== undefined && /^[0-9]{1,15}$/.test(value) ? Number(value) : null;
+}
+
+/** A reply's fields as a vector names them, read through parse and header lookup
+ * (the codec has no reply reader): the reply is told by its exact command. */
+function readReply(msg) {
+  const text = (name) => msg.header(name) ?? null;
+  switch (msg.command) {
+    case 'connected':
+      return {
+        kind: 'connected',
+        client_id: text('client-id'),
+        max_channels: replyNumber(msg, 'max-channels'),
+        max_subscriptions: replyNumber(msg, 'max-subscriptions'),
+        max_message_size: replyNumber(msg, 'max-message-size'),
+      };
+    case 'ack':
+      return { kind: 'ack', id: text('id'), deliveries: replyNumber(msg, 'deliveries') };
+    case 'error': {
+      const code = text('code') ?? 'Internal';
+      const known = errorNames().includes(code) || serverErrorNames().includes(code) ? code : 'Unknown';
+      return { kind: 'error', code, known, detail: text('detail') ?? '', command: text('command'), id: text('id') };
+    }
+    default:
+      return null;
+  }
+}
+
+test('replies.json', async (t) => {
+  for (const v of load('replies.json')) {
+    await t.test(v.id, () => assert.deepEqual(readReply(parse(v.input, DEFAULT_STORAGE)), v.reply));
+  }
+});
+
+test('every error name of the vectors is one of the 12 core names', () => {
+  const names = errorNames();
+  assert.equal(names.length, 12);
+  assert.equal(names.at(-1), 'Channel');
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
+    for (const v of load(file)) {
+      for (const key of ['error', 'upstream_error']) {
+        if (v[key] !== undefined) assert.ok(names.includes(v[key]), `${file} ${v.id}: ${v[key]}`);
+      }
+    }
+  }
+});
+
 test('every vector file is run', () => {
-  const known = new Set(['parse_valid.json', 'parse_invalid.json', 'multipart.json', 'encode.json', 'channels.json']);
+  const known = new Set([
+    'parse_valid.json',
+    'parse_invalid.json',
+    'multipart.json',
+    'encode.json',
+    'channels.json',
+    'channel_lists.json',
+    'replies.json',
+  ]);
   const unknown = readdirSync(dir).filter((f) => f.endsWith('.json') && !known.has(f));
   assert.deepEqual(unknown, [], 'a vector file this runner does not know');
 });

@@ -1,13 +1,14 @@
 //! The codec functions: `parse`, `encode`, `encodeInto`, `encodeMultipart`,
-//! `encodeMultipartInto` and `errorNames`. Each converts its arguments, calls [`crate::owned`] (which calls
-//! `lhttp-core`) and converts the result or the error.
+//! `encodeMultipartInto`, `channelList`, `errorNames` and `serverErrorNames`. Each converts its
+//! arguments, calls core's owned message functions ([`lhttp_core::owned`]) and
+//! converts the result or the error.
 
+use lhttp_core::{owned, OwnedMessage};
 use wasm_bindgen::prelude::*;
 
 use crate::convert;
 use crate::error::core_error;
 use crate::message::Message;
-use crate::owned::{self, OwnedMessage};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -31,7 +32,7 @@ pub fn parse(
     #[wasm_bindgen(js_name = maxHeaders)] max_headers: Option<u32>,
 ) -> Result<Message, JsValue> {
     let bytes = convert::bytes(input)?;
-    let owned = OwnedMessage::parse(bytes, convert::limit(max_headers)).map_err(core_error)?;
+    let owned = OwnedMessage::parse_with_limit(&bytes, convert::limit(max_headers)).map_err(core_error)?;
     Ok(owned.into())
 }
 
@@ -96,8 +97,27 @@ pub fn encode_multipart_into(
     Ok(n as u32)
 }
 
+/// Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value,
+/// joined by one space: `channelList(['a', 'b'])` is `'a b'`. Throws with `code`
+/// `Channel` for an empty list or a name that is empty or holds whitespace or a
+/// control character (it would be read back as no channel or as several).
+#[wasm_bindgen(js_name = channelList)]
+pub fn channel_list(channels: Vec<String>) -> Result<String, JsValue> {
+    lhttp_core::channel::list(&channels).map_err(core_error)
+}
+
 /// Every error name the codec can throw as `code`, in core's order.
 #[wasm_bindgen(js_name = errorNames)]
 pub fn error_names() -> Vec<String> {
     lhttp_core::Error::ALL.iter().map(|e| e.as_str().to_owned()).collect()
+}
+
+/// Every server error name an `error` reply may carry as `code` (a newer server
+/// may send others: treat an unknown one as a generic failure).
+#[wasm_bindgen(js_name = serverErrorNames)]
+pub fn server_error_names() -> Vec<String> {
+    lhttp_core::ServerError::ALL
+        .iter()
+        .map(|e| e.as_str().to_owned())
+        .collect()
 }

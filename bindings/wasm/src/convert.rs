@@ -7,7 +7,7 @@ use js_sys::{Array, ArrayBuffer, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::error::type_error;
-use crate::owned::Pairs;
+use lhttp_core::owned::Pairs;
 
 /// Bytes of a body or message: a string (as UTF-8), a `Uint8Array` (a Node
 /// `Buffer` is one), an `ArrayBuffer`, or `undefined`/`null` for empty.
@@ -45,7 +45,7 @@ pub fn headers(value: &JsValue) -> Result<Pairs, JsValue> {
 }
 
 /// Parts to encode: an array of `{ headers?, body? }` objects.
-pub fn parts(value: &JsValue) -> Result<Vec<(Pairs, Vec<u8>)>, JsValue> {
+pub fn parts(value: &JsValue) -> Result<Vec<lhttp_core::PartSpec>, JsValue> {
     let list = value
         .dyn_ref::<Array>()
         .ok_or_else(|| type_error("parts must be an array of { headers, body } objects"))?;

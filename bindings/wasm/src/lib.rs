@@ -6,11 +6,11 @@
 //! and errors as plain `Error`s whose `code` is the core error name.
 //!
 //! Module map:
-//! - [`owned`]: owned copies of core's borrowed views; plain Rust, tested on the host.
 //! - [`error`]: core errors as JS `Error`s with `code`, and `TypeError`s for bad arguments.
 //! - [`convert`]: bodies, header lists and parts between JavaScript and Rust.
-//! - [`codec`]: `parse`, `encode`, `encodeInto`, `encodeMultipart`, `encodeMultipartInto`, `errorNames`.
-//! - [`message`]: the `Message` class, a parsed message.
+//! - [`codec`]: `parse`, `encode`, `encodeInto`, `encodeMultipart`, `encodeMultipartInto`,
+//!   `channelList`, `errorNames`, `serverErrorNames`.
+//! - [`message`]: the `Message` class, a parsed message (core's `OwnedMessage`).
 //! - [`part`]: the `Part` class, one part of a multipart body.
 //! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
 //! - [`session`]: the `Session` class, `lhttp-session`'s client session driven by js-sdk.
@@ -19,7 +19,6 @@ pub mod codec;
 pub mod convert;
 pub mod error;
 pub mod message;
-pub mod owned;
 pub mod part;
 pub mod session;
 pub mod upstream;

@@ -1,11 +1,11 @@
 //! The `Message` class: a parsed message. Lookups, channel lists, `upstream` and
 //! multipart splitting are core's; the getters copy values out to JavaScript.
 
+use lhttp_core::OwnedMessage;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::{limit, pairs_to_js};
 use crate::error::core_error;
-use crate::owned::OwnedMessage;
 use crate::part::Part;
 use crate::upstream::Upstream;
 
@@ -27,24 +27,24 @@ impl Message {
     /// The command of the start line, e.g. `chat`.
     #[wasm_bindgen(getter)]
     pub fn command(&self) -> String {
-        self.inner.command.clone()
+        self.inner.command().to_owned()
     }
 
     /// Every header as a `[name, value]` pair, in the order sent, names in their original case.
     #[wasm_bindgen(getter, unchecked_return_type = "Headers")]
     pub fn headers(&self) -> js_sys::Array {
-        pairs_to_js(&self.inner.headers)
+        pairs_to_js(self.inner.headers())
     }
 
     /// The value of the first header called `name` (ASCII case-insensitive), or `undefined`.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.inner.header(name)
+        self.inner.header(name).map(str::to_owned)
     }
 
     /// The values of every header called `name` (ASCII case-insensitive), in order.
     #[wasm_bindgen(js_name = headerValues)]
     pub fn header_values(&self, name: &str) -> Vec<String> {
-        self.inner.header_values(name)
+        self.inner.header_values(name).into_iter().map(str::to_owned).collect()
     }
 
     /// The channels listed in every header called `name` (`subscribe`, `publish`,
@@ -72,7 +72,7 @@ impl Message {
     /// The body as a string, or `undefined` when it is not valid UTF-8.
     #[wasm_bindgen(getter)]
     pub fn text(&self) -> Option<String> {
-        core::str::from_utf8(self.inner.body()).ok().map(str::to_owned)
+        self.inner.body_text().map(str::to_owned)
     }
 
     /// The parts of a multipart body (empty without a `multipart` header).
@@ -85,7 +85,7 @@ impl Message {
     ) -> Result<Vec<Part>, JsValue> {
         let parts = self
             .inner
-            .parts(limit(max_parts), limit(max_part_headers))
+            .parts_with_limits(limit(max_parts), limit(max_part_headers))
             .map_err(core_error)?;
         Ok(parts.into_iter().map(Part::from).collect())
     }

@@ -1,10 +1,10 @@
 //! The `Part` class: one part of a multipart body, with its place in the message
-//! body (core's offsets) and its headers and body read by core.
+//! body (core's offsets) and its headers and body read by core (core's `OwnedPart`).
 
+use lhttp_core::OwnedPart;
 use wasm_bindgen::prelude::*;
 
 use crate::convert::pairs_to_js;
-use crate::owned::OwnedPart;
 
 /// One part of a multipart message.
 #[wasm_bindgen]
@@ -47,7 +47,7 @@ impl Part {
 
     /// The value of the part's first header called `name` (ASCII case-insensitive), or `undefined`.
     pub fn header(&self, name: &str) -> Option<String> {
-        self.inner.header(name)
+        self.inner.header(name).map(str::to_owned)
     }
 
     /// The part's body bytes.

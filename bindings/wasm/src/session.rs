@@ -415,12 +415,9 @@ fn limits(l: Limits) -> JsValue {
     ])
 }
 
-/// A received message as the `Message` class.
+/// A received message as the `Message` class (which wraps core's owned message).
 fn message(msg: OwnedMessage) -> Message {
-    // The wasm crate's own owned message is built by parsing; a message core
-    // parsed encodes back to bytes that parse the same.
-    let bytes = msg.encode().expect("a parsed message encodes");
-    Message::from(crate::owned::OwnedMessage::parse(bytes, None).expect("an encoded message parses"))
+    Message::from(msg)
 }
 
 /// An event as a plain object; `asError` is the error every SDK shows for it
