@@ -134,33 +134,37 @@ impl Session {
 
     /// Subscribes to `channels` (names); returns the request id. Throws `Channel`
     /// for an empty name or one holding whitespace, and nothing is subscribed.
-    pub fn subscribe(&mut self, now: f64, channels: &JsValue) -> Result<f64, JsValue> {
-        let channels = strings(channels)?;
-        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
-        id(self.inner.subscribe(ms(now), &channels))
+    pub fn subscribe(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] channels: &JsValue,
+    ) -> Result<f64, JsValue> {
+        id(with_names(channels, |names| self.inner.subscribe(ms(now), names))?)
     }
 
     /// Unsubscribes from `channels`; returns the request id.
-    pub fn unsubscribe(&mut self, now: f64, channels: &JsValue) -> Result<f64, JsValue> {
-        let channels = strings(channels)?;
-        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
-        id(self.inner.unsubscribe(ms(now), &channels))
+    pub fn unsubscribe(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] channels: &JsValue,
+    ) -> Result<f64, JsValue> {
+        id(with_names(channels, |names| self.inner.unsubscribe(ms(now), names))?)
     }
 
     /// Publishes `body` with `command` and `headers` to `channels`; returns the request id.
     pub fn publish(
         &mut self,
         now: f64,
-        channels: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] channels: &JsValue,
         command: &str,
         #[wasm_bindgen(unchecked_optional_param_type = "Headers | null")] headers: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Body")] body: &JsValue,
     ) -> Result<f64, JsValue> {
-        let channels = strings(channels)?;
-        let channels: Vec<&str> = channels.iter().map(String::as_str).collect();
         let headers = convert::headers(headers)?;
         let body = convert::bytes(body)?;
-        id(self.inner.publish(ms(now), &channels, command, &headers, &body))
+        id(with_names(channels, |names| {
+            self.inner.publish(ms(now), names, command, &headers, &body)
+        })?)
     }
 
     /// Sends an encoded message with the session's `id` (any `id` of its own is
@@ -330,14 +334,20 @@ fn config_from_js(value: &JsValue) -> Result<Config, JsValue> {
     Ok(config)
 }
 
-/// A list of channel names: an array of strings.
-fn strings(value: &JsValue) -> Result<Vec<String>, JsValue> {
+/// Runs `f` on the channel names of an array of strings.
+fn with_names<T>(value: &JsValue, f: impl FnOnce(&[&str]) -> T) -> Result<T, JsValue> {
     let list = value
         .dyn_ref::<Array>()
         .ok_or_else(|| type_error("channels must be an array of strings"))?;
-    list.iter()
-        .map(|c| c.as_string().ok_or_else(|| type_error("each channel must be a string")))
-        .collect()
+    let mut names = Vec::with_capacity(list.length() as usize);
+    for c in list.iter() {
+        names.push(
+            c.as_string()
+                .ok_or_else(|| type_error("each channel must be a string"))?,
+        );
+    }
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    Ok(f(&names))
 }
 
 /// An encoded message, read by core; a bad one is the session's `Protocol` error.
