@@ -312,26 +312,34 @@ fn config_from_js(value: &JsValue) -> Result<Config, JsValue> {
         if v.is_undefined() {
             continue;
         }
-        let wrong = |what: &str| type_error(&format!("Session: config.{name} must be {what}"));
-        let count = || match v.as_f64() {
-            Some(n) if n >= 0.0 && n.is_finite() => Ok(n as u64),
-            _ => Err(wrong("a number of 0 or more")),
-        };
-        let optional = || if v.is_null() { Ok(None) } else { count().map(Some) };
+        let n = || count(&v, &name);
+        let optional = || if v.is_null() { Ok(None) } else { n().map(Some) };
         match name.as_str() {
-            "reconnect" => config.reconnect = v.as_bool().ok_or_else(|| wrong("a boolean"))?,
-            "requestTimeout" => config.request_timeout = count()?,
-            "connectTimeout" => config.connect_timeout = count()?,
+            "reconnect" => config.reconnect = v.as_bool().ok_or_else(|| wrong(&name, "a boolean"))?,
+            "requestTimeout" => config.request_timeout = n()?,
+            "connectTimeout" => config.connect_timeout = n()?,
             "pingInterval" => config.ping_interval = optional()?,
-            "backoffInitial" => config.backoff_initial = count()?,
-            "backoffMax" => config.backoff_max = count()?,
+            "backoffInitial" => config.backoff_initial = n()?,
+            "backoffMax" => config.backoff_max = n()?,
             "maxAttempts" => config.max_attempts = optional()?.map(|n| n.min(u32::MAX.into()) as u32),
-            "maxBuffered" => config.max_buffered = count()?.try_into().unwrap_or(usize::MAX),
-            "seed" => config.seed = count()?,
+            "maxBuffered" => config.max_buffered = n()?.try_into().unwrap_or(usize::MAX),
+            "seed" => config.seed = n()?,
             _ => return Err(type_error(&format!("Session: unknown config key \"{name}\""))),
         }
     }
     Ok(config)
+}
+
+/// A config value that must be a number of 0 or more (milliseconds or a count).
+fn count(v: &JsValue, name: &str) -> Result<u64, JsValue> {
+    match v.as_f64() {
+        Some(n) if n >= 0.0 && n.is_finite() => Ok(n as u64),
+        _ => Err(wrong(name, "a number of 0 or more")),
+    }
+}
+
+fn wrong(name: &str, what: &str) -> JsValue {
+    type_error(&format!("Session: config.{name} must be {what}"))
 }
 
 /// Runs `f` on the channel names of an array of strings.
@@ -387,32 +395,42 @@ fn optional(value: Option<impl Into<JsValue>>) -> JsValue {
 /// name, plus `detail` and whichever of `command`, `id`, `status`, `reason`,
 /// `closeCode` it has.
 pub fn error(e: &Error) -> JsValue {
-    let err: JsValue = js_sys::Error::new(&e.to_string()).into();
-    let text = |s: &str| JsValue::from_str(s);
-    let mut fields = vec![("code", text(e.name()))];
-    match e {
+    let message = e.to_string();
+    let (detail, reason, number, command, id) = match e {
         Error::Server {
             detail, command, id, ..
-        } => {
-            fields.push(("detail", text(detail)));
-            fields.extend(command.as_deref().map(|c| ("command", text(c))));
-            fields.extend(id.as_deref().map(|i| ("id", text(i))));
-        }
-        Error::Connect { status, reason } => {
-            fields.push(("detail", text(&e.to_string())));
-            fields.push(("reason", text(reason)));
-            fields.extend(status.map(|s| ("status", s.into())));
-        }
-        Error::Closed { code, reason } => {
-            fields.push(("detail", text(&e.to_string())));
-            fields.push(("reason", text(reason)));
-            fields.extend(code.map(|c| ("closeCode", c.into())));
-        }
-        Error::Protocol(core) => fields.push(("detail", text(core.description()))),
-        Error::Timeout | Error::Io(_) => fields.push(("detail", text(&e.to_string()))),
-    }
-    for (name, value) in fields {
+        } => (detail.as_str(), None, None, command.as_deref(), id.as_deref()),
+        Error::Connect { status, reason } => (
+            message.as_str(),
+            Some(reason),
+            status.map(|s| ("status", s)),
+            None,
+            None,
+        ),
+        Error::Closed { code, reason } => (
+            message.as_str(),
+            Some(reason),
+            code.map(|c| ("closeCode", c)),
+            None,
+            None,
+        ),
+        Error::Protocol(core) => (core.description(), None, None, None, None),
+        Error::Timeout | Error::Io(_) => (message.as_str(), None, None, None, None),
+    };
+    let err: JsValue = js_sys::Error::new(&message).into();
+    let set = |name: &str, value: JsValue| {
+        // Setting a property on a fresh Error object cannot fail.
         let _ = Reflect::set(&err, &JsValue::from_str(name), &value);
+    };
+    set("code", e.name().into());
+    set("detail", detail.into());
+    for (name, value) in [("reason", reason.map(String::as_str)), ("command", command), ("id", id)] {
+        if let Some(v) = value {
+            set(name, v.into());
+        }
+    }
+    if let Some((name, n)) = number {
+        set(name, n.into());
     }
     err
 }
