@@ -3,7 +3,7 @@
 //! channel limit is several), each with its own `id` on the wire and a deadline.
 //! Restore messages after a reconnect are parts that belong to no call.
 
-use alloc::collections::BTreeMap;
+use crate::vecmap::VecMap;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -41,8 +41,8 @@ pub(crate) struct Call {
 #[derive(Debug, Default)]
 pub(crate) struct Calls {
     next_wire: u64,
-    pub parts: BTreeMap<u64, Part>,
-    pub calls: BTreeMap<RequestId, Call>,
+    pub parts: VecMap<u64, Part>,
+    pub calls: VecMap<RequestId, Call>,
 }
 
 impl Calls {

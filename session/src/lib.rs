@@ -48,6 +48,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 mod session;
+mod vecmap;
 
 pub use config::Config;
 pub use error::Error;

@@ -1,7 +1,7 @@
 //! The client session's state machine: what happens on each input, in one place.
 
 use alloc::borrow::ToOwned;
-use alloc::collections::{BTreeSet, VecDeque};
+use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -11,6 +11,7 @@ use lhttp_core::{channel, names, CloseCode, Limits, OwnedMessage, ServerError};
 
 use crate::backoff::Backoff;
 use crate::calls::{Call, Calls, Part};
+use crate::vecmap::VecSet;
 use crate::{Config, Error, Event, RequestId, Transmit, SUBSCRIBE_COMMAND, UNSUBSCRIBE_COMMAND};
 
 /// Channels per message until a server announces its own limit (below the
@@ -70,7 +71,7 @@ pub struct Session {
     backoff: Backoff,
     calls: Calls,
     backlog: VecDeque<Queued>,
-    subscriptions: BTreeSet<String>,
+    subscriptions: VecSet,
     restore: VecDeque<Vec<String>>,
     client_id: Option<String>,
     limits: Limits,
@@ -81,6 +82,12 @@ pub struct Session {
     wake_at: Option<u64>,
     next_ping: Option<u64>,
     last_activity: u64,
+    /// Why the last connection attempt failed, until a connection opens.
+    connect_error: Option<Error>,
+    /// Whether messages were dropped since the application last read.
+    dropping: bool,
+    /// Drops since the last `Lagged` event, reported at the next read.
+    unreported_drops: u64,
 }
 
 impl Session {
@@ -93,7 +100,7 @@ impl Session {
             backoff,
             calls: Calls::default(),
             backlog: VecDeque::new(),
-            subscriptions: BTreeSet::new(),
+            subscriptions: VecSet::new(),
             restore: VecDeque::new(),
             client_id: None,
             limits: Limits::default(),
@@ -104,6 +111,9 @@ impl Session {
             wake_at: None,
             next_ping: None,
             last_activity: 0,
+            connect_error: None,
+            dropping: false,
+            unreported_drops: 0,
         }
     }
 
@@ -121,6 +131,14 @@ impl Session {
 
     /// The next received application message, oldest first.
     pub fn poll_message(&mut self) -> Option<OwnedMessage> {
+        if self.dropping {
+            self.dropping = false;
+            if self.unreported_drops > 0 {
+                self.events.push_back(Event::Lagged {
+                    dropped: core::mem::take(&mut self.unreported_drops),
+                });
+            }
+        }
         self.messages.pop_front()
     }
 
@@ -418,6 +436,7 @@ impl Session {
 
     fn attempt_failed(&mut self, now: u64, error: Error) {
         self.connect_deadline = None;
+        self.connect_error = Some(error.clone());
         self.events.push_back(Event::ConnectFailed { error: error.clone() });
         let exhausted = self
             .config
@@ -513,7 +532,7 @@ impl Session {
         self.last_activity = now;
         let batch = self.max_channels();
         // Channels whose subscribe is still queued go out with it, not twice.
-        let queued: BTreeSet<&String> = self
+        let queued: Vec<&String> = self
             .calls
             .parts
             .values()
@@ -575,6 +594,7 @@ impl Session {
     fn opened(&mut self) {
         self.state = State::Open;
         self.backoff.reset();
+        self.connect_error = None;
         self.events.push_back(Event::Opened {
             client_id: self.client_id.clone().unwrap_or_default(),
             limits: self.limits,
@@ -698,7 +718,12 @@ impl Session {
                             self.untrack(&p.added, &p.removed);
                         }
                     }
-                    self.fail_call(call_id, Error::Timeout);
+                    // Waiting for a connection that keeps failing: that failure is the reason.
+                    let error = match (&self.connect_error, self.state) {
+                        (Some(e), State::Connecting | State::Handshaking | State::Waiting) => e.clone(),
+                        _ => Error::Timeout,
+                    };
+                    self.fail_call(call_id, error);
                 }
             }
         }
@@ -828,9 +853,13 @@ impl Session {
     fn buffer(&mut self, msg: OwnedMessage) {
         if self.messages.len() >= self.config.max_buffered.max(1) {
             self.messages.pop_front();
-            match self.events.back_mut() {
-                Some(Event::Lagged { dropped }) => *dropped += 1,
-                _ => self.events.push_back(Event::Lagged { dropped: 1 }),
+            // The first drop since the application read is told at once; the
+            // rest of the run at its next read, so a flood gives two events.
+            if self.dropping {
+                self.unreported_drops += 1;
+            } else {
+                self.dropping = true;
+                self.events.push_back(Event::Lagged { dropped: 1 });
             }
         }
         self.messages.push_back(msg);
