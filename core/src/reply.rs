@@ -39,6 +39,10 @@ pub mod headers {
     pub const MAX_MESSAGE_SIZE: &str = "max-message-size";
     /// The HTTP status of an `upstream` answer sent back to the client.
     pub const UPSTREAM_STATUS: &str = "upstream-status";
+    /// The HTTP header carrying the message's command to an `upstream` backend.
+    pub const LHTTP_COMMAND: &str = "lhttp-command";
+    /// The HTTP header carrying the sender's client id to an `upstream` backend.
+    pub const LHTTP_CLIENT_ID: &str = "lhttp-client-id";
 }
 
 /// Whether clients may not use `command`: the reserved ones, compared ASCII case-insensitively.
@@ -109,6 +113,10 @@ server_errors! {
     MethodNotAllowed,
     /// HTTP: nothing is at this path.
     NotFound,
+    /// HTTP directory API: the call's JSON arguments are missing or not valid.
+    BadRequest,
+    /// HTTP directory API: no call of that name.
+    UnknownCall,
 }
 
 impl ServerError {

@@ -293,13 +293,15 @@ mod tests {
     /// WebSocket upgrade (a refused handshake is `Connect`) or on HTTP paths this library
     /// never calls, so a reply naming one is `Server`. (`NotFound` is also the name of
     /// this library's own code for an absent item, which it must not be confused with.)
-    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 6] = [
+    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 8] = [
         ServerError::OriginNotAllowed,
         ServerError::TooManyConnections,
         ServerError::ShuttingDown,
         ServerError::BadHandshake,
         ServerError::MethodNotAllowed,
         ServerError::NotFound,
+        ServerError::BadRequest,
+        ServerError::UnknownCall,
     ];
 
     #[test]

@@ -44,7 +44,6 @@ export class Lhttp {
   #openWaiters = [];
   #timer;
   #closeEvent;
-  #connectError = null;
   #ended = null; // the error whenOpen() rejects with once the session ended
   #finished = false;
   #closeFirst = null;
@@ -234,16 +233,12 @@ export class Lhttp {
   #event(e) {
     switch (e.type) {
       case 'opened':
-        this.#connectError = null;
         for (const w of this.#openWaiters.splice(0)) w.resolve();
         return this.#call('on_open', new Context(this.#transport, null));
       case 'acked':
         return this.#settle(e.id, (p) => p.resolve(p.map(e)));
-      case 'failed': {
-        // A request that timed out while no connection could be made failed for that reason.
-        const error = e.error.code === 'Timeout' && this.#connectError ? this.#connectError : e.error;
-        return this.#settle(e.id, (p) => p.reject(fromSession(error, { id: e.error.id ?? String(e.id) })));
-      }
+      case 'failed':
+        return this.#settle(e.id, (p) => p.reject(fromSession(e.error, { id: e.error.id ?? String(e.id) })));
       case 'closed': {
         const context = new Context(this.#transport, null);
         context.event = this.#closeEvent ?? { type: 'close', code: e.code, reason: e.reason };
@@ -251,7 +246,6 @@ export class Lhttp {
         return this.#call('on_close', context);
       }
       case 'connect_failed':
-        this.#connectError = e.error;
         return this.#report(fromSession(e.error));
       case 'gave_up':
         this.#ended = fromSession(e.asError);

@@ -31,8 +31,13 @@ struct Args {
 type Failure = (StatusCode, &'static str, String);
 
 fn need<'a>(v: &'a Option<String>, name: &str) -> Result<&'a str, Failure> {
-    v.as_deref()
-        .ok_or_else(|| (StatusCode::BAD_REQUEST, "BadRequest", format!("missing {name:?}")))
+    v.as_deref().ok_or_else(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            lhttp_core::ServerError::BadRequest.as_str(),
+            format!("missing {name:?}"),
+        )
+    })
 }
 
 /// Answers `POST /api/<call>`.
@@ -61,7 +66,13 @@ pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Bo
     let args = if body.iter().all(u8::is_ascii_whitespace) {
         Ok(Args::default())
     } else {
-        serde_json::from_slice::<Args>(&body).map_err(|e| (StatusCode::BAD_REQUEST, "BadRequest", e.to_string()))
+        serde_json::from_slice::<Args>(&body).map_err(|e| {
+            (
+                StatusCode::BAD_REQUEST,
+                lhttp_core::ServerError::BadRequest.as_str(),
+                e.to_string(),
+            )
+        })
     };
     let result = match args {
         Ok(args) => run(handle, &name, args).await,
@@ -90,9 +101,13 @@ async fn run(handle: &Handle, name: &str, a: Args) -> Result<Value, Failure> {
         Ok(Bytes::from(m.to_string()))
     };
     let info = || {
-        a.info
-            .clone()
-            .ok_or_else(|| (StatusCode::BAD_REQUEST, "BadRequest", "missing \"info\"".into()))
+        a.info.clone().ok_or_else(|| {
+            (
+                StatusCode::BAD_REQUEST,
+                lhttp_core::ServerError::BadRequest.as_str(),
+                "missing \"info\"".into(),
+            )
+        })
     };
     Ok(match name {
         "bind_uid" => json!(d.bind_uid(client()?, uid()?).await),
@@ -120,7 +135,13 @@ async fn run(handle: &Handle, name: &str, a: Args) -> Result<Value, Failure> {
         "client_count" => json!(d.client_count().await),
         "subscriber_count" => json!(d.subscriber_count(need(&a.channel, "channel")?).await),
         "nodes" => json!(d.nodes()),
-        _ => return Err((StatusCode::NOT_FOUND, "UnknownCall", format!("no call {name:?}"))),
+        _ => {
+            return Err((
+                StatusCode::NOT_FOUND,
+                lhttp_core::ServerError::UnknownCall.as_str(),
+                format!("no call {name:?}"),
+            ))
+        }
     })
 }
 

@@ -171,8 +171,14 @@ impl Filter for Upstream {
                 .filter(|h| !NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
                 .map(|h| (h.name.to_string(), h.value.to_string()))
                 .chain([
-                    ("lhttp-command".to_string(), ctx.command().to_string()),
-                    ("lhttp-client-id".to_string(), ctx.client_id().to_string()),
+                    (
+                        lhttp_core::reply::headers::LHTTP_COMMAND.to_string(),
+                        ctx.command().to_string(),
+                    ),
+                    (
+                        lhttp_core::reply::headers::LHTTP_CLIENT_ID.to_string(),
+                        ctx.client_id().to_string(),
+                    ),
                 ])
                 .collect(),
             body: Bytes::copy_from_slice(ctx.body()),
