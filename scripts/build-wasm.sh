@@ -44,7 +44,7 @@ wasm="$out_dir/lhttp_wasm_bg.wasm"
 opt="$root/js-sdk/node_modules/.bin/wasm-opt"
 if [[ -x "$opt" ]]; then
     # The features are those rustc enables by default for wasm32-unknown-unknown.
-    "$opt" -Oz --strip-debug --strip-producers \
+    "$opt" -Oz --converge --strip-debug --strip-producers \
         --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
         --enable-mutable-globals --enable-reference-types --enable-multivalue \
         "$wasm" -o "$wasm.opt"

@@ -558,11 +558,13 @@ impl Session {
             return;
         };
         let wire = self.calls.next_wire_id();
-        let list = batch.join(" ");
-        let msg = OwnedMessage::new(SUBSCRIBE_COMMAND)
-            .with_header(names::SUBSCRIBE, list)
-            .with_header(headers::ID, wire.to_string());
-        match msg.encode() {
+        let encoded = channel::list(&batch).and_then(|list| {
+            OwnedMessage::new(SUBSCRIBE_COMMAND)
+                .with_header(names::SUBSCRIBE, list)
+                .with_header(headers::ID, wire.to_string())
+                .encode()
+        });
+        match encoded {
             Ok(bytes) => {
                 self.calls.parts.insert(
                     wire,
