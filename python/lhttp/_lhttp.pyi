@@ -157,9 +157,9 @@ class AsyncClient:
         headers: _Headers = None,
     ) -> Awaitable[int]: ...
     def wait(self, timeout: Optional[float] = None) -> Awaitable[bool]:
-        """Waits until a message (kept for ``take``) or the end is here; ``False`` on timeout."""
-    def take(self, max: int) -> Optional[List[Message]]:
-        """Up to ``max`` messages already here; ``None`` once ended normally, else raises."""
+        """Waits until a message (kept for ``next_ready``) or the end is here; ``False`` on timeout."""
+    def next_ready(self) -> Union[Message, None, bool]:
+        """The next message already here; ``None`` when none is, ``False`` once ended normally."""
     def close(self) -> Awaitable[None]: ...
 
 def aio_connect(
@@ -175,6 +175,8 @@ def aio_connect(
     origin: Optional[str] = None,
     ca_pem: Optional[_Bytes] = None,
 ) -> Awaitable[AsyncClient]: ...
+def settle() -> None:
+    """Waits (without the GIL, briefly) until the runtime's threads handed every result over."""
 def aio_publish(
     base_url: str,
     channels: Union[str, Iterable[str]],

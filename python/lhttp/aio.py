@@ -2,9 +2,10 @@
 
 It is the Rust ``lhttp-client`` driven on a tokio runtime (``pyo3-async-runtimes``):
 every request (``send``, ``subscribe``, ``publish``, ...) is a Rust future awaited
-by the event loop, with no Python thread in between. Receiving takes every message
-already here in one step and hands them out one by one, so a burst costs one await;
-``recv()`` can be cancelled or timed out without losing a message::
+by the event loop, with no Python thread in between. A message already received is
+handed over by a plain call, without an await, so a burst costs no await at all;
+``recv()`` can be cancelled or timed out without losing a message, and several tasks
+may receive from one client at once::
 
     async def main():
         async with lhttp.aio.connect("ws://127.0.0.1:8081/") as client:
@@ -20,8 +21,7 @@ Times are in seconds, as everywhere in the Python API.
 
 import asyncio
 import atexit
-import collections
-from typing import Any, Deque, Generator, Iterable, Mapping, Optional, Tuple, Union
+from typing import Any, Generator, Iterable, Mapping, Optional, Tuple, Union
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
@@ -31,9 +31,6 @@ __all__ = ["Client", "connect", "publish"]
 
 Bytes = Union[bytes, bytearray, memoryview, str]
 Headers = Union[Iterable[Tuple[str, str]], Mapping[str, str], None]
-
-#: The most messages moved from the Rust client to the Python side in one step.
-_BATCH = 1024
 
 # At exit, let the runtime's threads finish handing results to Python before the
 # interpreter goes away (see settle() in python/src/aio.rs).
@@ -45,8 +42,6 @@ class Client:
 
     def __init__(self, native: _lhttp.AsyncClient) -> None:
         self._native = native
-        #: Messages taken from the Rust client and not yet handed out, oldest first.
-        self._ready: Deque[Message] = collections.deque()
 
     @property
     def client_id(self) -> Optional[str]:
@@ -81,38 +76,35 @@ class Client:
         with ``command`` and ``headers``; returns the number of deliveries the server made."""
         return await self._native.publish(channels, body, command=command, headers=headers)
 
-    async def _next(self, timeout: Optional[float]) -> Optional[Message]:
-        """The next message; ``None`` once the connection ended normally."""
-        ready = self._ready
-        if ready:
-            return ready.popleft()
+    async def _next(self, timeout: Optional[float]) -> Union[Message, bool]:
+        """The next message; ``False`` once the connection ended normally."""
         native = self._native
+        # A message already here (or the end) costs no await.
+        msg = native.next_ready()
+        if msg is not None:
+            return msg
         deadline = None
         if timeout is not None:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
-        while True:
-            # Everything already here, in one call; the end (None) or its error once over.
-            batch = native.take(_BATCH)
-            if batch is None:
-                return None
-            if batch:
-                ready.extend(batch)
-                return ready.popleft()
-            # Nothing here: wait in Rust until something is (it is kept for take()).
+        while msg is None:
+            # Nothing here: wait in Rust until something is (it is kept for next_ready).
             if deadline is None:
                 await native.wait()
             else:
                 left = deadline - loop.time()
                 if left <= 0 or not await native.wait(left):
                     raise TimeoutError("timed out waiting for a message")
+            # Another task may have taken it first: then wait again.
+            msg = native.next_ready()
+        return msg
 
     async def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message. Waits at most ``timeout`` seconds (``None``: no limit), then
         raises :class:`lhttp.TimeoutError`; raises :class:`lhttp.ClosedError` once the
         connection is over."""
         msg = await self._next(timeout)
-        if msg is None:
+        if msg is False:
             raise ClosedError("the client is closed")
         return msg
 
@@ -132,11 +124,10 @@ class Client:
     async def __anext__(self) -> Message:
         """The next message; iteration ends when the connection was closed normally
         (by ``close()`` or a close frame with code 1000 or 1001). Other endings raise."""
-        ready = self._ready
-        if ready:
-            return ready.popleft()
-        msg = await self._next(None)
+        msg = self._native.next_ready()
         if msg is None:
+            msg = await self._next(None)
+        if msg is False:
             raise StopAsyncIteration
         return msg
 

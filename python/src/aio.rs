@@ -4,14 +4,17 @@
 //! loop as an awaitable; no Python thread is involved.
 //!
 //! Receiving is split in two so that it is fast and loses nothing:
+//! - [`PyAsyncClient::next_ready`], a plain call, gives the next message if one is
+//!   already here, without waiting: while a burst is arriving, `async for` costs no
+//!   await at all, only this call per message.
 //! - [`PyAsyncClient::wait`], an awaitable, waits until a message (or the end) is
-//!   here and moves it into the client's stash. Cancelling it (a timeout, a cancelled
-//!   task) can only happen before the message was taken or after it was stashed,
-//!   so a message is never lost.
-//! - [`PyAsyncClient::take`], a plain call, returns up to `max` messages already
-//!   here (the stash, then the client's buffer) without waiting, so a burst costs one
-//!   await for the whole batch. `lhttp/aio.py` builds `recv()` and `async for` on
-//!   the two.
+//!   here and moves it into the client's stash for `next_ready`. Cancelling it (a
+//!   timeout, a cancelled task) can only happen before the message was taken or
+//!   after it was stashed, so a message is never lost; several tasks may wait at
+//!   once, and none misses a message another one left (every message is in the
+//!   client's buffer or in the stash, which a waiter checks before it sleeps).
+//!
+//! `lhttp/aio.py` builds `recv()` and `async for` on the two.
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -88,11 +91,11 @@ struct Inner {
     /// The Rust client.
     client: Client,
     /// Messages (and the error that ended the stream) taken from the client by
-    /// `wait`, in order, until `take` hands them out. A std lock: it is never held
+    /// `wait`, in order, until `next_ready` hands them out. A std lock: it is never held
     /// across an await.
     stash: Mutex<VecDeque<Result<Message, Error>>>,
     /// Held by whoever takes from the client's buffer (a `wait` across its await,
-    /// `take` while it drains), so that messages reach the stash and Python in the
+    /// `next_ready` while it takes one), so that messages reach the stash and Python in the
     /// order they came. A tokio lock because `wait` holds it while waiting.
     receiving: tokio::sync::Mutex<()>,
 }
@@ -107,7 +110,7 @@ impl Inner {
 enum End {
     /// `close()`, or a close frame with code 1000 or 1001.
     Normal,
-    /// Anything else, raised by every later `take`.
+    /// Anything else, raised by every later `next_ready`.
     Failed(Error),
 }
 
@@ -117,7 +120,7 @@ pub struct PyAsyncClient {
     inner: Arc<Inner>,
     /// Set by `close()`, so that the ending it causes counts as normal.
     closed: AtomicBool,
-    /// How the stream ended, once `take` met the end.
+    /// How the stream ended, once `next_ready` met the end.
     end: OnceLock<End>,
 }
 
@@ -181,7 +184,7 @@ impl PyAsyncClient {
 
     /// Waits until a message or the end of the stream is here, at most `timeout`
     /// seconds (`None`: no limit); gives `True` then, `False` when the time ran out.
-    /// The message is kept for `take`.
+    /// The message is kept for `next_ready`.
     #[pyo3(signature = (timeout=None))]
     fn wait<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
         let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
@@ -197,61 +200,37 @@ impl PyAsyncClient {
         })
     }
 
-    /// Up to `max` messages that are already here, oldest first, without waiting
-    /// (`[]` when none is). A notice met after them (an unreadable message, a
-    /// refused restore) is raised by the next call, once. Once the stream is over:
-    /// `None` when it ended normally, else its error is raised, every time.
-    fn take(&self, py: Python<'_>, max: usize) -> PyResult<Option<Vec<PyMessage>>> {
+    /// The next message if one is already here, without waiting: the message,
+    /// `None` when none is, `False` once the stream ended normally; an error that
+    /// ended it is raised, every time, and a notice met in the stream (an
+    /// unreadable message, a refused restore) is raised once, the stream going on.
+    fn next_ready(&self, py: Python<'_>) -> PyResult<Ready> {
         if let Some(end) = self.end.get() {
             return ended(py, end);
         }
-        let mut out = Vec::new();
-        let mut stash = self.inner.stash();
-        let mut error = None;
-        while out.len() < max {
-            match stash.pop_front() {
-                Some(Ok(inner)) => out.push(PyMessage { inner }),
-                Some(Err(e)) => {
-                    error = Some(e);
-                    break;
-                }
-                None => break,
-            }
-        }
-        // The stash is empty: go on with the client's buffer, unless a `wait` is
-        // taking from it (what it gets comes after what is here, and it will stash it).
-        if error.is_none() && out.len() < max {
-            if let Ok(_receiving) = self.inner.receiving.try_lock() {
-                while out.len() < max {
-                    match self.inner.client.try_recv() {
-                        Ok(Some(inner)) => out.push(PyMessage { inner }),
-                        Ok(None) => break,
-                        Err(e) => {
-                            error = Some(e);
-                            break;
-                        }
-                    }
-                }
-            }
-        }
-        match error {
-            // The messages before the error first; the error on the next call.
-            Some(e) if !out.is_empty() => stash.push_front(Err(e)),
-            // A notice (an unreadable message, a refused restore): raised once, the
-            // stream goes on.
-            Some(e) if is_notice(&e) => return Err(client_error(py, e)),
-            Some(e) => {
-                drop(stash);
+        // The stash first (what a `wait` took from the client), then the client's
+        // buffer, unless a `wait` is taking from it: what it gets comes after
+        // anything here, and it will stash it.
+        let next = match self.inner.stash().pop_front() {
+            Some(item) => Some(item),
+            None => match self.inner.receiving.try_lock() {
+                Ok(_receiving) => self.inner.client.try_recv().transpose(),
+                Err(_) => None,
+            },
+        };
+        match next {
+            None => Ok(Ready::Nothing),
+            Some(Ok(inner)) => Ok(Ready::Message(PyMessage { inner })),
+            Some(Err(e)) if is_notice(&e) => Err(client_error(py, e)),
+            Some(Err(e)) => {
                 let end = if self.closed.load(Ordering::SeqCst) || normal_close(&e) {
                     End::Normal
                 } else {
                     End::Failed(e)
                 };
-                return ended(py, self.end.get_or_init(|| end));
+                ended(py, self.end.get_or_init(|| end))
             }
-            None => {}
         }
-        Ok(Some(out))
     }
 
     /// Closes the connection (and stops reconnecting); closing twice is fine.
@@ -288,11 +267,35 @@ fn is_notice(e: &Error) -> bool {
     matches!(e, Error::Protocol(_) | Error::Server { .. })
 }
 
-/// What `take` says once the stream is over.
-fn ended(py: Python<'_>, end: &End) -> PyResult<Option<Vec<PyMessage>>> {
+/// What `next_ready` says once the stream is over.
+fn ended(py: Python<'_>, end: &End) -> PyResult<Ready> {
     match end {
-        End::Normal => Ok(None),
+        End::Normal => Ok(Ready::Ended),
         End::Failed(e) => Err(client_error(py, e.clone())),
+    }
+}
+
+/// What `next_ready` found.
+enum Ready {
+    /// The next message.
+    Message(PyMessage),
+    /// Nothing yet (Python `None`).
+    Nothing,
+    /// The stream ended normally (Python `False`).
+    Ended,
+}
+
+impl<'py> IntoPyObject<'py> for Ready {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Ready::Message(msg) => msg.into_bound_py_any(py),
+            Ready::Nothing => Ok(py.None().into_bound(py)),
+            Ready::Ended => false.into_bound_py_any(py),
+        }
     }
 }
 

@@ -98,3 +98,46 @@ def test_async_iteration_ends_when_the_server_closes(start_server):
         await client.close()
 
     run(main())
+
+
+def test_async_concurrent_receivers_share_the_stream(server):
+    async def main():
+        async with lhttp.aio.connect(server.url) as client:
+            await client.subscribe("share")
+
+            async def reader(out):
+                while True:
+                    text = (await client.recv(timeout=PATIENCE)).text
+                    if text == "end":
+                        return
+                    out.append(int(text))
+
+            a, b = [], []
+            readers = asyncio.gather(reader(a), reader(b))
+            for i in range(500):
+                await client.publish("share", str(i))
+            for _ in range(2):  # one for each reader
+                await client.publish("share", "end")
+            await readers
+            # Every message reached exactly one reader, each in the order sent.
+            assert sorted(a + b) == list(range(500))
+            assert a == sorted(a) and b == sorted(b)
+
+    run(main())
+
+
+def test_async_burst_arrives_whole_and_in_order(server):
+    # More messages than one take() hands over, and than the client buffers unread.
+    async def main():
+        async with lhttp.aio.connect(server.url, max_buffered=100) as client:
+            await client.subscribe("burst")
+            for i in range(2000):
+                await client.send(lhttp.Message("chat", [("publish", "burst")], str(i)))
+            got = []
+            async for msg in client:
+                got.append(int(msg.text))
+                if len(got) == 2000:
+                    break
+            assert got == list(range(2000))
+
+    run(main())

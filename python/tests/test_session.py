@@ -190,3 +190,56 @@ def test_async_full_server_is_a_connect_error_with_503(full):
         assert err.value.status == 503
 
     run(main())
+
+
+# ---- a channel the restarted server refuses is raised, and the client goes on ----
+
+KEPT = [f"keep-{i}" for i in range(10)]
+
+
+def refused_channel(err):
+    """The channel a RestoreRefused error names (its detail starts with it)."""
+    assert err.code == "RestoreRefused", err
+    return err.detail.split()[0]
+
+
+def test_refused_restore_is_raised_and_the_client_goes_on(server):
+    with lhttp.connect(server.url, timeout=5, reconnect=True, max_backoff=0.5) as client:
+        client.subscribe(*KEPT)
+        server.args = ["--max-subscriptions", "5"]
+        server.restart()  # same port, room for 5 of the 10
+        refused = set()
+        while len(refused) < 5:
+            with pytest.raises(lhttp.ServerError) as err:
+                client.recv(timeout=PATIENCE)
+            refused.add(refused_channel(err.value))
+        kept = [c for c in KEPT if c not in refused]
+        assert len(kept) == 5
+        for channel in kept:
+            assert lhttp.publish(server.http, channel, channel) == 1
+        assert [client.recv(timeout=PATIENCE).text for _ in kept] == kept
+
+
+def test_async_refused_restore_is_raised_and_the_client_goes_on(server):
+    async def main():
+        async with lhttp.aio.connect(server.url, timeout=5, reconnect=True, max_backoff=0.5) as client:
+            await client.subscribe(*KEPT)
+            server.args = ["--max-subscriptions", "5"]
+            server.restart()
+            refused = set()
+            while len(refused) < 5:
+                with pytest.raises(lhttp.ServerError) as err:
+                    await client.recv(timeout=PATIENCE)
+                refused.add(refused_channel(err.value))
+            kept = [c for c in KEPT if c not in refused]
+            assert len(kept) == 5
+            for channel in kept:
+                assert await lhttp.aio.publish(server.http, channel, channel) == 1
+            got = []
+            async for msg in client:  # iteration goes on after the errors
+                got.append(msg.text)
+                if len(got) == len(kept):
+                    break
+            assert got == kept
+
+    run(main())
