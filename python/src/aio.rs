@@ -91,12 +91,13 @@ struct Inner {
     /// The Rust client.
     client: Client,
     /// Messages (and the error that ended the stream) taken from the client by
-    /// `wait`, in order, until `next_ready` hands them out. A std lock: it is never held
-    /// across an await.
+    /// `wait`, in order, until `next_ready` hands them out. A std lock: it is never
+    /// held across an await.
     stash: Mutex<VecDeque<Result<Message, Error>>>,
     /// Held by whoever takes from the client's buffer (a `wait` across its await,
-    /// `next_ready` while it takes one), so that messages reach the stash and Python in the
-    /// order they came. A tokio lock because `wait` holds it while waiting.
+    /// `next_ready` while it takes one), so that messages reach the stash and
+    /// Python in the order they came. A tokio lock because `wait` holds it while
+    /// waiting.
     receiving: tokio::sync::Mutex<()>,
 }
 
@@ -117,6 +118,7 @@ enum End {
 /// The asyncio connection; `lhttp.aio.Client` wraps it.
 #[pyclass(frozen, name = "AsyncClient", module = "lhttp._lhttp")]
 pub struct PyAsyncClient {
+    /// The client and the stash, shared with the futures running on the runtime.
     inner: Arc<Inner>,
     /// Set by `close()`, so that the ending it causes counts as normal.
     closed: AtomicBool,
@@ -210,14 +212,17 @@ impl PyAsyncClient {
         }
         // The stash first (what a `wait` took from the client), then the client's
         // buffer, unless a `wait` is taking from it: what it gets comes after
-        // anything here, and it will stash it.
-        let next = match self.inner.stash().pop_front() {
+        // anything here, and it will stash it. The stash stays locked meanwhile, so
+        // that no `wait` stashes an older message between the two looks.
+        let mut stash = self.inner.stash();
+        let next = match stash.pop_front() {
             Some(item) => Some(item),
             None => match self.inner.receiving.try_lock() {
                 Ok(_receiving) => self.inner.client.try_recv().transpose(),
                 Err(_) => None,
             },
         };
+        drop(stash);
         match next {
             None => Ok(Ready::Nothing),
             Some(Ok(inner)) => Ok(Ready::Message(PyMessage { inner })),
