@@ -121,18 +121,20 @@ export class Context {
   unsubscribe(channels: Channels, command?: string | null, headers?: HeaderInput, body?: Body): void;
 }
 
-/** `new Lhttp(url, options)`: the session's settings (times in milliseconds) and the driver's own; any other key throws a TypeError. */
+/** `new Lhttp(url, options)`: the session's settings (times in milliseconds, named as in the Node SDK) and the driver's own; any other key throws a TypeError. */
 export interface LhttpOptions {
   /** Reconnect after a lost connection, with backoff, restoring every subscription (default true). */
   reconnect?: boolean;
   /** How long a request waits for its `ack`, queued time included (default 10000). */
-  requestTimeout?: number;
+  requestTimeoutMs?: number;
+  /** The original SDK's name for `requestTimeoutMs`. */
+  timeout?: number;
   /** How long a connection attempt may take until the server's greeting (default 10000). */
-  connectTimeout?: number;
+  connectTimeoutMs?: number;
   /** The first reconnect delay step, doubled per failed attempt (default 500). */
-  backoffInitial?: number;
+  initialBackoffMs?: number;
   /** The largest reconnect delay step (default 20000). */
-  backoffMax?: number;
+  maxBackoffMs?: number;
   /** Give up after this many failed attempts in a row (default null: never). */
   maxAttempts?: number | null;
   /** The most received messages kept until read; past it the oldest are dropped (`Lagged`). Default 10000. */

@@ -46,7 +46,7 @@ test('150 subscriptions come back after lhttpd restarts on the same port, and a 
   const page = await openPage(server);
   const channels = Array.from({ length: 150 }, (_, i) => `ch-${i}`);
   await page.evaluate(async (channels) => {
-    const client = new window.lhttp.Lhttp(`ws://${location.host}/`, { backoffInitial: 50, backoffMax: 500 });
+    const client = new window.lhttp.Lhttp(`ws://${location.host}/`, { initialBackoffMs: 50, maxBackoffMs: 500 });
     window.client = client;
     window.opens = 0;
     window.got = new Set();
@@ -120,7 +120,7 @@ test('a page of another origin that lhttpd refuses gets a Connect error at once,
   const page = await openPage(pages);
   const run = (url) =>
     page.evaluate(async (url) => {
-      const client = new window.lhttp.Lhttp(url, { requestTimeout: 3000 });
+      const client = new window.lhttp.Lhttp(url, { requestTimeoutMs: 3000 });
       const errors = [];
       const started = performance.now();
       client.on_error = ({ error }) => errors.push({ code: error.code, detail: error.detail, at: performance.now() - started });
