@@ -35,7 +35,9 @@
 //! - [`error`]: [`Error`], with the stable names every SDK surfaces.
 //! - [`event`]: [`Event`], [`Transmit`] and [`RequestId`].
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
-//! - `session`: the state machine, [`Session`].
+//! - `session`: the state machine, [`Session`]: its state and what the driver reads;
+//!   `session::connection` handles socket events and time, `session::requests` the
+//!   application's calls and their answers.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
