@@ -141,6 +141,9 @@ impl Client {
     ///
     /// While `max_buffered` messages wait here unread the client stops reading
     /// the socket, so acknowledgements wait too.
+    ///
+    /// Cancel-safe: a `recv` future dropped before it completes (a timeout, a
+    /// `select!` branch that lost) has taken nothing; the next call gets the message.
     pub async fn recv(&self) -> Option<Result<Message, Error>> {
         loop {
             let arrived = self.shared.readers.notified();
