@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { wasmBytes } from './helpers/wasm.js';
 import { startServer } from './helpers/server.js';
 import { init, Lhttp, MultipartBuilder } from '../index.js';
+import { httpPublish } from '../http.js';
 
 await init(wasmBytes);
 assert.equal(typeof WebSocket, 'function', 'run with node --experimental-websocket (Node 20) or Node 22+');
@@ -263,4 +264,20 @@ test('channels a restarted server will not take back reach on_error as RestoreRe
   assert.deepEqual(refused.map((e) => e.channel), ['d', 'e']);
   assert.match(refused[0].detail, /TooManySubscriptions/);
   assert.deepEqual(client.channels, ['a', 'b', 'c']);
+});
+
+test('httpPublish: a backend publishes over HTTP like every SDK, with the same errors', async (t) => {
+  const server = await startServer({ args: ['--publish-token', 'secret'] });
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws, quick);
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  await client.subscribe('room');
+  const deliveries = await httpPublish(server.http, 'room', 'from a backend', { token: 'secret', headers: { from: 'api' } });
+  assert.equal(deliveries, 1);
+  const msg = await next(inbox);
+  assert.deepEqual([msg.command, msg.header('from'), msg.text], ['chat', 'api', 'from a backend']);
+  await assert.rejects(httpPublish(server.ws, 'room', 'x', { token: 'wrong' }), (e) => e.code === 'Unauthorized' && e.status === 401);
+  await assert.rejects(httpPublish(server.http, 'a b', 'x', { token: 'secret' }), (e) => e.code === 'Channel');
+  await assert.rejects(httpPublish(server.http, 'room', 'x', { tokn: 'secret' }), TypeError);
 });

@@ -45,6 +45,7 @@ from ._errors import (
 )
 from ._lhttp import (
     ERROR_NAMES,
+    DEFAULT_COMMAND,
     MAX_HEADERS,
     SERVER_ERROR_NAMES,
     VERSION,
@@ -60,6 +61,7 @@ from ._lhttp import (
 
 __all__ = [
     "ERROR_NAMES",
+    "DEFAULT_COMMAND",
     "MAX_HEADERS",
     "SERVER_ERROR_NAMES",
     "VERSION",

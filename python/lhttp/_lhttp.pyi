@@ -7,6 +7,8 @@ __version__: str
 VERSION: str
 #: The most headers (per message or per part) that ``parse`` accepts.
 MAX_HEADERS: int
+#: The command ``publish`` uses when none is given (every lhttp SDK's): ``chat``.
+DEFAULT_COMMAND: str
 #: Every core error name, as ``ParseError.code`` carries them.
 ERROR_NAMES: List[str]
 #: Every server error name an ``error`` reply may carry as ``ServerError.code``

@@ -69,7 +69,7 @@ class Client:
         channels: Union[str, Iterable[str]],
         body: Optional[Bytes] = None,
         *,
-        command: str = "chat",
+        command: str = _lhttp.DEFAULT_COMMAND,
         headers: Headers = None,
     ) -> int:
         """Publishes ``body`` to ``channels`` (a str or an iterable of str) as a message
@@ -193,7 +193,7 @@ async def publish(
     channels: Union[str, Iterable[str]],
     body: Optional[Bytes] = None,
     *,
-    command: str = "chat",
+    command: str = _lhttp.DEFAULT_COMMAND,
     headers: Headers = None,
     token: Optional[str] = None,
 ) -> int:

@@ -163,7 +163,7 @@ impl PyAsyncClient {
     }
 
     /// Publishes `body` to `channels`; gives the number of deliveries the server made.
-    #[pyo3(signature = (channels, body=None, *, command="chat".to_owned(), headers=None))]
+    #[pyo3(signature = (channels, body=None, *, command=lhttp_client::DEFAULT_COMMAND.to_owned(), headers=None))]
     fn publish<'py>(
         &self,
         py: Python<'py>,

@@ -158,7 +158,7 @@ impl PyClient {
 
     /// Publishes `body` to `channels` (a str or an iterable of str) as a message with
     /// `command` and `headers`; returns the number of deliveries the server made.
-    #[pyo3(signature = (channels, body=None, *, command="chat".to_owned(), headers=None))]
+    #[pyo3(signature = (channels, body=None, *, command=lhttp_client::DEFAULT_COMMAND.to_owned(), headers=None))]
     fn publish(
         &self,
         py: Python<'_>,

@@ -50,7 +50,7 @@ impl Publish {
 /// `Client.publish` plus `token`. A refusal raises `lhttp.ServerError` (code the
 /// server's error name, `Unauthorized` for 401, `Http<status>` otherwise).
 #[pyfunction]
-#[pyo3(signature = (base_url, channels, body=None, *, command="chat".to_owned(), headers=None, token=None))]
+#[pyo3(signature = (base_url, channels, body=None, *, command=lhttp_client::DEFAULT_COMMAND.to_owned(), headers=None, token=None))]
 pub fn publish(
     py: Python<'_>,
     base_url: String,
@@ -76,7 +76,7 @@ pub fn publish(
 
 /// [`publish`] as an awaitable, for `lhttp.aio.publish`.
 #[pyfunction]
-#[pyo3(signature = (base_url, channels, body=None, *, command="chat".to_owned(), headers=None, token=None))]
+#[pyo3(signature = (base_url, channels, body=None, *, command=lhttp_client::DEFAULT_COMMAND.to_owned(), headers=None, token=None))]
 pub fn aio_publish<'py>(
     py: Python<'py>,
     base_url: String,

@@ -27,6 +27,7 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("VERSION", lhttp_core::VERSION)?;
     m.add("MAX_HEADERS", lhttp_client::message::MAX_HEADERS)?;
+    m.add("DEFAULT_COMMAND", lhttp_client::DEFAULT_COMMAND)?;
     m.add(
         "ERROR_NAMES",
         lhttp_core::Error::ALL.map(lhttp_core::Error::as_str).to_vec(),
