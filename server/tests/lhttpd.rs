@@ -185,3 +185,31 @@ async fn tls_files_are_checked_before_listening_and_then_the_port_speaks_tls_onl
     stop(child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins() {
+    let read_log = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+            .args(["--listen", "127.0.0.1:0", "--log", "info"])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut started = String::new();
+        for line in BufReader::new(child.stderr.take().unwrap()).lines() {
+            let line = line.unwrap();
+            if line.contains("lhttpd started") {
+                started = line;
+                break;
+            }
+        }
+        stop(child);
+        started
+    };
+    let line = read_log(&["--allowed-origin", "https://app.example"]);
+    assert!(line.contains("https://app.example"), "{line}");
+    assert!(!line.contains('\x1b'), "colour codes in a piped log: {line:?}");
+    let line = read_log(&[]);
+    assert!(line.contains("same origin only"), "{line}");
+}

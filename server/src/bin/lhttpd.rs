@@ -221,9 +221,11 @@ async fn main() -> ExitCode {
     let args = Args::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&args.log)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colour codes only for a person at a terminal, never in a file or a pipe.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let config = match config(&args) {
         Ok(c) => c,
@@ -248,7 +250,12 @@ async fn main() -> ExitCode {
         "embedded"
     };
     let tls = config.tls_cert.is_some();
-    tracing::info!(%addr, tls, static_dir = ?config.static_dir, broker, "lhttpd started");
+    let origins = if config.allowed_origins.is_empty() {
+        "same origin only".to_string()
+    } else {
+        config.allowed_origins.join(" ")
+    };
+    tracing::info!(%addr, tls, static_dir = ?config.static_dir, broker, allowed_origins = %origins, "lhttpd started");
     match Server::new(config).run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
