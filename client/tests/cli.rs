@@ -86,3 +86,14 @@ async fn pub_over_websocket_and_http() {
     assert!(stderr.contains("could not connect"), "{stderr}");
     server.stop().await;
 }
+
+#[test]
+fn help_describes_the_tool_not_the_crate() {
+    let (ok, stdout, stderr) = lhttp(&["--help"], "");
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("Talk to an lhttp server from the terminal"), "{stdout}");
+    assert!(!stdout.contains("async and blocking"), "{stdout}");
+    for command in ["sub", "pub", "send"] {
+        assert!(stdout.contains(command), "{stdout}");
+    }
+}

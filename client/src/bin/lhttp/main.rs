@@ -14,7 +14,12 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Talk to an lhttp server from the terminal.
 #[derive(Debug, Parser)]
-#[command(name = "lhttp", version, about)]
+// `about` names the tool's own text: without one clap would show the crate's description.
+#[command(
+    name = "lhttp",
+    version,
+    about = "Talk to an lhttp server from the terminal: subscribe and print (sub), publish once (pub), or type raw messages and see every reply (send)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Cmd,
