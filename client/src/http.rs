@@ -29,17 +29,19 @@ pub async fn http_publish(
     body: &[u8],
     token: Option<&str>,
 ) -> Result<u64, Error> {
-    // Each name is checked (a space would make two channels); no channel at all
-    // is left to the server, which answers `NoChannel`.
-    for c in channels {
-        lhttp_core::channel::check(c)?;
-    }
+    // Core writes the list (a name with a space would make two channels); no
+    // channel at all is left to the server, which answers `NoChannel`.
+    let list = if channels.is_empty() {
+        String::new()
+    } else {
+        lhttp_core::channel::list(channels)?
+    };
     let mut msg = Message::new(command);
     for (name, value) in headers {
         msg = msg.with_header(name.as_str(), value.as_str());
     }
     let payload = msg
-        .with_header(lhttp_core::names::PUBLISH, channels.join(" "))
+        .with_header(lhttp_core::names::PUBLISH, list)
         .with_body(body)
         .encode()?;
     tokio::time::timeout(HTTP_TIMEOUT, post(base_url, payload, token))
