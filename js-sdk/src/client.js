@@ -4,8 +4,7 @@
 // bounded buffer of received messages. This file opens the sockets the session
 // asks for and feeds it what they do, keeps one timer at its next deadline,
 // settles a promise per request id, and hands events and messages to the original
-// SDK's callbacks (`on_open`, `on_message`, `on_close`, `on_error`, each called
-// with a Context) and to async iterators.
+// SDK's callbacks and to async iterators.
 import { encodeMessage, init, toPairs } from './codec.js';
 import { Context } from './context.js';
 import { LhttpError } from './errors.js';
