@@ -187,7 +187,7 @@ async fn tls_files_are_checked_before_listening_and_then_the_port_speaks_tls_onl
 }
 
 #[test]
-fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins() {
+fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins_and_pages() {
     let read_log = |args: &[&str]| {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
             .args(["--listen", "127.0.0.1:0", "--log", "info"])
@@ -207,9 +207,18 @@ fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins() {
         stop(child);
         started
     };
-    let line = read_log(&["--allowed-origin", "https://app.example"]);
+    let line = read_log(&[
+        "--allowed-origin",
+        "https://app.example",
+        "--static",
+        "/srv/www",
+        "--mount",
+        "/sdk=/srv/sdk",
+    ]);
     assert!(line.contains("https://app.example"), "{line}");
+    assert!(line.contains("pages=/ from /srv/www, /sdk from /srv/sdk"), "{line}");
     assert!(!line.contains('\x1b'), "colour codes in a piped log: {line:?}");
     let line = read_log(&[]);
     assert!(line.contains("same origin only"), "{line}");
+    assert!(line.contains("pages=built-in page"), "{line}");
 }

@@ -216,6 +216,18 @@ async fn shutdown_signal() {
     }
 }
 
+/// Where the pages come from, for the start-up line: the directories, or the built-in page.
+fn pages(config: &Config) -> String {
+    let Some(dir) = &config.static_dir else {
+        return "built-in page (no --static)".into();
+    };
+    let mut out = format!("/ from {}", dir.display());
+    for (prefix, dir) in &config.mounts {
+        out.push_str(&format!(", {prefix} from {}", dir.display()));
+    }
+    out
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
@@ -255,7 +267,8 @@ async fn main() -> ExitCode {
     } else {
         config.allowed_origins.join(" ")
     };
-    tracing::info!(%addr, tls, static_dir = ?config.static_dir, broker, allowed_origins = %origins, "lhttpd started");
+    let pages = pages(&config);
+    tracing::info!(%addr, tls, %pages, broker, allowed_origins = %origins, "lhttpd started");
     match Server::new(config).run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
