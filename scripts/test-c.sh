@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# The C ABI's checks: builds liblhttp, fails if ffi/include/lhttp.h differs from a fresh
-# cbindgen run (pinned version), installs the library, header and pkg-config file into a
-# scratch prefix, compiles the C vectors test and the C/C++ examples with gcc/g++ through
-# pkg-config, runs the vectors test under valgrind (zero errors, zero leaks), runs the C++
-# example, runs the C chat example against a live lhttpd with a second client, and the C
-# client test (ffi/tests/client.c) against an lhttpd it restarts on the same port.
+# The C ABI's checks: builds liblhttp; fails if ffi/include/lhttp.h differs from what the
+# README's cbindgen line (pinned version) generates; runs ffi/README.md's install, compile and
+# link blocks as written in a fresh folder outside the repository against a live lhttpd (the
+# /usr/local + ldconfig one in a private mount namespace) and checks the result with readelf;
+# then, with the prefix scripts/install-c.sh installed, compiles the C vectors test and the
+# C/C++ examples with gcc/g++ through pkg-config, runs the vectors test under valgrind (zero
+# errors, zero leaks), runs the C++ example, runs the C chat example against the live lhttpd
+# with a second client, and the C client test (ffi/tests/client.c) against an lhttpd it
+# restarts on the same port.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -16,6 +19,7 @@ passed=0
 failed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 bad() { echo "FAILED: $*"; failed=$((failed + 1)); }
+snippet() { python3 "$ROOT/scripts/snippets.py" "$@"; }
 
 # --- the pinned cbindgen ---
 CBINDGEN=cbindgen
@@ -28,57 +32,34 @@ if ! cbindgen --version 2>/dev/null | grep -qx "cbindgen $CBINDGEN_VERSION"; the
 fi
 
 # --- build ---
-# Two commands: with --bin, cargo would build no library target of lhttp-ffi.
+# Two commands: with --bin, cargo would build no library target of lhttp-ffi. The lhttp CLI
+# sits behind lhttp-client's cli feature where that feature exists.
 cargo build -q -p lhttp-ffi
-cargo build -q -p lhttp-server --bin lhttpd -p lhttp-client --bin lhttp
+cli_feature=()
+if cargo metadata --format-version 1 --no-deps |
+  python3 -c 'import json,sys; sys.exit(0 if any(p["name"] == "lhttp-client" and "cli" in p["features"] for p in json.load(sys.stdin)["packages"]) else 1)'; then
+  cli_feature=(--features lhttp-client/cli)
+fi
+cargo build -q -p lhttp-server --bin lhttpd -p lhttp-client --bin lhttp "${cli_feature[@]}"
 LIB=$TARGET/debug
 
-# --- the committed header is what cbindgen generates ---
-"$CBINDGEN" --quiet --config ffi/cbindgen.toml --crate lhttp-ffi --output "$BUILD/lhttp.h" ffi
-if diff -u ffi/include/lhttp.h "$BUILD/lhttp.h"; then
-  ok "ffi/include/lhttp.h is up to date (cbindgen $CBINDGEN_VERSION)"
+# --- the committed header is what the README's cbindgen line generates ---
+# That line writes ffi/include/lhttp.h in place (from the root, as the README says); the
+# committed bytes are kept aside and put back, so a stale header fails without the tree changing.
+cp ffi/include/lhttp.h "$BUILD/lhttp.h.committed"
+snippet write ffi/README.md cbindgen.sh "$BUILD/cbindgen.sh"
+cbindgen_rc=0
+PATH="$(dirname "$(command -v "$CBINDGEN")"):$PATH" bash -euo pipefail "$BUILD/cbindgen.sh" || cbindgen_rc=$?
+cp ffi/include/lhttp.h "$BUILD/lhttp.h"
+cp "$BUILD/lhttp.h.committed" ffi/include/lhttp.h
+if [ "$cbindgen_rc" = 0 ] && diff -u ffi/include/lhttp.h "$BUILD/lhttp.h"; then
+  ok "ffi/include/lhttp.h is what ffi/README.md's cbindgen line generates (cbindgen $CBINDGEN_VERSION)"
 else
-  bad "ffi/include/lhttp.h differs from cbindgen's output: regenerate it with
+  bad "ffi/include/lhttp.h differs from cbindgen's output (exit $cbindgen_rc): regenerate it with
   $CBINDGEN --config ffi/cbindgen.toml --crate lhttp-ffi --output ffi/include/lhttp.h ffi"
 fi
 
-# --- install into a scratch prefix, as ffi/README.md describes ---
-PREFIX=$BUILD/prefix
-VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include"
-cp "$LIB/liblhttp.so" "$LIB/liblhttp.a" "$PREFIX/lib/"
-cp ffi/include/lhttp.h "$PREFIX/include/"
-sed -e "s|@PREFIX@|$PREFIX|" -e "s|@LIBDIR@|$PREFIX/lib|" -e "s|@INCLUDEDIR@|$PREFIX/include|" \
-  -e "s|@VERSION@|$VERSION|" ffi/lhttp.pc.in > "$PREFIX/lib/pkgconfig/lhttp.pc"
-export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
-export LD_LIBRARY_PATH=$PREFIX/lib
-CFLAGS="-Wall -Wextra -Werror -g $(pkg-config --cflags lhttp)"
-LIBS=$(pkg-config --libs lhttp)
-
-# --- compile ---
-python3 ffi/tests/gen_vectors.py spec/vectors > "$BUILD/vectors_data.h"
-gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors" $LIBS
-gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors-static" \
-  "$PREFIX/lib/liblhttp.a" $(pkg-config --libs-only-other --static lhttp) -lgcc_s -lutil -lrt -lpthread -lm -ldl
-gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
-gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
-g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
-ok "the C tests and the C/C++ examples compile with gcc/g++ through pkg-config"
-
-# --- the vectors, through the C API, under valgrind ---
-if valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
-  "$BUILD/vectors"; then
-  ok "spec/vectors through the C API, valgrind clean"
-else
-  bad "spec/vectors through the C API (or valgrind found errors or leaks)"
-fi
-if "$BUILD/vectors-static" > /dev/null; then ok "the vectors test linked with liblhttp.a"; else bad "static link"; fi
-
-# --- the C++ example ---
-expected=$'command upload, multipart:0 24\npart 0: a.txt = first file\npart 1: b.bin = second'
-if [ "$("$BUILD/multipart")" = "$expected" ]; then ok "C++ multipart example"; else bad "C++ multipart example"; fi
-
-# --- the C chat example against a live lhttpd and a second client ---
+# --- a live lhttpd, for the README's program, the chat example and the second client ---
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -99,6 +80,144 @@ wait_for "$BUILD/lhttpd.out" "lhttpd listening on"
 ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/lhttpd.out" | head -1)
 URL="ws://$ADDR/"
 
+# --- ffi/README.md as a new user runs it: install, compile, run, in a folder of their own ---
+# The install, link and static-link blocks run in one shell, one after the other, as typed;
+# the only change is the server address. LHTTP_C_PROFILE=dev reuses the debug build above.
+README_DIR=$(mktemp -d)
+case $README_DIR/ in "$ROOT"/*) echo "mktemp -d gave a folder inside the repository: $README_DIR"; exit 1 ;; esac
+PREFIX=$README_DIR/prefix
+VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+snippet write ffi/README.md app.c "$README_DIR/app.c" --addr "$ADDR"
+snippet get ffi/README.md app.out > "$BUILD/app.expected"
+{
+  snippet get ffi/README.md install.sh
+  snippet get ffi/README.md link.sh
+  snippet get ffi/README.md link-static.sh
+} > "$BUILD/readme-session.sh"
+readme_rc=0
+(cd "$README_DIR" && env -u PKG_CONFIG_PATH LHTTP="$ROOT" PREFIX="$PREFIX" LHTTP_C_PROFILE=dev \
+  bash -euo pipefail "$BUILD/readme-session.sh") > "$BUILD/readme.out" 2> "$BUILD/readme.err" || readme_rc=$?
+cat "$BUILD/readme.out"
+if [ "$readme_rc" = 0 ] &&
+  [ "$(sed -n '2,3p' "$BUILD/readme.out")" = "$(cat "$BUILD/app.expected")" ] &&
+  [ "$(tail -n 2 "$BUILD/readme.out")" = "$(cat "$BUILD/app.expected")" ]; then
+  ok "ffi/README.md's install, link (rpath) and static-link blocks run as written; both programs print app.out"
+else
+  bad "ffi/README.md's blocks (exit $readme_rc)"; cat "$BUILD/readme.err"
+fi
+# What install-c.sh put there, and what the programs ask the loader for.
+soname=$(readelf -d "$PREFIX/lib/liblhttp.so.$VERSION" 2>/dev/null | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+if [ "$soname" = liblhttp.so.0 ] && [ "$(readlink "$PREFIX/lib/liblhttp.so.0")" = "liblhttp.so.$VERSION" ] &&
+  [ "$(readlink "$PREFIX/lib/liblhttp.so")" = liblhttp.so.0 ] && [ -f "$PREFIX/lib/liblhttp.a" ] &&
+  [ -f "$PREFIX/include/lhttp.h" ] && [ -f "$PREFIX/lib/pkgconfig/lhttp.pc" ] && [ -f "$PREFIX/lib/pkgconfig/lhttp-static.pc" ]; then
+  ok "install-c.sh: liblhttp.so.$VERSION with SONAME liblhttp.so.0, its two links, liblhttp.a, lhttp.h, lhttp.pc, lhttp-static.pc"
+else
+  bad "install-c.sh's files (SONAME '$soname')"; ls -lR "$PREFIX"
+fi
+needed() { readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+runpath=$(readelf -d "$README_DIR/app" 2>/dev/null | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+if needed "$README_DIR/app" | grep -qx liblhttp.so.0 && [ "$runpath" = "$PREFIX/lib" ]; then
+  ok "the rpath-linked program needs liblhttp.so.0 (the SONAME) with RUNPATH $PREFIX/lib"
+else
+  bad "the rpath-linked program: NEEDED $(needed "$README_DIR/app" | tr '\n' ' '), RUNPATH '$runpath'"
+fi
+if [ -x "$README_DIR/app-static" ] && ! needed "$README_DIR/app-static" | grep -q lhttp; then
+  ok "the program linked through lhttp-static.pc needs no liblhttp"
+else
+  bad "the static program still needs: $(needed "$README_DIR/app-static" | tr '\n' ' ')"
+fi
+# Installing again over the same prefix works and leaves the same files.
+(cd "$PREFIX" && find . -printf '%p %l\n' | sort && cat lib/pkgconfig/*.pc) > "$BUILD/prefix.before"
+if scripts/install-c.sh --no-build --profile dev "$PREFIX" > /dev/null &&
+  (cd "$PREFIX" && find . -printf '%p %l\n' | sort && cat lib/pkgconfig/*.pc) | diff "$BUILD/prefix.before" - &&
+  cmp -s "$LIB/liblhttp.so" "$PREFIX/lib/liblhttp.so.$VERSION"; then
+  ok "install-c.sh a second time over the same prefix: same files"
+else
+  bad "install-c.sh a second time over the same prefix"
+fi
+
+# --- the README's /usr/local + ldconfig block, as root, without touching the machine ---
+# A private mount namespace lays a scratch layer over /usr/local and /etc (where ldconfig
+# writes its cache), so the block installs and runs ldconfig as written while the machine's
+# files stay as they were. sudo there is root's own shell: a stand-in that runs the command.
+SYSTEM_DIR=$(mktemp -d)
+snippet write ffi/README.md app.c "$SYSTEM_DIR/app.c" --addr "$ADDR"
+snippet write ffi/README.md system.sh "$BUILD/system.sh"
+mkdir -p "$BUILD/sudo-bin" "$BUILD/ns"
+printf '#!/bin/sh\n# root already, inside the test namespace\nexec "$@"\n' > "$BUILD/sudo-bin/sudo"
+chmod +x "$BUILD/sudo-bin/sudo"
+cat > "$BUILD/namespace.sh" <<'EOF'
+set -euo pipefail
+scratch=$1
+mount -t tmpfs lhttp-c-test "$scratch"
+for dir in /usr/local /etc; do
+  layer=$scratch/$(echo "$dir" | tr / _)
+  mkdir -p "$layer/upper" "$layer/work"
+  mount -t overlay overlay -o "lowerdir=$dir,upperdir=$layer/upper,workdir=$layer/work" "$dir"
+done
+bash -euo pipefail "$SYSTEM_SH"
+readelf -d app | sed -n 's/.*(\(NEEDED\|RUNPATH\|RPATH\)).*\[\(.*\)\]/\1 \2/p'
+ldconfig -p | sed -n 's/^\s*liblhttp.so.0 .* => //p'
+EOF
+ns=(unshare --mount)
+[ "$(id -u)" = 0 ] || ns=(unshare --mount --map-root-user)
+machine() { ls -l --time-style=full-iso /etc/ld.so.cache /usr/local/lib /usr/local/include 2>&1; }
+machine > "$BUILD/machine.before"
+system_rc=0
+(cd "$SYSTEM_DIR" && env -u PKG_CONFIG_PATH PATH="$BUILD/sudo-bin:$PATH" LHTTP="$ROOT" LHTTP_C_PROFILE=dev \
+  SYSTEM_SH="$BUILD/system.sh" "${ns[@]}" bash "$BUILD/namespace.sh" "$BUILD/ns") \
+  > "$BUILD/system.out" 2> "$BUILD/system.err" || system_rc=$?
+cat "$BUILD/system.out"
+# Output: install-c.sh's line, the program's two lines, its NEEDED entries, ldconfig's path.
+if [ "$system_rc" = 0 ] && [ "$(sed -n '2,3p' "$BUILD/system.out")" = "$(cat "$BUILD/app.expected")" ] &&
+  grep -qx "NEEDED liblhttp.so.0" "$BUILD/system.out" && ! grep -q "^R.*PATH " "$BUILD/system.out" &&
+  [ "$(tail -n 1 "$BUILD/system.out")" = /usr/local/lib/liblhttp.so.0 ]; then
+  ok "ffi/README.md's /usr/local + ldconfig block runs as written: no rpath, liblhttp.so.0 found through ldconfig's cache"
+else
+  bad "ffi/README.md's /usr/local + ldconfig block (exit $system_rc; it needs unshare and overlayfs)"; cat "$BUILD/system.err"
+fi
+if machine | diff "$BUILD/machine.before" - > /dev/null; then
+  ok "the machine's /usr/local and loader cache are as they were"
+else
+  bad "the /usr/local block changed the machine's /usr/local or /etc/ld.so.cache"
+fi
+
+# --- the installed prefix, for the tests and examples below ---
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+CFLAGS="-Wall -Wextra -Werror -g $(pkg-config --cflags lhttp)"
+LIBS="$(pkg-config --libs lhttp) -Wl,-rpath,$PREFIX/lib"
+
+# --- compile ---
+python3 ffi/tests/gen_vectors.py spec/vectors > "$BUILD/vectors_data.h"
+gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors" $LIBS
+gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors-static" $(pkg-config --libs lhttp-static)
+gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
+gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
+gcc -std=c11 $CFLAGS "$README_DIR/app.c" -o "$BUILD/app" $LIBS
+g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
+ok "the C tests, the README's app.c and the C/C++ examples compile with gcc/g++ -Wall -Wextra -Werror through pkg-config"
+
+# --- the vectors, through the C API, under valgrind ---
+if valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all \
+  "$BUILD/vectors"; then
+  ok "spec/vectors through the C API, valgrind clean"
+else
+  bad "spec/vectors through the C API (or valgrind found errors or leaks)"
+fi
+if "$BUILD/vectors-static" > /dev/null; then ok "the vectors test linked with liblhttp.a"; else bad "static link"; fi
+
+# --- the README's program under valgrind ---
+if [ "$(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$BUILD/app")" = "$(cat "$BUILD/app.expected")" ]; then
+  ok "the README's app.c, valgrind clean"
+else
+  bad "the README's app.c under valgrind"
+fi
+
+# --- the C++ example ---
+expected=$'command upload, multipart:0 24\npart 0: a.txt = first file\npart 1: b.bin = second'
+if [ "$("$BUILD/multipart")" = "$expected" ]; then ok "C++ multipart example"; else bad "C++ multipart example"; fi
+
+# --- the C chat example against a live lhttpd and a second client ---
 # Bob, the second client: the lhttp CLI, printing the first two bodies on the room.
 "$LIB/lhttp" sub "$URL" room --body-only --count 2 > "$BUILD/bob.out" 2> "$BUILD/bob.err" &
 BOB=$!
