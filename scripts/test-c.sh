@@ -61,9 +61,12 @@ fi
 
 # --- a live lhttpd, for the README's program, the chat example and the second client ---
 PIDS=()
+SCRATCH=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   exec 3>&- 2>/dev/null || true
+  # The README's folders hold a whole install each (a debug liblhttp.a is large).
+  for dir in "${SCRATCH[@]}"; do rm -rf "$dir"; done
 }
 trap cleanup EXIT
 # wait_for FILE TEXT: bounded wait (no timing assertion) for TEXT to appear in FILE.
@@ -84,6 +87,7 @@ URL="ws://$ADDR/"
 # The install, link and static-link blocks run in one shell, one after the other, as typed;
 # the only change is the server address. LHTTP_C_PROFILE=dev reuses the debug build above.
 README_DIR=$(mktemp -d)
+SCRATCH+=("$README_DIR")
 case $README_DIR/ in "$ROOT"/*) echo "mktemp -d gave a folder inside the repository: $README_DIR"; exit 1 ;; esac
 PREFIX=$README_DIR/prefix
 VERSION=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
@@ -141,6 +145,7 @@ fi
 # writes its cache), so the block installs and runs ldconfig as written while the machine's
 # files stay as they were. sudo there is root's own shell: a stand-in that runs the command.
 SYSTEM_DIR=$(mktemp -d)
+SCRATCH+=("$SYSTEM_DIR")
 snippet write ffi/README.md app.c "$SYSTEM_DIR/app.c" --addr "$ADDR"
 snippet write ffi/README.md system.sh "$BUILD/system.sh"
 mkdir -p "$BUILD/sudo-bin" "$BUILD/ns"
