@@ -1,5 +1,8 @@
 // Types of the @lhttp/node entry point (lib/index.js). The codec classes and the
-// native option types come from the generated ../index.d.ts.
+// native option types come from the generated ../index.d.ts. The reference makes tsc load
+// @types/node (a peer dependency) for Buffer and node:events even where the project's
+// `types` option does not list it (TypeScript 6 lists nothing by default).
+/// <reference types="node" />
 import { EventEmitter } from 'node:events'
 import type { ConnectOptions, Message, NativeClient, ParseOptions, Part, PartsOptions, Upstream } from '../index'
 
