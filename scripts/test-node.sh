@@ -10,8 +10,9 @@
 #   4. runs every other code block of bindings/node/README.md as written, in a new project
 #      in a fresh folder outside the repository with the tarball installed, against a live
 #      lhttpd on a free port, and compares the outputs the README shows,
-#   5. checks that `npm pack` without a built addon fails with prepack.js's message, and that
-#      nothing of this rewrote the committed package-lock.json.
+#   5. checks that `npm pack` without a built addon fails with prepack.js's message, that
+#      package-lock.json is what npm writes for package.json, and that nothing of this
+#      rewrote it.
 # Under CI=true it also fails when the committed index.js / index.d.ts are stale.
 set -euo pipefail
 
@@ -154,6 +155,16 @@ if compgen -G "$work/unbuilt/*.tgz" >/dev/null; then
     echo "test-node: npm pack failed but left a tarball behind" >&2
     exit 1
 fi
+
+# The lock is also exactly what npm writes for package.json, so even an `npm install` by
+# hand would leave it as committed.
+mkdir "$work/lock"
+cp "$node_dir/package.json" "$node_dir/package-lock.json" "$work/lock/"
+(cd "$work/lock" && npm install --package-lock-only --ignore-scripts --no-audit --no-fund >/dev/null 2>&1)
+diff -u "$node_dir/package-lock.json" "$work/lock/package-lock.json" || {
+    echo "test-node: package-lock.json is not what npm writes for package.json; regenerate it with npm install --package-lock-only" >&2
+    exit 1
+}
 
 [[ "$(sha256sum "$node_dir/package-lock.json")" == "$lock_before" ]] || {
     echo "test-node: the run rewrote bindings/node/package-lock.json" >&2
