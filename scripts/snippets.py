@@ -34,6 +34,7 @@ READMES = [
     "bindings/node/README.md",
     "js-sdk/README.md",
     "ffi/README.md",
+    "client/README.md",
 ]
 DEMO_ADDR = "127.0.0.1:8081"
 MARKER = re.compile(r"^<!--\s*snippet:\s*(\S+)\s*-->\s*$")

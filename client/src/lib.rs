@@ -1,12 +1,4 @@
-//! `lhttp-client`: the native lhttp client, and the one the C, Python and Node SDKs
-//! wrap. It speaks LHTTP over WebSocket (`ws://`, `wss://` with rustls) as a tokio
-//! driver of [`lhttp_session::Session`], the sans-IO client every SDK shares: the
-//! session decides (request ids and acks, the subscription set and its restore
-//! after a reconnect, backoff, close codes, pings, the message buffer), this crate
-//! does the socket and the timers.
-//!
-//! Every byte of the format is read and written by `lhttp_core`; the owned
-//! [`Message`] is core's `OwnedMessage` and [`Error`] is the session's.
+#![doc = include_str!("../README.md")]
 //!
 //! Module map:
 //! - [`message`] — the owned [`Message`] and [`Part`].
