@@ -12,7 +12,7 @@ reconnects and re-joins when the server restarts, and stops on Ctrl-C.
 import argparse
 import datetime
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import lhttp
 
@@ -51,8 +51,8 @@ def serve(client: lhttp.Client, channel: str, name: str) -> None:
             client.publish(channel, reply, headers=[("from", name)])
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("url", nargs="?", default="ws://127.0.0.1:8081/", help="the server's WebSocket URL")
     parser.add_argument("--channel", default="chatroom", help="the channel to join")
     parser.add_argument("--name", default="bot", help="the bot's name (its `from` header)")

@@ -1,6 +1,6 @@
 """Type stubs for the compiled module ``lhttp._lhttp`` (re-exported by ``lhttp``)."""
 
-from typing import Awaitable, Iterable, Iterator, List, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import Awaitable, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 __version__: str
 #: The protocol name and version of every start line, ``"LHTTP/1.0"``.
@@ -160,7 +160,7 @@ class AsyncClient:
     ) -> Awaitable[int]: ...
     def wait(self, timeout: Optional[float] = None) -> Awaitable[bool]:
         """Waits until a message (kept for ``next_ready``) or the end is here; ``False`` on timeout."""
-    def next_ready(self) -> Union[Message, None, bool]:
+    def next_ready(self) -> Union[Message, None, Literal[False]]:
         """The next message already here; ``None`` when none is, ``False`` once ended normally."""
     def close(self) -> Awaitable[None]: ...
 

@@ -21,7 +21,7 @@ Times are in seconds, as everywhere in the Python API.
 
 import asyncio
 import atexit
-from typing import Any, Generator, Iterable, Mapping, Optional, Tuple, Union
+from typing import Any, Generator, Iterable, Literal, Mapping, Optional, Tuple, Union
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
@@ -76,7 +76,7 @@ class Client:
         with ``command`` and ``headers``; returns the number of deliveries the server made."""
         return await self._native.publish(channels, body, command=command, headers=headers)
 
-    async def _next(self, timeout: Optional[float]) -> Union[Message, bool]:
+    async def _next(self, timeout: Optional[float]) -> Union[Message, Literal[False]]:
         """The next message; ``False`` once the connection ended normally."""
         native = self._native
         # A message already here (or the end) costs no await.
