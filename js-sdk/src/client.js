@@ -66,7 +66,11 @@ export class Lhttp {
       const [code, reason] = this.#closeFirst ?? [];
       this.#input((s, t) => (this.#closeFirst ? s.close(t, code, reason) : s.start(t)));
     });
-    this.#loading.catch((cause) => this.#report(new LhttpError('Wasm', 'cannot load the wasm codec', { cause })));
+    this.#loading.catch((error) => {
+      this.#ended = error;
+      this.#report(error);
+      this.#finish();
+    });
   }
 
   /** Called with a Context for each received message. While none is set and no iterator waits, they stay buffered. */
