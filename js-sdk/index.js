@@ -3,7 +3,7 @@
 // Lhttp drives over the browser's WebSocket.
 //
 //   import { Lhttp } from '@lhttp/browser';
-//   const client = new Lhttp('ws://localhost:8081/');
+//   const client = new Lhttp('ws://127.0.0.1:8081/');
 //   await client.subscribe('room');
 //   for await (const msg of client) console.log(msg.command, msg.text);
 export { init, isReady } from './src/codec.js';

@@ -50,7 +50,7 @@ export class Lhttp {
   #again = false;
 
   /**
-   * @param {string | URL} url the server's WebSocket URL, e.g. `ws://localhost:8081/`
+   * @param {string | URL} url the server's WebSocket URL, e.g. `ws://127.0.0.1:8081/`
    * @param {import('../index.js').LhttpOptions} [options] the session's settings (times in ms) and
    *   `protocols`, `WebSocket`, `wasm`; an unknown name throws a TypeError
    */
