@@ -1,10 +1,7 @@
-// Lhttp: the browser's WebSocket driving lhttp-session (the wasm `Session`), which
-// decides everything else: request ids and timeouts, the subscription set and its
-// restore after a reconnect, backoff, close codes, the server's replies and the
-// bounded buffer of received messages. This file opens the sockets the session
-// asks for and feeds it what they do, keeps one timer at its next deadline,
-// settles a promise per request id, and hands events and messages to the original
-// SDK's callbacks and to async iterators.
+// Lhttp: the browser's WebSocket driving lhttp-session (the wasm `Session`), which decides
+// everything (request ids, restore, backoff, close codes, the buffer). This file opens the
+// sockets it asks for, keeps one timer at its next deadline, settles a promise per request,
+// and hands events and messages to the original SDK's callbacks and to async iterators.
 import { encodeMessage, init, toPairs } from './codec.js';
 import { Context } from './context.js';
 import { LhttpError } from './errors.js';

@@ -1,6 +1,5 @@
-// The bridge to the wasm codec (bindings/wasm built by scripts/build-wasm.sh).
-// Every byte the SDK reads or writes goes through lhttp-core compiled to
-// WebAssembly; this file only loads it and turns SDK arguments into its inputs.
+// The bridge to the wasm codec: every byte the SDK reads or writes goes through lhttp-core
+// compiled to WebAssembly; this file loads it and turns SDK arguments into its inputs.
 import initWasm, { encode, encodeMultipart } from '../wasm/lhttp_wasm.js';
 import { LhttpError } from './errors.js';
 
@@ -8,9 +7,8 @@ let loading;
 let loaded = false;
 
 /**
- * Loads the WebAssembly codec once. In a browser call it with no argument (the
- * .wasm is fetched next to the glue); in Node or a worker pass the module's bytes,
- * a `WebAssembly.Module`, a URL or a `Response`. A failure rejects with code `Wasm`
+ * Loads the codec once: in a browser with no argument (the .wasm next to the glue), else from
+ * bytes, a `WebAssembly.Module`, a URL or a `Response`. A failure rejects with code `Wasm`
  * and is forgotten, so a later call tries again.
  */
 export function init(source) {
