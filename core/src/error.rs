@@ -32,11 +32,15 @@ pub enum Error {
     /// A channel name to write is empty or holds whitespace or a control character
     /// (it would be read back as no channel or as several).
     Channel,
+    /// A history position is not `<epoch>:<offset>` (an epoch empty, over 32 characters
+    /// or outside `A-Z a-z 0-9 - _`, an offset not a decimal up to 2^63 - 1), or a
+    /// `since` / `position` value has no channel before it.
+    Position,
 }
 
 impl Error {
     /// Every variant, in declaration order (for tables and bindings).
-    pub const ALL: [Error; 12] = [
+    pub const ALL: [Error; 13] = [
         Error::Version,
         Error::Command,
         Error::NewLine,
@@ -49,6 +53,7 @@ impl Error {
         Error::TooManyParts,
         Error::BufferTooSmall,
         Error::Channel,
+        Error::Position,
     ];
 
     /// The stable name of the error, identical to the variant's name.
@@ -66,6 +71,7 @@ impl Error {
             Error::TooManyParts => "TooManyParts",
             Error::BufferTooSmall => "BufferTooSmall",
             Error::Channel => "Channel",
+            Error::Position => "Position",
         }
     }
 
@@ -84,6 +90,7 @@ impl Error {
             Error::TooManyParts => "more parts than the storage holds",
             Error::BufferTooSmall => "output buffer too small",
             Error::Channel => "channel name is empty or holds whitespace or a control character",
+            Error::Position => "position is not <epoch>:<offset>, or names no channel",
         }
     }
 

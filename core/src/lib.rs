@@ -32,6 +32,7 @@
 //! - [`upstream`]: the `upstream:<METHOD> <URL>` header.
 //! - [`multipart`]: offsets, splitting a body into parts and reading each part.
 //! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
+//! - [`position`]: history positions, `<epoch>:<offset>` and `<ch> <epoch>:<offset>`.
 //! - [`reply`]: the server half: reserved commands, reply headers, server error
 //!   names, close codes, and the `connected` / `ack` / `error` replies.
 //! - `owned` (feature `alloc`): [`OwnedMessage`], a message that owns its fields.
@@ -55,6 +56,7 @@ pub mod multipart;
 #[cfg(feature = "alloc")]
 pub mod owned;
 pub mod parse;
+pub mod position;
 pub mod reply;
 pub mod upstream;
 mod word;
@@ -70,6 +72,9 @@ pub use multipart::{Offsets, Part, PartMessage, Parts};
 #[cfg(feature = "alloc")]
 pub use owned::{OwnedMessage, OwnedPart, PartSpec};
 pub use parse::parse;
+#[cfg(feature = "alloc")]
+pub use position::OwnedPosition;
+pub use position::Position;
 pub use reply::{CloseCode, ErrorCode, Limits, Reply, ServerError};
 pub use upstream::Upstream;
 
@@ -93,4 +98,36 @@ pub mod names {
     pub const MULTIPART: &str = "multipart";
     /// A request id the server echoes in its `ack` or `error` (also [`crate::reply::headers::ID`]).
     pub const ID: &str = "id";
+
+    // History and recovery (section 13).
+
+    /// Set by the server on a publication of a channel with history: its channel.
+    pub const CHANNEL: &str = "channel";
+    /// Set by the server on a publication of a channel with history: its offset.
+    pub const OFFSET: &str = "offset";
+    /// Set by the server on a publication of a channel with history: its stream's epoch.
+    pub const EPOCH: &str = "epoch";
+    /// `<ch> <epoch>:<offset>` on a subscribe: recover the channel after that position;
+    /// `<epoch>:<offset>` on a history request: only publications after it.
+    pub const SINCE: &str = "since";
+    /// `<ch> <epoch>:<offset>` in the ack of a subscribe or history request: the channel's position.
+    pub const POSITION: &str = "position";
+    /// A channel list in the ack of a subscribe with `since`: the channels recovered.
+    pub const RECOVERED: &str = "recovered";
+    /// A channel list in the ack of a subscribe with `since`: the channels not recovered.
+    pub const UNRECOVERED: &str = "unrecovered";
+    /// The channel a history request reads.
+    pub const HISTORY: &str = "history";
+    /// The most publications a history request answers.
+    pub const LIMIT: &str = "limit";
+    /// `true` on a history request: newest first.
+    pub const REVERSE: &str = "reverse";
+
+    /// The headers only the server sets (13.3): it removes them from every request,
+    /// so a client can never forge a position or a recovery result.
+    pub const SERVER_SET: [&str; 6] = [CHANNEL, OFFSET, EPOCH, POSITION, RECOVERED, UNRECOVERED];
+
+    /// The headers that are instructions to the server (9.2, 13.4): a published message
+    /// goes out without them.
+    pub const INSTRUCTIONS: [&str; 5] = [SUBSCRIBE, UNSUBSCRIBE, UPSTREAM, ID, SINCE];
 }

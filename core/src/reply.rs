@@ -113,10 +113,14 @@ server_errors! {
     MethodNotAllowed,
     /// HTTP: nothing is at this path.
     NotFound,
-    /// HTTP directory API: the call's JSON arguments are missing or not valid.
+    /// The request's history headers do not fit together (13.4: a `since` for a channel
+    /// it does not subscribe, or two for one channel); in the HTTP directory API, the
+    /// call's JSON arguments are missing or not valid.
     BadRequest,
     /// HTTP directory API: no call of that name.
     UnknownCall,
+    /// A `history` request names a channel without history (13.5).
+    NoHistory,
 }
 
 impl ServerError {
@@ -179,17 +183,21 @@ pub enum CloseCode {
     TryAgainLater,
     /// 4001: a newer connection with the same takeover key replaced this one.
     TakenOver,
+    /// 4002: the node missed publications of a channel with history that it could not
+    /// read back (13.6); reconnect and recover.
+    InsufficientState,
 }
 
 impl CloseCode {
     /// Every code, in declaration order.
-    pub const ALL: [CloseCode; 6] = [
+    pub const ALL: [CloseCode; 7] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::Policy,
         CloseCode::TooBig,
         CloseCode::TryAgainLater,
         CloseCode::TakenOver,
+        CloseCode::InsufficientState,
     ];
 
     /// The number on the wire.
@@ -201,6 +209,7 @@ impl CloseCode {
             CloseCode::TooBig => 1009,
             CloseCode::TryAgainLater => 1013,
             CloseCode::TakenOver => 4001,
+            CloseCode::InsufficientState => 4002,
         }
     }
 
@@ -218,6 +227,7 @@ impl CloseCode {
             CloseCode::TooBig => "message too big",
             CloseCode::TryAgainLater => "slow consumer",
             CloseCode::TakenOver => "taken over by a newer connection",
+            CloseCode::InsufficientState => "insufficient state",
         }
     }
 
@@ -466,6 +476,7 @@ mod tests {
         assert!(should_reconnect(Some(1006)));
         assert!(!should_reconnect(Some(1008)));
         assert!(!should_reconnect(Some(4001)));
+        assert!(should_reconnect(Some(4002)));
         for c in CloseCode::ALL {
             assert_eq!(CloseCode::from_code(c.code()), Some(c));
         }

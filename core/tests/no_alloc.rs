@@ -116,6 +116,7 @@ fn main() {
     multipart(&mut checks);
     encoding(&mut checks);
     errors(&mut checks);
+    positions(&mut checks);
 
     if checks.failures.is_empty() {
         println!("no_alloc: {} checks, zero heap allocations", checks.run);
@@ -285,6 +286,29 @@ fn errors(checks: &mut Checks) {
     checks.check("Error Display", || {
         write!(text, "{}", Error::PartOffset).map(|()| text.len)
     });
+}
+
+/// Reading and writing history positions, plain and channel-prefixed.
+fn positions(checks: &mut Checks) {
+    use lhttp_core::position::{self, Position};
+    let plain = black_box("xK9-a:9223372036854775807");
+    let prefixed = black_box("chat:room1 \txK9-a:42");
+    let mut out = [0u8; 64];
+    checks.check("Position::parse", || Position::parse(plain).map(|p| p.offset));
+    checks.check("position::parse_channel", || {
+        position::parse_channel(prefixed).map(|(c, p)| c.len() + p.epoch.len())
+    });
+    checks.check("Position::parse error", || Position::parse("e:-1").map(|p| p.offset));
+    let p = Position {
+        epoch: "xK9-a",
+        offset: 42,
+    };
+    checks.check("Position::write", || p.write(&mut out));
+    checks.check("position::write_channel", || {
+        position::write_channel("room", &p, &mut out)
+    });
+    let mut text = StackText { buf: [0; 128], len: 0 };
+    checks.check("Position Display", || write!(text, "{p}").map(|()| text.len));
 }
 
 /// A 4 KiB message: three headers and a body filling the rest.

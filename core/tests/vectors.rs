@@ -382,6 +382,73 @@ fn check_reply(v: &Vector) -> Check {
     compare_bytes("written back", &written, &input)
 }
 
+/// positions.json: reading a position (or a channel and its position) and writing it
+/// back, or writing one from its fields.
+fn check_position(v: &Vector) -> Check {
+    use lhttp_core::position::{self, Position};
+    let with_channel = match v.get("form").and_then(Value::as_str) {
+        Some("position") => false,
+        Some("channel") => true,
+        other => return Err(format!("unknown form {other:?}")),
+    };
+    // The text written, and the length the writer said it would write.
+    let write = |channel: &str, p: &Position<'_>| -> Result<(String, usize), Error> {
+        let mut out = [0u8; 128];
+        let (n, len) = if with_channel {
+            (
+                position::write_channel(channel, p, &mut out)?,
+                position::channel_len(channel, p),
+            )
+        } else {
+            (p.write(&mut out)?, p.encoded_len())
+        };
+        Ok((String::from_utf8_lossy(&out[..n]).into_owned(), len))
+    };
+    let got = match (v.get("input"), v.get("write")) {
+        (Some(input), None) => {
+            let input = input.as_str().ok_or("input is not a string")?;
+            let read = if with_channel {
+                position::parse_channel(input)
+            } else {
+                Position::parse(input).map(|p| ("", p))
+            };
+            read.and_then(|(channel, p)| {
+                let text = write(channel, &p)?;
+                Ok((channel.to_owned(), p.epoch.to_owned(), p.offset.to_string(), text))
+            })
+        }
+        (None, Some(fields)) => {
+            let field = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or("");
+            let offset = field("offset").parse::<u64>().map_err(|e| format!("offset: {e}"))?;
+            let p = Position {
+                epoch: field("epoch"),
+                offset,
+            };
+            write(field("channel"), &p).map(|text| {
+                (
+                    field("channel").to_owned(),
+                    p.epoch.to_owned(),
+                    p.offset.to_string(),
+                    text,
+                )
+            })
+        }
+        _ => return Err("a position vector has input or write, not both".into()),
+    };
+    let Some((channel, epoch, offset, (text, len))) = outcome(v, got)? else {
+        return Ok(());
+    };
+    compare("encoded length", text.len(), len)?;
+    if v.get("input").is_some() {
+        if with_channel {
+            compare("channel", channel, string(v, "channel")?)?;
+        }
+        compare("epoch", epoch, string(v, "epoch")?)?;
+        compare("offset", offset, string(v, "offset")?)?;
+    }
+    compare("output", text, string(v, "output")?)
+}
+
 /// The error names a vector expects, wherever it names one.
 fn error_names(v: &Vector) -> impl Iterator<Item = &str> {
     ["error", "upstream_error"]
@@ -414,6 +481,7 @@ fn conformance_vectors() {
                 "channels.json" => check_channels(v),
                 "channel_lists.json" => check_channel_list(v),
                 "replies.json" => check_reply(v),
+                "positions.json" => check_position(v),
                 other => Err(format!("no checker for {other}")),
             };
             if let Err(e) = result {

@@ -55,9 +55,9 @@
 /**
  * What a liblhttp call did. The numbers never change; new codes are only added at the end.
  *
- * 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 its
- * later `Channel`; 17 to 27 are the codes a server answers with (a reply carrying a core
- * name maps to that name's code). Every code named after a core or server error
+ * 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
+ * later `Channel` and `Position`; 17 to 27, 35 and 36 are the codes a server answers with (a
+ * reply carrying a core name maps to that name's code). Every code named after a core or server error
  * carries exactly that name (`lhttp_result_str`).
  */
 enum lhttp_result
@@ -202,6 +202,20 @@ enum lhttp_result
    * (it would be read back as no channel or as several).
    */
   LHTTP_RESULT_CHANNEL = 33,
+  /**
+   * A history position is not `<epoch>:<offset>`, or a `since` / `position` value names
+   * no channel (spec section 13.2).
+   */
+  LHTTP_RESULT_POSITION = 34,
+  /**
+   * Server error: a `history` request names a channel without history.
+   */
+  LHTTP_RESULT_NO_HISTORY = 35,
+  /**
+   * Server error: the request's history headers do not fit together (a `since` for a
+   * channel it does not subscribe, or two for one channel).
+   */
+  LHTTP_RESULT_BAD_REQUEST = 36,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

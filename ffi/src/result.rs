@@ -10,9 +10,9 @@ use lhttp_core::Error as CoreError;
 
 /// What a liblhttp call did. The numbers never change; new codes are only added at the end.
 ///
-/// 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 its
-/// later `Channel`; 17 to 27 are the codes a server answers with (a reply carrying a core
-/// name maps to that name's code). Every code named after a core or server error
+/// 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
+/// later `Channel` and `Position`; 17 to 27, 35 and 36 are the codes a server answers with (a
+/// reply carrying a core name maps to that name's code). Every code named after a core or server error
 /// carries exactly that name (`lhttp_result_str`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,10 +86,18 @@ pub enum lhttp_result {
     /// A channel name to send is empty or holds whitespace or a control character
     /// (it would be read back as no channel or as several).
     Channel = 33,
+    /// A history position is not `<epoch>:<offset>`, or a `since` / `position` value names
+    /// no channel (spec section 13.2).
+    Position = 34,
+    /// Server error: a `history` request names a channel without history.
+    NoHistory = 35,
+    /// Server error: the request's history headers do not fit together (a `since` for a
+    /// channel it does not subscribe, or two for one channel).
+    BadRequest = 36,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 34] = {
+pub(crate) const ALL: [lhttp_result; 37] = {
     use lhttp_result::*;
     [
         Ok,
@@ -126,11 +134,14 @@ pub(crate) const ALL: [lhttp_result; 34] = {
         WouldBlock,
         Panic,
         Channel,
+        Position,
+        NoHistory,
+        BadRequest,
     ]
 };
 
 /// The codes named after a server error (`ServerError`), in numeric order.
-const SERVER_CODES: [lhttp_result; 11] = {
+const SERVER_CODES: [lhttp_result; 13] = {
     use lhttp_result::*;
     [
         MessageTooLarge,
@@ -144,6 +155,8 @@ const SERVER_CODES: [lhttp_result; 11] = {
         Internal,
         Unauthorized,
         NoChannel,
+        NoHistory,
+        BadRequest,
     ]
 };
 
@@ -186,6 +199,9 @@ impl lhttp_result {
             WouldBlock => c"WouldBlock",
             Panic => c"Panic",
             Channel => c"Channel",
+            Position => c"Position",
+            NoHistory => c"NoHistory",
+            BadRequest => c"BadRequest",
         }
     }
 
@@ -293,14 +309,13 @@ mod tests {
     /// WebSocket upgrade (a refused handshake is `Connect`) or on HTTP paths this library
     /// never calls, so a reply naming one is `Server`. (`NotFound` is also the name of
     /// this library's own code for an absent item, which it must not be confused with.)
-    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 8] = [
+    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 7] = [
         ServerError::OriginNotAllowed,
         ServerError::TooManyConnections,
         ServerError::ShuttingDown,
         ServerError::BadHandshake,
         ServerError::MethodNotAllowed,
         ServerError::NotFound,
-        ServerError::BadRequest,
         ServerError::UnknownCall,
     ];
 
@@ -316,6 +331,7 @@ mod tests {
             assert_eq!(lhttp_result::from(*e) as usize, i + 1);
         }
         assert_eq!(lhttp_result::from(CoreError::Channel) as u32, 33);
+        assert_eq!(lhttp_result::from(CoreError::Position) as u32, 34);
     }
 
     #[test]

@@ -2,7 +2,8 @@
 """Turns spec/vectors/*.json into a C table (vectors_data.h) for ffi/tests/vectors.c.
 
 Usage: gen_vectors.py SPEC_VECTORS_DIR > vectors_data.h
-Every vector of every file becomes one C struct; nothing is skipped. Byte strings
+Every vector of every file becomes one C struct; nothing is skipped, except
+positions.json: liblhttp has no position API (core and the wasm build run it). Byte strings
 are written as C literals with explicit lengths, so NUL and non-UTF-8 bytes survive.
 """
 import json

@@ -318,7 +318,7 @@ static long long reply_number(const lhttp_message *m, const char *name) {
 static int has_code(const char *name) {
   for (unsigned i = 1; i < 64; i++) {
     int named = (i <= LHTTP_RESULT_BUFFER_TOO_SMALL) || (i >= LHTTP_RESULT_MESSAGE_TOO_LARGE && i <= LHTTP_RESULT_NO_CHANNEL) ||
-                i == LHTTP_RESULT_CHANNEL;
+                i == LHTTP_RESULT_CHANNEL || (i >= LHTTP_RESULT_POSITION && i <= LHTTP_RESULT_BAD_REQUEST);
     if (named && strcmp(lhttp_result_str(i), name) == 0) return 1;
   }
   return 0;
@@ -373,9 +373,10 @@ static void run_conventions(void) {
   CHECK(strcmp(lhttp_result_str(9999), "Unknown") == 0, "unknown name");
   /* Every core error name (spec section 6) has the result code of that name. */
   static const char *core[] = {"Version", "Command", "NewLine", "HeaderName", "HeaderValue", "TooManyHeaders",
-                               "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel"};
+                               "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel", "Position"};
   for (size_t i = 0; i < sizeof core / sizeof *core; i++) CHECK(has_code(core[i]), "no result code for %s", core[i]);
   CHECK(LHTTP_RESULT_CHANNEL == 33 && strcmp(lhttp_result_str(LHTTP_RESULT_CHANNEL), "Channel") == 0, "Channel is 33");
+  CHECK(LHTTP_RESULT_POSITION == 34 && strcmp(lhttp_result_str(LHTTP_RESULT_POSITION), "Position") == 0, "Position is 34");
   CHECK(lhttp_message_parse(NULL, 5, NULL, &m) == LHTTP_RESULT_NULL_PARAMETER, "NULL buffer");
   CHECK(lhttp_message_parse((const uint8_t *)"LHTTP/1.0 a\r\n\r\n", 15, NULL, NULL) == LHTTP_RESULT_NULL_PARAMETER,
         "NULL out");

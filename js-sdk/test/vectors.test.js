@@ -12,6 +12,8 @@ import {
   channelList,
   errorNames,
   serverErrorNames,
+  readPosition,
+  writePosition,
 } from './helpers/wasm.js';
 
 const DEFAULT_STORAGE = 32; // spec/vectors/README.md: the default caller storage
@@ -180,10 +182,27 @@ test('replies.json', async (t) => {
   }
 });
 
-test('every error name of the vectors is one of the 12 core names', () => {
+test('positions.json', async (t) => {
+  for (const v of load('positions.json')) {
+    await t.test(v.id, () => {
+      const withChannel = v.form === 'channel';
+      const run = () => {
+        if (v.write) return writePosition(withChannel ? v.write.channel : undefined, v.write.epoch, v.write.offset);
+        const [channel, epoch, offset, text] = readPosition(v.input, withChannel);
+        assert.deepEqual({ epoch, offset }, { epoch: v.epoch, offset: v.offset });
+        if (withChannel) assert.equal(channel, v.channel);
+        return text;
+      };
+      if (v.error) throwsCode(run, v.error);
+      else assert.equal(run(), v.output);
+    });
+  }
+});
+
+test('every error name of the vectors is one of the 13 core names', () => {
   const names = errorNames();
-  assert.equal(names.length, 12);
-  assert.equal(names.at(-1), 'Channel');
+  assert.equal(names.length, 13);
+  assert.equal(names.at(-1), 'Position');
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     for (const v of load(file)) {
       for (const key of ['error', 'upstream_error']) {
@@ -202,6 +221,7 @@ test('every vector file is run', () => {
     'channels.json',
     'channel_lists.json',
     'replies.json',
+    'positions.json',
   ]);
   const unknown = readdirSync(dir).filter((f) => f.endsWith('.json') && !known.has(f));
   assert.deepEqual(unknown, [], 'a vector file this runner does not know');

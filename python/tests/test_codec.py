@@ -135,7 +135,7 @@ def test_upstream_header():
 def test_error_names_and_exception_hierarchy():
     assert lhttp.ERROR_NAMES == [
         "Version", "Command", "NewLine", "HeaderName", "HeaderValue", "TooManyHeaders",
-        "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel",
+        "Upstream", "PartOffset", "Part", "TooManyParts", "BufferTooSmall", "Channel", "Position",
     ]  # fmt: skip
     assert issubclass(lhttp.ParseError, (lhttp.Error, ValueError))
     assert issubclass(lhttp.ConnectError, ConnectionError)

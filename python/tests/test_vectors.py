@@ -8,6 +8,9 @@ the operation succeeds. ``max_headers`` maps to ``lhttp.parse(..., max_headers=N
 
 ``replies.json`` is read through ``parse`` and header lookup (the binding has no reply
 reader of its own): the reply is told by its exact command, its fields are its headers.
+
+``positions.json`` is skipped: the Python binding has no position API (positions are the
+session's business until the SDK exposes them); core and the wasm build run it.
 """
 
 import json
@@ -49,12 +52,13 @@ def test_vectors_are_present():
         "multipart.json",
         "parse_invalid.json",
         "parse_valid.json",
+        "positions.json",
         "replies.json",
     ]
 
 
 def test_every_error_name_the_vectors_use_is_a_core_name():
-    assert len(lhttp.ERROR_NAMES) == 12 and lhttp.ERROR_NAMES[-1] == "Channel"
+    assert len(lhttp.ERROR_NAMES) == 13 and lhttp.ERROR_NAMES[-1] == "Position"
     for path in VECTORS.glob("*.json"):
         for case in json.loads(path.read_text(encoding="utf-8"))["vectors"]:
             for key in ("error", "upstream_error"):
@@ -211,3 +215,9 @@ def read_reply(msg):
 def test_replies(case):
     msg = lhttp.parse(raw(case, "input"))
     assert read_reply(msg) == case["reply"]
+
+
+@pytest.mark.skip(reason="the Python binding has no position API; core and wasm run positions.json")
+@pytest.mark.parametrize("case", load("positions.json"))
+def test_positions(case):
+    pass

@@ -166,10 +166,15 @@ const runners = {
   'replies.json': replyVector,
 }
 
-test('every error name of the vectors is one of the 12 core names', () => {
+// Files this binding cannot run, and why (each still has to be named here).
+const skipped = {
+  'positions.json': 'the Node binding has no position API; core and the wasm build run it',
+}
+
+test('every error name of the vectors is one of the 13 core names', () => {
   const names = lhttp.errorNames()
-  assert.equal(names.length, 12)
-  assert.equal(names.at(-1), 'Channel')
+  assert.equal(names.length, 13)
+  assert.equal(names.at(-1), 'Position')
   for (const file of files) {
     for (const v of JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).vectors) {
       for (const key of ['error', 'upstream_error']) {
@@ -181,12 +186,12 @@ test('every error name of the vectors is one of the 12 core names', () => {
 
 test('every vector file has a runner', () => {
   assert.ok(files.length > 0, `no vectors in ${dir}`)
-  for (const file of files) assert.ok(runners[file], `no runner for ${file}`)
+  for (const file of files) assert.ok(runners[file] || skipped[file], `no runner for ${file}`)
 })
 
 for (const file of files) {
   const { vectors } = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8'))
   for (const v of vectors) {
-    test(`${file} ${v.id}: ${v.description}`, () => runners[file](v))
+    test(`${file} ${v.id}: ${v.description}`, { skip: skipped[file] }, () => runners[file](v))
   }
 }

@@ -12,6 +12,7 @@
 //!   `channelList`, `errorNames`, `serverErrorNames`.
 //! - [`message`]: the `Message` class, a parsed message (core's `OwnedMessage`).
 //! - [`part`]: the `Part` class, one part of a multipart body.
+//! - [`position`]: `readPosition` and `writePosition`, history positions.
 //! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
 //! - [`session`]: the `Session` class, `lhttp-session`'s client session driven by js-sdk.
 
@@ -20,6 +21,7 @@ pub mod convert;
 pub mod error;
 pub mod message;
 pub mod part;
+pub mod position;
 pub mod session;
 pub mod upstream;
 
