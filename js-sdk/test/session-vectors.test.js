@@ -5,7 +5,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { Session, encode } from './helpers/wasm.js';
+import { Session, encode, readHistory } from './helpers/wasm.js';
 
 const MIN_VECTORS = 30;
 const dir = new URL('../../spec/vectors/session/', import.meta.url);
@@ -27,9 +27,23 @@ function transmitJson(t) {
   return t.text !== undefined ? { type: 'frame', data: t.text } : { type: 'frame', data_hex: toHex(t.data) };
 }
 
+/** A message written back canonically, as text. */
+const messageText = (m) => lossy.decode(encode(m.command, m.headers, m.body));
+
+/** A history answer as the vectors write it (`null` when the reply is not one). */
+function historyJson(reply) {
+  try {
+    const h = readHistory(reply);
+    return { channel: h.channel, position: h.position, publications: h.publications.map(messageText) };
+  } catch {
+    return null;
+  }
+}
+
 /** An event as the vectors write it: snake_case, errors by name. */
 function eventJson(e) {
   const out = { type: e.type };
+  if (e.type === 'acked') out.history = historyJson(e.reply);
   for (const [k, x] of Object.entries(e)) {
     if (k === 'type' || k === 'reply' || k === 'asError') continue;
     if (k === 'error') {
@@ -82,6 +96,7 @@ function runStep(s, now, step) {
     unsubscribe: () => s.unsubscribe(now, step.channels),
     publish: () => s.publish(now, step.channels, step.command ?? 'chat', step.headers ?? [], bytes(step, 'body')),
     request: () => s.request(now, bytes(step, 'message')),
+    history: () => s.history(now, step.channel, step.limit ?? undefined, step.since ?? undefined, step.reverse ?? false),
     send: () => s.send(now, bytes(step, 'message')),
   };
   const inputs = {
@@ -108,7 +123,7 @@ function runStep(s, now, step) {
     for (let n = 0; n < (step.max ?? Infinity); n++) {
       const m = s.pollMessage();
       if (!m) break;
-      messages.push(lossy.decode(encode(m.command, m.headers, m.body)));
+      messages.push(messageText(m));
     }
   }
   compareList('transmit', drain(() => s.pollTransmit()).map(transmitJson), step.transmit);
@@ -119,6 +134,9 @@ function runStep(s, now, step) {
   if ('subscriptions' in step) assert.deepEqual([...s.subscriptions].sort(), [...step.subscriptions].sort(), 'subscriptions');
   if ('subscription_count' in step) assert.equal(s.subscriptions.length, step.subscription_count, 'subscription count');
   if ('buffered' in step) assert.equal(s.buffered, step.buffered, 'buffered');
+  for (const [channel, want] of Object.entries(step.positions ?? {})) {
+    assert.equal(s.position(channel) ?? null, want, `position of ${channel}`);
+  }
 }
 
 function runVector(v) {

@@ -24,6 +24,10 @@ pub(crate) struct Part {
     pub removed: Vec<String>,
     /// For a restore message, the channels it subscribes again.
     pub restore: Vec<String>,
+    /// Whether it subscribes, so its `ack` carries the channels' positions (13.3).
+    pub subscribes: bool,
+    /// For a restore message, the channels it recovers with `since` (13.4).
+    pub recovering: Vec<String>,
 }
 
 /// One application call, until its last part is answered.

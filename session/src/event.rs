@@ -69,7 +69,10 @@ pub enum Event {
         /// The reply itself.
         reply: OwnedMessage,
     },
-    /// A received message is not valid LHTTP; it is skipped, nothing else is lost.
+    /// A received message is not valid LHTTP, or a position it carries does not
+    /// read (13.2). A message that is not LHTTP, or a publication with a bad
+    /// position, is skipped; an `ack` with a bad `position` still completes its
+    /// request, the channel keeping no position. Nothing else is lost.
     Unreadable {
         /// The core error naming the rule it breaks.
         error: Error,
@@ -81,6 +84,20 @@ pub enum Event {
         channel: String,
         /// The server's error ([`Error::Server`], e.g. `TooManySubscriptions`).
         error: Error,
+    },
+    /// A channel subscribed again after a reconnect got every publication it missed
+    /// (delivered before this event, in order), or there were none (13.4).
+    Recovered {
+        /// The channel.
+        channel: String,
+    },
+    /// A channel subscribed again after a reconnect could not get what it missed
+    /// (its history was lost, trimmed, or too long to send): none of it was
+    /// delivered. It is subscribed and gets every later publication; the
+    /// application may read [`Session::history`](crate::Session::history) or reload.
+    Unrecovered {
+        /// The channel.
+        channel: String,
     },
     /// The socket closed (or was found dead).
     Closed {

@@ -12,7 +12,9 @@
 //! subscription set and its restore after a reconnect (in batches within the
 //! limits the server announced, each awaiting its ack, refusals reported),
 //! exponential backoff with jitter, the close codes after which a client stops,
-//! ping scheduling, and the bounded buffer of received messages.
+//! ping scheduling, the bounded buffer of received messages, and for channels
+//! with history their last positions, recovery with `since` after a reconnect and
+//! the dropping of repeated publications.
 //!
 //! ```
 //! use lhttp_session::{Config, Session, Transmit, Event};
@@ -35,9 +37,11 @@
 //! - [`error`]: [`Error`], with the stable names every SDK surfaces.
 //! - [`event`]: [`Event`], [`Transmit`] and [`RequestId`].
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
+//! - [`history`]: [`History`], a history request's answer read from its `ack`.
+//! - `positions`: the last position of each subscribed channel with history.
 //! - `session`: the state machine, [`Session`]: its state and what the driver reads;
 //!   `session::connection` handles socket events and time, `session::requests` the
-//!   application's calls and their answers.
+//!   application's calls and their answers, `session::recovery` positions and recovery.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -49,13 +53,16 @@ mod calls;
 pub mod config;
 pub mod error;
 pub mod event;
+pub mod history;
+mod positions;
 mod session;
 mod vecmap;
 
 pub use config::Config;
 pub use error::Error;
 pub use event::{Event, RequestId, Transmit};
-pub use lhttp_core::{Limits, OwnedMessage};
+pub use history::{History, HISTORY_COMMAND};
+pub use lhttp_core::{Limits, OwnedMessage, OwnedPosition, Position};
 pub use session::{Session, State};
 
 /// The command of the client's own subscribe requests.

@@ -1,8 +1,10 @@
 //! The client session's state machine: its state and what the driver reads;
 //! `connection` is what happens on each socket event and as time passes,
-//! `requests` what happens on each application call and its answer.
+//! `requests` what happens on each application call and its answer, `recovery`
+//! the positions of channels with history and their recovery after a reconnect.
 
 mod connection;
+mod recovery;
 mod requests;
 
 use alloc::borrow::ToOwned;
@@ -12,10 +14,11 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use lhttp_core::reply::{headers, Reply};
-use lhttp_core::{channel, names, CloseCode, Limits, OwnedMessage, ServerError};
+use lhttp_core::{channel, names, CloseCode, Limits, OwnedMessage, Position, ServerError};
 
 use crate::backoff::Backoff;
 use crate::calls::{Call, Calls, Part};
+use crate::positions::Positions;
 use crate::vecmap::VecSet;
 use crate::{Config, Error, Event, RequestId, Transmit, SUBSCRIBE_COMMAND, UNSUBSCRIBE_COMMAND};
 
@@ -77,6 +80,8 @@ pub struct Session {
     calls: Calls,
     backlog: VecDeque<Queued>,
     subscriptions: VecSet,
+    /// The last position of each subscribed channel with history.
+    positions: Positions,
     restore: VecDeque<Vec<String>>,
     client_id: Option<String>,
     limits: Limits,
@@ -106,6 +111,7 @@ impl Session {
             calls: Calls::default(),
             backlog: VecDeque::new(),
             subscriptions: VecSet::new(),
+            positions: Positions::default(),
             restore: VecDeque::new(),
             client_id: None,
             limits: Limits::default(),
@@ -208,6 +214,13 @@ impl Session {
     /// The channels subscribed (or being subscribed), restored after a reconnect.
     pub fn subscriptions(&self) -> impl Iterator<Item = &str> {
         self.subscriptions.iter().map(String::as_str)
+    }
+
+    /// The last position seen of a subscribed channel with history (from its
+    /// subscribe's `ack` and each publication received), which a reconnect recovers
+    /// from; `None` for a channel without history or not subscribed.
+    pub fn position(&self, channel: &str) -> Option<Position<'_>> {
+        self.positions.get(channel)
     }
 
     /// The settings.

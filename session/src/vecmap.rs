@@ -88,6 +88,10 @@ impl VecSet {
         }
     }
 
+    pub fn contains(&self, s: &str) -> bool {
+        self.0.binary_search_by(|x| x.as_str().cmp(s)).is_ok()
+    }
+
     pub fn iter(&self) -> core::slice::Iter<'_, String> {
         self.0.iter()
     }

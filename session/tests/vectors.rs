@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use lhttp_session::{Config, Error, Event, OwnedMessage, Session, State, Transmit};
+use lhttp_session::{Config, Error, Event, History, OwnedMessage, Position, Session, State, Transmit};
 use serde_json::{json, Map, Value};
 
 /// The fewest session vectors the suite must hold.
@@ -119,7 +119,8 @@ fn event_json(e: &Event) -> Value {
     match e {
         Event::Opened { client_id, limits } => json!({"type": "opened", "client_id": client_id,
             "max_channels": limits.max_channels, "max_subscriptions": limits.max_subscriptions}),
-        Event::Acked { id, deliveries, .. } => json!({"type": "acked", "id": id.0, "deliveries": deliveries}),
+        Event::Acked { id, deliveries, reply } => json!({"type": "acked", "id": id.0, "deliveries": deliveries,
+            "history": History::read(reply).ok().map(|h| history_json(&h))}),
         Event::Failed { id, error } => json!({"type": "failed", "id": id.0, "error": error.name()}),
         Event::ServerError { error, .. } => json!({"type": "server_error", "error": error.name()}),
         Event::Unreadable { error } => json!({"type": "unreadable", "error": error.name()}),
@@ -137,7 +138,20 @@ fn event_json(e: &Event) -> Value {
         Event::Reconnecting { attempt, delay } => json!({"type": "reconnecting", "attempt": attempt, "delay": delay}),
         Event::GaveUp { error } => json!({"type": "gave_up", "error": error.name()}),
         Event::Lagged { dropped } => json!({"type": "lagged", "dropped": dropped}),
+        Event::Recovered { channel } => json!({"type": "recovered", "channel": channel}),
+        Event::Unrecovered { channel } => json!({"type": "unrecovered", "channel": channel}),
     }
+}
+
+/// A message written back canonically, as text.
+fn message_text(m: &OwnedMessage) -> Value {
+    Value::String(String::from_utf8_lossy(&m.encode().unwrap()).into_owned())
+}
+
+/// A history answer as the vectors write it.
+fn history_json(h: &History) -> Value {
+    json!({"channel": h.channel, "position": h.position.to_string(),
+        "publications": h.publications.iter().map(message_text).collect::<Vec<_>>()})
 }
 
 /// Compares the fields an expectation names (`delay_min`/`delay_max` bound `delay`).
@@ -237,6 +251,21 @@ fn run_step(s: &mut Session, now: u64, step: &Map<String, Value>) -> Check {
             let body = text_or_hex(&v, "body").unwrap_or_default();
             Some(s.publish(now, &channels, command, &headers, &body).map(|id| Some(id.0)))
         }
+        "history" => {
+            let channel = step.get("channel").and_then(Value::as_str).unwrap_or("");
+            let limit = step.get("limit").and_then(Value::as_u64).map(|n| n as u32);
+            let reverse = step.get("reverse").and_then(Value::as_bool).unwrap_or(false);
+            let since = step
+                .get("since")
+                .and_then(Value::as_str)
+                .map(Position::parse)
+                .transpose();
+            Some(
+                since
+                    .map_err(Error::Protocol)
+                    .and_then(|since| s.history(now, channel, limit, since, reverse).map(|id| Some(id.0))),
+            )
+        }
         "request" | "send" => {
             let raw = text_or_hex(&v, "message")?;
             let msg = OwnedMessage::parse(&raw).map_err(|e| format!("message does not parse: {e}"))?;
@@ -255,9 +284,7 @@ fn run_step(s: &mut Session, now: u64, step: &Map<String, Value>) -> Check {
             let max = step.get("max").and_then(Value::as_u64).unwrap_or(u64::MAX);
             while (messages.len() as u64) < max {
                 match s.poll_message() {
-                    Some(m) => messages.push(Value::String(
-                        String::from_utf8_lossy(&m.encode().unwrap()).into_owned(),
-                    )),
+                    Some(m) => messages.push(message_text(&m)),
                     None => break,
                 }
             }
@@ -316,6 +343,16 @@ fn run_step(s: &mut Session, now: u64, step: &Map<String, Value>) -> Check {
         let got = s.subscriptions().count() as u64;
         if got != want {
             return Err(format!("subscription count: got {got}, want {want}"));
+        }
+    }
+    if let Some(want) = step.get("positions").and_then(Value::as_object) {
+        for (channel, w) in want {
+            let got = s
+                .position(channel)
+                .map_or(Value::Null, |p| Value::String(p.to_string()));
+            if &got != w {
+                return Err(format!("position of {channel}: got {got}, want {w}"));
+            }
         }
     }
     if let Some(want) = step.get("buffered").and_then(Value::as_u64) {

@@ -16,6 +16,13 @@ pub struct Message {
     inner: OwnedMessage,
 }
 
+impl Message {
+    /// The owned message, for Rust code of this crate.
+    pub(crate) fn owned(&self) -> &OwnedMessage {
+        &self.inner
+    }
+}
+
 impl From<OwnedMessage> for Message {
     fn from(inner: OwnedMessage) -> Message {
         Message { inner }

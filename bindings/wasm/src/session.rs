@@ -11,7 +11,7 @@
 
 use js_sys::{Array, Object, Reflect};
 use lhttp_core::OwnedMessage;
-use lhttp_session::{Config, Error, Event, Limits, RequestId, State, Transmit};
+use lhttp_session::{Config, Error, Event, History, Limits, Position, RequestId, State, Transmit};
 use wasm_bindgen::prelude::*;
 
 use crate::convert;
@@ -51,7 +51,11 @@ export type SessionEvent =
   | { type: 'connect_failed'; error: SessionError }
   | { type: 'reconnecting'; attempt: number; delay: number }
   | { type: 'gave_up'; error: SessionError; asError: SessionError }
-  | { type: 'lagged'; dropped: number; asError: SessionError };
+  | { type: 'lagged'; dropped: number; asError: SessionError }
+  | { type: 'recovered'; channel: string }
+  | { type: 'unrecovered'; channel: string };
+/** A history request's answer (`readHistory`): publications oldest first unless asked reverse. */
+export interface HistoryAnswer { channel: string; position: string; publications: Message[] }
 /** Where a session is in its life. */
 export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'restoring' | 'open' | 'waiting' | 'ended';
 "#;
@@ -200,6 +204,30 @@ impl Session {
         self.inner.send_raw(ms(now), bytes).map_err(|e| error(&e))
     }
 
+    /// Reads `channel`'s recent publications: at most `limit`, after `since`
+    /// (`'<epoch>:<offset>'`) when given, newest first when `reverse`; returns the
+    /// request id, whose `acked` reply `readHistory` reads. Throws `Channel` or `Position`.
+    pub fn history(
+        &mut self,
+        now: f64,
+        channel: &str,
+        limit: Option<u32>,
+        since: Option<String>,
+        reverse: Option<bool>,
+    ) -> Result<f64, JsValue> {
+        let since = since.as_deref().map(Position::parse).transpose();
+        let since = since.map_err(|e| error(&Error::Protocol(e)))?;
+        id(self
+            .inner
+            .history(ms(now), channel, limit, since, reverse.unwrap_or(false)))
+    }
+
+    /// The last position seen of a subscribed channel with history, `'<epoch>:<offset>'`,
+    /// or `undefined`; a reconnect recovers from it.
+    pub fn position(&self, channel: &str) -> Option<String> {
+        self.inner.position(channel).map(|p| p.to_string())
+    }
+
     /// Closes for good (default code 1000): waiting requests fail with `Closed`.
     pub fn close(&mut self, now: f64, code: Option<u16>, reason: Option<String>) {
         self.inner
@@ -290,6 +318,20 @@ impl Session {
     pub fn limits(&self) -> JsValue {
         limits(self.inner.limits())
     }
+}
+
+/// Reads the `acked` reply of a `history` request: `{ channel, position, publications }`,
+/// each publication a `Message` as delivered live (`channel`, `offset`, `epoch`, then its
+/// own headers). Throws with the core error's `code` for a malformed answer.
+#[wasm_bindgen(js_name = readHistory, unchecked_return_type = "HistoryAnswer")]
+pub fn read_history(reply: &Message) -> Result<JsValue, JsValue> {
+    let h = History::read(reply.owned()).map_err(|e| error(&e))?;
+    let publications: Array = h.publications.into_iter().map(|m| JsValue::from(message(m))).collect();
+    Ok(object(&[
+        ("channel", h.channel.into()),
+        ("position", h.position.to_string().into()),
+        ("publications", publications.into()),
+    ]))
 }
 
 /// A JS time in ms as the session's `u64` (negative and NaN are 0).
@@ -486,6 +528,8 @@ fn event(e: Event) -> JsValue {
         ]),
         Event::GaveUp { error: e } => object(&[kind("gave_up"), ("error", error(&e))]),
         Event::Lagged { dropped } => object(&[kind("lagged"), ("dropped", (dropped as f64).into())]),
+        Event::Recovered { channel } => object(&[kind("recovered"), ("channel", channel.into())]),
+        Event::Unrecovered { channel } => object(&[kind("unrecovered"), ("channel", channel.into())]),
     };
     if let Some(e) = as_error {
         let _ = Reflect::set(&obj, &JsValue::from_str("asError"), &error(&e));

@@ -48,7 +48,7 @@ impl Session {
             }
         };
         match answer(&msg) {
-            None => self.buffer(msg),
+            None => self.delivered(msg),
             Some(Answer::Connected { client_id, limits }) => self.connected(now, client_id, limits),
             Some(Answer::Ack { id, deliveries }) => self.acked(now, id.as_deref(), deliveries, msg),
             Some(Answer::Error { error, id }) => self.refused(now, id.as_deref(), error, msg),
@@ -245,11 +245,13 @@ impl Session {
             return;
         };
         let wire = self.calls.next_wire_id();
+        let (since, recovering) = self.since(&batch);
         let encoded = channel::list(&batch).and_then(|list| {
-            OwnedMessage::new(SUBSCRIBE_COMMAND)
-                .with_header(names::SUBSCRIBE, list)
-                .with_header(headers::ID, wire.to_string())
-                .encode()
+            let mut msg = OwnedMessage::new(SUBSCRIBE_COMMAND).with_header(names::SUBSCRIBE, list);
+            for value in since {
+                msg = msg.with_header(names::SINCE, value);
+            }
+            msg.with_header(headers::ID, wire.to_string()).encode()
         });
         match encoded {
             Ok(bytes) => {
@@ -262,6 +264,8 @@ impl Session {
                         added: Vec::new(),
                         removed: Vec::new(),
                         restore: batch,
+                        subscribes: true,
+                        recovering,
                     },
                 );
                 self.transmits.push_back(Transmit::Frame(bytes));
@@ -269,7 +273,7 @@ impl Session {
             // Every name in the set was checked when it was added.
             Err(e) => {
                 for channel in batch {
-                    self.subscriptions.remove(&channel);
+                    self.drop_subscription(&channel);
                     self.events.push_back(Event::RestoreRefused {
                         channel,
                         error: Error::Protocol(e),

@@ -43,6 +43,35 @@ impl Session {
         self.call(now, alloc::vec![(msg.with_body(body), Vec::new(), Vec::new())])
     }
 
+    /// Reads the recent publications of `channel` (13.5): at most `limit` (the
+    /// server's default and cap without), only those after `since` when given,
+    /// newest first when `reverse`. Its [`Event::Acked`] reply is read with
+    /// [`History::read`](crate::History::read); a channel without history fails
+    /// with `NoHistory`. A bad channel name is `Channel`, a bad `since` `Position`.
+    pub fn history(
+        &mut self,
+        now: u64,
+        channel: &str,
+        limit: Option<u32>,
+        since: Option<Position<'_>>,
+        reverse: bool,
+    ) -> Result<RequestId, Error> {
+        self.usable()?;
+        channel::check(channel)?;
+        let mut msg = OwnedMessage::new(crate::HISTORY_COMMAND).with_header(names::HISTORY, channel);
+        if let Some(n) = limit {
+            msg = msg.with_header(names::LIMIT, n.to_string());
+        }
+        if let Some(p) = since {
+            p.check()?;
+            msg = msg.with_header(names::SINCE, p.to_string());
+        }
+        if reverse {
+            msg = msg.with_header(names::REVERSE, "true");
+        }
+        self.call(now, alloc::vec![(msg, Vec::new(), Vec::new())])
+    }
+
     /// Sends `msg` with an `id` header of the session's (any `id` of its own is
     /// replaced) and reports the server's answer for the returned id. Its
     /// `subscribe` / `unsubscribe` headers update the subscription set.
@@ -112,10 +141,10 @@ impl Session {
 
     pub(super) fn acked(&mut self, now: u64, id: Option<&str>, deliveries: Option<u64>, reply: OwnedMessage) {
         // An ack nobody waits for (a request that timed out) is consumed.
-        let Some((wire, part)) = self.take_part(id) else {
+        let Some((_, part)) = self.take_part(id) else {
             return;
         };
-        let _ = wire;
+        self.ack_positions(&reply, &part);
         let Some(call_id) = part.call else {
             self.next_restore(now);
             return;
@@ -153,7 +182,7 @@ impl Session {
                 }
             } else {
                 for channel in part.restore {
-                    self.subscriptions.remove(&channel);
+                    self.drop_subscription(&channel);
                     self.events.push_back(Event::RestoreRefused {
                         channel,
                         error: error.clone(),
@@ -259,7 +288,7 @@ impl Session {
                     if self.subscriptions.insert(c.clone()) {
                         added.push(c);
                     }
-                } else if self.subscriptions.remove(&c) {
+                } else if self.drop_subscription(&c) {
                     removed.push(c);
                 }
             }
@@ -297,8 +326,9 @@ impl Session {
                 failed: false,
             },
         );
-        for ((_, added, removed), bytes) in parts.into_iter().zip(encoded) {
+        for ((msg, added, removed), bytes) in parts.into_iter().zip(encoded) {
             let wire = self.calls.next_wire_id();
+            let subscribes = msg.header(names::SUBSCRIBE).is_some();
             self.calls.parts.insert(
                 wire,
                 Part {
@@ -308,6 +338,8 @@ impl Session {
                     added,
                     removed,
                     restore: Vec::new(),
+                    subscribes,
+                    recovering: Vec::new(),
                 },
             );
             self.queue(Queued {
@@ -344,7 +376,7 @@ impl Session {
             }
         }
         for c in msg.channels(names::UNSUBSCRIBE) {
-            if self.subscriptions.remove(&c) {
+            if self.drop_subscription(&c) {
                 removed.push(c);
             }
         }
@@ -353,7 +385,7 @@ impl Session {
 
     pub(super) fn untrack(&mut self, added: &[String], removed: &[String]) {
         for c in added {
-            self.subscriptions.remove(c);
+            self.drop_subscription(c);
         }
         for c in removed {
             self.subscriptions.insert(c.clone());
