@@ -93,4 +93,11 @@ pub mod names {
     pub const MULTIPART: &str = "multipart";
     /// A request id the server echoes in its `ack` or `error` (also [`crate::reply::headers::ID`]).
     pub const ID: &str = "id";
+
+    /// The instructions to the server left out of a published copy (spec 9.2):
+    /// `upstream` would reveal a backend's address to every subscriber.
+    pub const NOT_PUBLISHED: &[&str] = &[SUBSCRIBE, UNSUBSCRIBE, UPSTREAM, ID];
+
+    /// The standard headers not sent to an upstream backend as HTTP headers (spec 9.6).
+    pub const NOT_FORWARDED: &[&str] = &[SUBSCRIBE, UNSUBSCRIBE, PUBLISH, UPSTREAM, MULTIPART, ID];
 }

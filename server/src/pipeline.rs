@@ -30,8 +30,8 @@ impl Pipeline {
             f.on_open(&mut ctx)?;
         }
         let _ = conn
-            .outbox
-            .push(reply::connected_frame(&conn.client_id, &handle.config().limits));
+            .outbox()
+            .push(reply::connected_frame(conn.client_id(), &handle.config().limits));
         for p in &self.order {
             p.on_open(&mut ctx);
         }
@@ -108,7 +108,7 @@ impl Pipeline {
             }
         }
         if let Some(id) = id {
-            if conn.outbox.push(reply::ack_frame(id, ctx.deliveries)).is_ok() {
+            if conn.outbox().push(reply::ack_frame(id, ctx.deliveries())).is_ok() {
                 Metrics::inc(&metrics.messages_out);
             }
         }
@@ -119,9 +119,9 @@ impl Pipeline {
 fn error(handle: &Handle, conn: &Conn, r: &Reject, command: Option<&str>, id: Option<&str>) {
     let metrics = handle.metrics();
     Metrics::inc(&metrics.errors);
-    tracing::debug!(client = %conn.client_id, code = %r.code, detail = %r.detail, "error reply");
+    tracing::debug!(client = %conn.client_id(), code = %r.code, detail = %r.detail, "error reply");
     if conn
-        .outbox
+        .outbox()
         .push(reply::error_frame(&r.code, &r.detail, command, id))
         .is_ok()
     {

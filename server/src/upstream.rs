@@ -19,16 +19,6 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use url::Url;
 
-/// Request headers not forwarded as HTTP headers (LHTTP instructions).
-const NOT_FORWARDED: &[&str] = &[
-    names::SUBSCRIBE,
-    names::UNSUBSCRIBE,
-    names::PUBLISH,
-    names::UPSTREAM,
-    names::MULTIPART,
-    names::ID,
-];
-
 /// The URL prefixes upstream calls may reach.
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
@@ -47,7 +37,7 @@ impl Allow {
         Ok(url.to_string())
     }
 
-    /// The allow-list of the given prefixes (invalid ones are left out; `Config::validate` reports them).
+    /// The allow-list of the given prefixes (invalid ones are left out; `Server::build` refuses them).
     pub fn new(prefixes: &[String]) -> Self {
         Allow {
             prefixes: prefixes.iter().filter_map(|p| Allow::check_prefix(p).ok()).collect(),
@@ -168,7 +158,7 @@ impl Filter for Upstream {
             headers: ctx
                 .headers()
                 .iter()
-                .filter(|h| !NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
+                .filter(|h| !names::NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
                 .map(|h| (h.name.to_string(), h.value.to_string()))
                 .chain([
                     (
@@ -230,7 +220,7 @@ impl Filter for Upstream {
                 }
             };
             if let Some(f) = frame {
-                let _ = conn.outbox.push(f);
+                let _ = conn.outbox().push(f);
             }
         });
         Ok(())
