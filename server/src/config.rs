@@ -166,7 +166,7 @@ impl Config {
     /// operator, from the settings alone (`lhttpd` runs it before anything else).
     /// What needs loading or another module's rules (TLS files, the upstream CA
     /// and prefixes, origins, the cluster prefix) is checked by
-    /// [`Server::build`](crate::Server::build).
+    /// `Server::build`.
     pub fn validate(&self) -> Result<(), String> {
         if self.publish_token.is_none() && !self.listen.ip().is_loopback() && !self.insecure_open_publish {
             return Err(format!(

@@ -128,3 +128,82 @@ impl Hub {
         map.keys().map(|k| k.to_string()).collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn conn(id: ConnId, max_queue: usize) -> Arc<Conn> {
+        Arc::new(Conn::new(id, format!("n-{id}"), max_queue))
+    }
+
+    fn queued(c: &Conn) -> usize {
+        let mut batch = Vec::new();
+        c.outbox().drain(&mut batch);
+        batch.len()
+    }
+
+    #[test]
+    fn subscribing_reports_the_first_and_last_subscriber() {
+        let hub = Hub::default();
+        let (a, b) = (conn(1, 8), conn(2, 8));
+        assert_eq!(hub.subscribe("chat", &a), Change::Channel);
+        assert_eq!(hub.subscribe("chat", &b), Change::Member);
+        assert_eq!(hub.subscribe("chat", &b), Change::None);
+        assert_eq!((hub.channel_count(), hub.subscriber_count("chat")), (1, 2));
+        assert_eq!(hub.unsubscribe("chat", 1), Change::Member);
+        assert_eq!(hub.unsubscribe("chat", 1), Change::None);
+        assert_eq!(hub.unsubscribe("chat", 2), Change::Channel);
+        assert_eq!(hub.channel_count(), 0);
+        assert_eq!(hub.unsubscribe("nowhere", 2), Change::None);
+    }
+
+    #[test]
+    fn a_connection_gets_a_message_once_however_many_of_its_channels_it_names() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (a, b, c) = (conn(1, 8), conn(2, 8), conn(3, 8));
+        hub.subscribe("x", &a);
+        hub.subscribe("y", &a);
+        hub.subscribe("y", &b);
+        hub.subscribe("z", &c);
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        assert_eq!(hub.deliver(&["x", "y", "nobody"], &[], &frame, &m), 2);
+        assert_eq!((queued(&a), queued(&b), queued(&c)), (1, 1, 0));
+        assert_eq!(m.deliveries.load(Ordering::Relaxed), 2);
+        assert_eq!(m.messages_out.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn earlier_channels_are_left_to_their_own_delivery() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (a, b) = (conn(1, 8), conn(2, 8));
+        hub.subscribe("x", &a);
+        hub.subscribe("y", &a);
+        hub.subscribe("y", &b);
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        // As a broker hands over a publish to x and y: once per channel, y's copy
+        // goes only to those not in x.
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 1);
+        assert_eq!(hub.deliver(&["y"], &["x"], &frame, &m), 1);
+        assert_eq!((queued(&a), queued(&b)), (1, 1));
+    }
+
+    #[test]
+    fn a_full_queue_is_a_slow_consumer_and_a_closed_one_a_drop() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (slow, closed) = (conn(1, 1), conn(2, 8));
+        hub.subscribe("x", &slow);
+        hub.subscribe("x", &closed);
+        closed.outbox().close(1000, "bye");
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 1, "the slow one takes the first");
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 0);
+        assert!(slow.outbox().is_slow());
+        assert_eq!(m.slow_consumers.load(Ordering::Relaxed), 1);
+        assert_eq!(m.drops.load(Ordering::Relaxed), 3);
+    }
+}

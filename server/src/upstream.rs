@@ -316,3 +316,40 @@ where
         .to_bytes();
     Ok((status, body))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allows(allow: &Allow, url: &str) -> bool {
+        allow.allows(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn only_urls_under_an_allowed_prefix_at_a_path_boundary_pass() {
+        let allow = Allow::new(&["http://127.0.0.1:9000/api".into(), "https://backend.example/".into()]);
+        assert!(allows(&allow, "http://127.0.0.1:9000/api"));
+        assert!(allows(&allow, "http://127.0.0.1:9000/api/record"));
+        assert!(allows(&allow, "http://127.0.0.1:9000/api?x=1"));
+        assert!(allows(&allow, "https://backend.example/anything"));
+        assert!(!allows(&allow, "http://127.0.0.1:9000/apix"), "not at a boundary");
+        assert!(!allows(&allow, "http://127.0.0.1:9001/api"));
+        assert!(!allows(&allow, "http://backend.example/anything"), "the scheme counts");
+        assert!(!allows(&allow, "https://user@backend.example/anything"), "no user info");
+        assert!(!allows(&allow, "ftp://127.0.0.1:9000/api"));
+        assert!(allow.reaches_https());
+    }
+
+    #[test]
+    fn nothing_is_allowed_by_default_and_bad_prefixes_are_refused() {
+        let none = Allow::new(&[]);
+        assert!(!allows(&none, "http://127.0.0.1/"));
+        assert!(!none.reaches_https());
+        for bad in ["not a url", "ftp://x/", "http://u:p@x/", "file:///etc"] {
+            assert!(Allow::check_prefix(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Allow::check_prefix("HTTP://X:80/a").unwrap(), "http://x/a");
+        let mixed = Allow::new(&["ftp://x/".into(), "http://ok/".into()]);
+        assert!(allows(&mixed, "http://ok/x") && !mixed.reaches_https());
+    }
+}
