@@ -7,7 +7,7 @@
 //!
 //! Module map:
 //! - `subject`: channel names as NATS subject tokens (reversible encoding).
-//! - `nats`: the NATS [`Broker`](crate::Broker): one subscription per channel per node.
+//! - `nats`: the NATS [`Broker`] ([`NatsBroker`]): one subscription per channel per node.
 //! - `ops`: the directory's calls as data, answered by each node for its own connections.
 //! - `local`: this node's directory entries (uids, groups, info, takeover keys).
 //! - `rpc`: directory calls between nodes (NATS request/reply, scatter-gather) and node liveness.
