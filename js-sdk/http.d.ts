@@ -6,7 +6,7 @@ export interface HttpPublishOptions {
   headers?: Array<[string, string]> | Map<string, string> | Record<string, string>;
   /** The server's publish token, sent as `Authorization: Bearer <token>`. */
   token?: string;
-  /** Where `init()` loads the codec from, if it is not loaded yet. */
+  /** Where `init()` loads the codec from, if it is not loaded yet (by default: fetched beside the glue; in Node, read from disk). */
   wasm?: unknown;
 }
 

@@ -50,7 +50,9 @@ export interface Encodable {
 
 /**
  * Loads the WebAssembly codec once. In a browser call it with no argument; in Node
- * pass the .wasm bytes, a `WebAssembly.Module`, a URL or a `Response`.
+ * pass the .wasm bytes, a `WebAssembly.Module`, a URL or a `Response`. A failed load
+ * rejects with an `LhttpError` whose `code` is `Wasm` (its `cause` says why); a later
+ * call tries again.
  */
 export function init(
   source?: BufferSource | WebAssembly.Module | URL | string | Response | Promise<Response>,

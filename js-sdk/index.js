@@ -1,11 +1,6 @@
 // @lhttp/browser: LHTTP for browsers. The codec is lhttp-core compiled to
 // WebAssembly (bindings/wasm), and so is the client session (lhttp-session) that
-// Lhttp drives over the browser's WebSocket.
-//
-//   import { Lhttp } from '@lhttp/browser';
-//   const client = new Lhttp('ws://localhost:8081/');
-//   await client.subscribe('room');
-//   for await (const msg of client) console.log(msg.command, msg.text);
+// Lhttp drives over the browser's WebSocket (README.md shows its use).
 export { init, isReady } from './src/codec.js';
 export { Lhttp } from './src/client.js';
 export { Context } from './src/context.js';

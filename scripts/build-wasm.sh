@@ -35,22 +35,37 @@ cargo build -p lhttp-wasm --target wasm32-unknown-unknown --release \
     --config 'profile.release.lto=true' \
     --config 'profile.release.codegen-units=1' \
     --config 'profile.release.opt-level="z"'
-"$bindgen" --target web --out-dir "$out_dir" "$target_dir/wasm32-unknown-unknown/release/lhttp_wasm.wasm"
-# The glue's JSDoc blocks repeat lhttp_wasm.d.ts, which keeps them for editors and
-# TypeScript; the JavaScript a browser downloads goes without them.
-perl -0pi -e 's{^[ \t]*/\*\*.*?\*/[ \t]*\n}{}gms' "$out_dir/lhttp_wasm.js"
-
+input="$target_dir/wasm32-unknown-unknown/release/lhttp_wasm.wasm"
 wasm="$out_dir/lhttp_wasm_bg.wasm"
 opt="$root/js-sdk/node_modules/.bin/wasm-opt"
-if [[ -x "$opt" ]]; then
-    # The features are those rustc enables by default for wasm32-unknown-unknown.
-    "$opt" -Oz --converge --strip-debug --strip-producers \
-        --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-        --enable-mutable-globals --enable-reference-types --enable-multivalue \
-        "$wasm" -o "$wasm.opt"
-    mv "$wasm.opt" "$wasm"
+
+generate() {
+    "$bindgen" --target web --out-dir "$out_dir" "$input"
+    # The glue's JSDoc blocks repeat lhttp_wasm.d.ts, which keeps them for editors and
+    # TypeScript; the JavaScript a browser downloads goes without them.
+    perl -0pi -e 's{^[ \t]*/\*\*.*?\*/[ \t]*\n}{}gms' "$out_dir/lhttp_wasm.js"
+    if [[ -x "$opt" ]]; then
+        # The features are those rustc enables by default for wasm32-unknown-unknown.
+        "$opt" -Oz --converge --strip-debug --strip-producers \
+            --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+            --enable-mutable-globals --enable-reference-types --enable-multivalue \
+            "$wasm" -o "$wasm.opt"
+        mv "$wasm.opt" "$wasm"
+    else
+        echo "build-wasm: wasm-opt not installed (npm install in js-sdk); size is unoptimised" >&2
+    fi
+}
+
+# What js-sdk/wasm/ was made from (cargo's output, this script, wasm-opt or not): a rerun on
+# the same input, such as js-sdk/README.md's install block after the tests' own build, skips
+# wasm-bindgen and wasm-opt.
+stamp="$(cat "$input" "$0" | sha256sum | cut -c1-64) $([[ -x "$opt" ]] && echo opt || echo noopt)"
+if [[ -f "$wasm" && -f "$out_dir/lhttp_wasm.js" && "$(cat "$out_dir/.stamp" 2>/dev/null)" == "$stamp" ]]; then
+    echo "build-wasm: $out_dir is up to date"
 else
-    echo "build-wasm: wasm-opt not installed (npm install in js-sdk); size is unoptimised" >&2
+    rm -f "$out_dir/.stamp"
+    generate
+    echo "$stamp" >"$out_dir/.stamp"
 fi
 
 raw=$(wc -c <"$wasm")

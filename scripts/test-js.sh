@@ -1,18 +1,16 @@
 #!/usr/bin/env bash
 # The browser SDK's tests: installs js-sdk's pinned dev dependencies, builds the
 # wasm codec and lhttpd, then runs `node --test` in js-sdk (spec vectors through
-# the wasm build, the Context API, the client against lhttpd, and the chat demo in
-# headless Chromium).
+# the wasm build, the Context API, the client against lhttpd, the chat demo in
+# headless Chromium, and every code block of js-sdk/README.md as a new user runs
+# it: test/readme.e2e.test.js).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 target_dir="${CARGO_TARGET_DIR:-$root/target}"
 
 cd "$root/js-sdk"
-# `npm ci` first; this registry mirror lacks some optional platform packages
-# (e.g. rollup's for other systems) that the lockfile then leaves out, which
-# `npm ci` refuses, so fall back to `npm install`, which keeps the locked versions.
-npm ci --no-audit --no-fund 2>/dev/null || npm install --no-audit --no-fund
+npm ci --no-audit --no-fund
 "$root/scripts/build-wasm.sh"
 (cd "$root" && cargo build -p lhttp-server --bin lhttpd)
 export LHTTPD_BIN="${LHTTPD_BIN:-$target_dir/debug/lhttpd}"

@@ -1,10 +1,7 @@
-// Lhttp: the browser's WebSocket driving lhttp-session (the wasm `Session`), which
-// decides everything else: request ids and timeouts, the subscription set and its
-// restore after a reconnect, backoff, close codes, the server's replies and the
-// bounded buffer of received messages. This file opens the sockets the session
-// asks for and feeds it what they do, keeps one timer at its next deadline,
-// settles a promise per request id, and hands events and messages to the original
-// SDK's callbacks and to async iterators.
+// Lhttp: the browser's WebSocket driving lhttp-session (the wasm `Session`), which decides
+// everything (request ids, restore, backoff, close codes, the buffer). This file opens the
+// sockets it asks for, keeps one timer at its next deadline, settles a promise per request,
+// and hands events and messages to the original SDK's callbacks and to async iterators.
 import { encodeMessage, init, toPairs } from './codec.js';
 import { Context } from './context.js';
 import { LhttpError } from './errors.js';
@@ -50,7 +47,7 @@ export class Lhttp {
   #again = false;
 
   /**
-   * @param {string | URL} url the server's WebSocket URL, e.g. `ws://localhost:8081/`
+   * @param {string | URL} url the server's WebSocket URL, e.g. `ws://127.0.0.1:8081/`
    * @param {import('../index.js').LhttpOptions} [options] the session's settings (times in ms) and
    *   `protocols`, `WebSocket`, `wasm`; an unknown name throws a TypeError
    */
@@ -66,7 +63,11 @@ export class Lhttp {
       const [code, reason] = this.#closeFirst ?? [];
       this.#input((s, t) => (this.#closeFirst ? s.close(t, code, reason) : s.start(t)));
     });
-    this.#loading.catch((cause) => this.#report(new LhttpError('Wasm', 'cannot load the wasm codec', { cause })));
+    this.#loading.catch((error) => {
+      this.#ended = error;
+      this.#report(error);
+      this.#finish();
+    });
   }
 
   /** Called with a Context for each received message. While none is set and no iterator waits, they stay buffered. */

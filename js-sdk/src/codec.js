@@ -1,20 +1,26 @@
-// The bridge to the wasm codec (bindings/wasm built by scripts/build-wasm.sh).
-// Every byte the SDK reads or writes goes through lhttp-core compiled to
-// WebAssembly; this file only loads it and turns SDK arguments into its inputs.
+// The bridge to the wasm codec: every byte the SDK reads or writes goes through lhttp-core
+// compiled to WebAssembly; this file loads it and turns SDK arguments into its inputs.
 import initWasm, { encode, encodeMultipart } from '../wasm/lhttp_wasm.js';
+import { LhttpError } from './errors.js';
 
 let loading;
 let loaded = false;
 
 /**
- * Loads the WebAssembly codec once. In a browser call it with no argument (the
- * .wasm is fetched next to the glue); in Node or a worker pass the module's bytes,
- * a `WebAssembly.Module`, a URL or a `Response`.
+ * Loads the codec once: in a browser with no argument (the .wasm next to the glue), else from
+ * bytes, a `WebAssembly.Module`, a URL or a `Response`. A failure rejects with code `Wasm`
+ * and is forgotten, so a later call tries again.
  */
 export function init(source) {
-  loading ??= initWasm(source === undefined ? undefined : { module_or_path: source }).then(() => {
-    loaded = true;
-  });
+  loading ??= initWasm(source === undefined ? undefined : { module_or_path: source }).then(
+    () => void (loaded = true),
+    (cause) => {
+      loading = undefined;
+      // Vite's dev server pre-bundles dependencies into .vite/deps, without the .wasm.
+      const vite = /\/\.vite\/deps\//.test(import.meta.url) ? "; Vite: optimizeDeps: { exclude: ['@lhttp/browser'] }" : '';
+      throw new LhttpError('Wasm', `cannot load the wasm codec: ${cause?.message ?? cause}${vite}`, { cause });
+    },
+  );
   return loading;
 }
 

@@ -1,8 +1,6 @@
-// MessageQueue: one `for await (const msg of client)` iterator. When its consumer
-// waits and nothing is queued it asks the client for more (`pull`), so unread
-// messages stay in the session's buffer; what the client pushes while the
-// consumer is busy is kept in order, at most `limit` (past it the oldest is
-// dropped and `dropped(n)` told); `end()` finishes once the queue is drained.
+// MessageQueue: one `for await (const msg of client)` iterator. A waiting consumer pulls from
+// the session's buffer; what arrives while it is busy is kept in order, at most `limit` (then
+// the oldest is dropped and `dropped(n)` told); `end()` finishes once drained.
 
 /** An async queue implementing the async iterator protocol. */
 export class MessageQueue {

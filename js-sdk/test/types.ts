@@ -4,7 +4,7 @@ import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type
 
 export async function usage(): Promise<void> {
   await init();
-  const client = new Lhttp('ws://localhost:8081/', { initialBackoffMs: 100, requestTimeoutMs: 5000, maxAttempts: null, timeout: 5000 });
+  const client = new Lhttp('ws://127.0.0.1:8081/', { initialBackoffMs: 100, requestTimeoutMs: 5000, maxAttempts: null, timeout: 5000 });
   client.on_open = (context: Context) => context.subscribe('room', 'chat', null, '');
   client.on_message = (context) => {
     const from: string | undefined = context.getHeader('from');

@@ -17,19 +17,25 @@ ROOT = Path(__file__).resolve().parents[2]
 LISTENING = re.compile(r"lhttpd listening on (\S+):(\d+)")
 
 
-def _binary(env_var, package, name):
+def _binary(env_var, package, name, feature=None):
+    """The binary $env_var names, else cargo's build of it (with `feature` when the package
+    has one by that name)."""
     path = os.environ.get(env_var)
     if path:
         return path
-    subprocess.run(["cargo", "build", "--quiet", "-p", package, "--bin", name], cwd=ROOT, check=True)
-    meta = subprocess.run(
-        ["cargo", "metadata", "--format-version", "1", "--no-deps"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    meta = json.loads(
+        subprocess.run(
+            ["cargo", "metadata", "--format-version", "1", "--no-deps"],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
     )
-    return str(Path(json.loads(meta.stdout)["target_directory"]) / "debug" / name)
+    features = next(p["features"] for p in meta["packages"] if p["name"] == package)
+    extra = ["--features", feature] if feature in features else []
+    subprocess.run(["cargo", "build", "--quiet", "-p", package, *extra, "--bin", name], cwd=ROOT, check=True)
+    return str(Path(meta["target_directory"]) / "debug" / name)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +45,7 @@ def lhttpd_bin():
 
 @pytest.fixture(scope="session")
 def lhttp_cli(lhttpd_bin):
-    return _binary("LHTTP_CLI_BIN", "lhttp-client", "lhttp")
+    return _binary("LHTTP_CLI_BIN", "lhttp-client", "lhttp", "cli")
 
 
 class Lhttpd:
