@@ -10,7 +10,8 @@ fn smoke_run_against_a_real_server_fills_the_table() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
     let addr = listener.local_addr().unwrap();
-    runtime.spawn(Server::new(Config::default()).run(listener, std::future::pending()));
+    let server = runtime.block_on(Server::build(Config::default())).unwrap();
+    runtime.spawn(server.run(listener, std::future::pending()));
 
     let out = Command::new(env!("CARGO_BIN_EXE_lhttp-bench"))
         .args(["--smoke", "--url", &format!("ws://{addr}/"), "--pid"])

@@ -130,4 +130,7 @@ pub mod names {
     /// The headers that are instructions to the server (9.2, 13.4): a published message
     /// goes out without them.
     pub const INSTRUCTIONS: [&str; 5] = [SUBSCRIBE, UNSUBSCRIBE, UPSTREAM, ID, SINCE];
+
+    /// The standard headers not sent to an upstream backend as HTTP headers (spec 9.6).
+    pub const NOT_FORWARDED: &[&str] = &[SUBSCRIBE, UNSUBSCRIBE, PUBLISH, UPSTREAM, MULTIPART, ID];
 }

@@ -73,7 +73,7 @@ async fn start_node(nats: &str) -> Result<(SocketAddr, lhttp_server::Handle), Er
     config.limits.shutdown_grace = Duration::from_millis(100);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let server = Server::new(config);
+    let server = Server::build(config).await?;
     let handle = server.handle();
     tokio::spawn(server.run(listener, std::future::pending()));
     Ok((addr, handle))

@@ -1,6 +1,7 @@
 //! Server settings: one struct filled from defaults, a TOML file, environment
 //! variables and flags (the `lhttpd` binary does the merging), plus the limits
-//! that protect the server from bad or greedy clients.
+//! that protect the server from bad or greedy clients. Plain settings: nothing
+//! here reads a file or builds server state (`Server::build` does, once).
 
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -161,7 +162,11 @@ impl Limits {
 }
 
 impl Config {
-    /// Checks settings that would make the server unsafe or unusable.
+    /// Checks the settings that would make the server unsafe or unusable for an
+    /// operator, from the settings alone (`lhttpd` runs it before anything else).
+    /// What needs loading or another module's rules (TLS files, the upstream CA
+    /// and prefixes, origins, the cluster prefix) is checked by
+    /// `Server::build`.
     pub fn validate(&self) -> Result<(), String> {
         if self.publish_token.is_none() && !self.listen.ip().is_loopback() && !self.insecure_open_publish {
             return Err(format!(
@@ -169,28 +174,6 @@ impl Config {
                  or pass --insecure-open-publish to allow anyone to publish",
                 self.listen
             ));
-        }
-        // Loaded here too, so `lhttpd` stops before it listens; `Server::run` refuses it as well.
-        crate::tls::acceptor(self)?;
-        for o in &self.allowed_origins {
-            crate::origin::Origins::check(o)?;
-        }
-        for p in &self.upstream_allow {
-            crate::upstream::Allow::check_prefix(p)?;
-        }
-        // Refused here too, so `lhttpd` stops before it listens; `Server::run` refuses it
-        // for library users who skip `validate`.
-        if crate::upstream::Allow::new(&self.upstream_allow).reaches_https() {
-            crate::upstream::tls_config(self.upstream_ca.as_deref())?;
-        }
-        if !crate::cluster::subject::valid_prefix(&self.cluster.prefix) {
-            return Err(format!(
-                "cluster prefix {:?}: expected dot-separated tokens of A-Z a-z 0-9 - _ (at most 64 bytes)",
-                self.cluster.prefix
-            ));
-        }
-        if self.cluster.takeover_key.as_deref() == Some("") {
-            return Err("takeover key: the query parameter name must not be empty".into());
         }
         if self.limits.header_timeout.is_zero() {
             return Err("header_timeout must be above zero".into());

@@ -1,29 +1,31 @@
 //! What the rest of the server knows about one open connection: its ids, its
 //! outbound queue and its subscriptions. Shared as `Arc<Conn>` by the hub and
 //! the connection directory; the socket itself stays with the connection's task.
+//! The fields are private so that only the handle changes subscriptions (and the
+//! hub never disagrees with a connection about what it subscribes to).
 
 use crate::id::ConnId;
 use crate::outbox::Outbox;
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 /// One open connection, as seen by publishers and the directory.
 #[derive(Debug)]
 pub struct Conn {
     /// Number of the connection on this node.
-    pub id: ConnId,
+    id: ConnId,
     /// Cluster-unique id told to the client in the `connected` message.
-    pub client_id: Box<str>,
+    client_id: Box<str>,
     /// Frames waiting to be written to the socket.
-    pub outbox: Outbox,
+    outbox: Outbox,
     /// Channels this connection is subscribed to, so subscribing twice is a no-op
     /// and everything is unsubscribed when it closes. A std mutex: never held across an await.
-    pub subscriptions: Mutex<HashSet<Box<str>>>,
+    subscriptions: Mutex<HashSet<Box<str>>>,
 }
 
 impl Conn {
     /// A connection with an empty queue of at most `max_queue` frames.
-    pub fn new(id: ConnId, client_id: String, max_queue: usize) -> Self {
+    pub(crate) fn new(id: ConnId, client_id: String, max_queue: usize) -> Self {
         Conn {
             id,
             client_id: client_id.into_boxed_str(),
@@ -32,11 +34,35 @@ impl Conn {
         }
     }
 
+    /// The connection's number on this node.
+    pub fn id(&self) -> ConnId {
+        self.id
+    }
+
+    /// The cluster-unique client id told to the client in `connected`.
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+
+    /// Whether the connection is closing (nothing more is queued to it).
+    pub fn is_closing(&self) -> bool {
+        self.outbox.is_closing()
+    }
+
     /// The channels this connection is subscribed to, sorted.
     pub fn channels(&self) -> Vec<String> {
-        let subs = self.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut v: Vec<String> = subs.iter().map(|s| s.to_string()).collect();
+        let mut v: Vec<String> = self.subscriptions().iter().map(|s| s.to_string()).collect();
         v.sort();
         v
+    }
+
+    /// The outbound queue (the handle, the pipeline and the connection's task push and drain it).
+    pub(crate) fn outbox(&self) -> &Outbox {
+        &self.outbox
+    }
+
+    /// The subscribed channels, locked (only the handle changes them, with the hub).
+    pub(crate) fn subscriptions(&self) -> MutexGuard<'_, HashSet<Box<str>>> {
+        self.subscriptions.lock().unwrap_or_else(|e| e.into_inner())
     }
 }

@@ -46,20 +46,18 @@ where
 {
     let limits = handle.config().limits.clone();
     let (read, mut sink) = tokio::io::split(io);
-    let (id, client_id) = handle.shared.ids.next();
-    let conn = Arc::new(Conn::new(id, client_id, limits.max_queue));
-    handle.register(conn.clone());
+    let conn = handle.register();
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
         let _ = send(
             &mut sink,
             &Frame::close(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)),
         )
         .await;
-        handle.deregister(id);
+        handle.deregister(&conn);
         return;
     }
     drop(handshake);
-    tracing::debug!(client = %conn.client_id, "connection opened");
+    tracing::debug!(client = %conn.client_id(), "connection opened");
 
     let stream = ReadSide {
         read,
@@ -76,11 +74,9 @@ where
         last_seen.clone(),
         epoch,
     ));
-    let mut shutdown = handle.shared.shutdown.subscribe();
+    let mut shutdown = handle.shutdown_signal();
     // Made once, not on every wake-up.
-    let shutdown = async move {
-        let _ = shutdown.wait_for(|down| *down).await;
-    };
+    let shutdown = async move { shutdown.recv().await };
     tokio::pin!(shutdown);
     let mut batch = Vec::new();
     let ping = tokio::time::sleep(limits.ping_interval);
@@ -97,7 +93,7 @@ where
                 let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down"))).await;
                 break;
             }
-            _ = conn.outbox.woken() => {
+            _ = conn.outbox().woken() => {
                 if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
                     match ending {
                         Some(c) => { let _ = send(&mut sink, &Frame::close(c.code, &c.reason)).await; }
@@ -131,7 +127,7 @@ where
             }
         }
     }
-    conn.outbox.close(CLOSE_GOING_AWAY, CloseCode::GoingAway.reason());
+    conn.outbox().close(CLOSE_GOING_AWAY, CloseCode::GoingAway.reason());
     if wait_for_reader {
         // The reader ends when the client answers the close frame (or the socket dies).
         if tokio::time::timeout(CLOSE_WAIT, &mut reader).await.is_err() {
@@ -142,8 +138,8 @@ where
     }
     pipeline.close(&handle, &conn);
     handle.unsubscribe_all(&conn);
-    handle.deregister(id);
-    tracing::debug!(client = %conn.client_id, "connection closed");
+    handle.deregister(&conn);
+    tracing::debug!(client = %conn.client_id(), "connection closed");
 }
 
 /// The reason of a 1001 close: core's, and why.
@@ -174,7 +170,7 @@ impl<S: AsyncRead> AsyncRead for ReadSide<S> {
 impl<S> AsyncWrite for ReadSide<S> {
     fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         // A closing connection drops the reply, as a closed socket would.
-        let _ = self.conn.outbox.push(Frame::encoded(Bytes::copy_from_slice(buf)));
+        let _ = self.conn.outbox().push(Frame::encoded(Bytes::copy_from_slice(buf)));
         Poll::Ready(Ok(buf.len()))
     }
 
@@ -226,7 +222,7 @@ where
             }
             None => return ReadEnd::Closed,
             Some(Err(e)) => {
-                tracing::debug!(client = %conn.client_id, error = %e, "read failed");
+                tracing::debug!(client = %conn.client_id(), error = %e, "read failed");
                 if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
                     return ReadEnd::TooBig;
                 }
@@ -245,7 +241,7 @@ where
     W: AsyncWrite + Unpin,
 {
     loop {
-        let close = conn.outbox.drain(batch);
+        let close = conn.outbox().drain(batch);
         if batch.is_empty() {
             return close.map(Some);
         }
@@ -273,8 +269,8 @@ where
                         break;
                     }
                     // A push while writing: abandon the write only for a slow consumer.
-                    _ = conn.outbox.woken() => {
-                        if conn.outbox.is_slow() {
+                    _ = conn.outbox().woken() => {
+                        if conn.outbox().is_slow() {
                             return Some(None);
                         }
                     }

@@ -3,12 +3,12 @@
 //! actions a handler may take (send, publish, subscribe, close).
 
 use crate::conn::Conn;
-use crate::filter::Reject;
 use crate::handle::Handle;
+use crate::reject::Reject;
 use crate::reply;
 use bytes::Bytes;
 use lhttp_core::owned::with_header_storage;
-use lhttp_core::{CloseCode, Header, Message, Part};
+use lhttp_core::{names, CloseCode, Header, Message, Part};
 use std::sync::Arc;
 
 /// The HTTP upgrade request of a connection, available during `on_open`.
@@ -53,7 +53,7 @@ pub struct Context<'a> {
     reply_headers: Option<Vec<(String, String)>>,
     reply_body: Option<Vec<u8>>,
     /// Local deliveries of this message's publish, reported in the ack.
-    pub(crate) deliveries: Option<usize>,
+    deliveries: Option<usize>,
 }
 
 impl<'a> Context<'a> {
@@ -82,12 +82,12 @@ impl<'a> Context<'a> {
 
     /// The connection's number on this node.
     pub fn conn_id(&self) -> u64 {
-        self.conn.id
+        self.conn.id()
     }
 
     /// The connection's cluster-unique client id.
     pub fn client_id(&self) -> &str {
-        &self.conn.client_id
+        self.conn.client_id()
     }
 
     /// The connection itself (to keep for later sends, e.g. from a spawned task).
@@ -229,23 +229,32 @@ impl<'a> Context<'a> {
 
     /// Sends an already encoded message to this connection.
     pub fn send_bytes(&self, message: Bytes) {
-        if self.conn.outbox.push(reply::frame(message)).is_ok() {
-            crate::Metrics::inc(&self.handle.metrics().messages_out);
-        }
+        self.handle.send_to(self.conn, message);
     }
 
     /// Publishes `body` with the reply's command and headers to `channels` on
     /// every node (built-in instruction headers are left out); returns local deliveries.
     pub fn publish(&mut self, channels: &[&str], body: &[u8]) -> Result<usize, lhttp_core::Error> {
-        let bytes = self.encode_reply(body, crate::pubsub::NOT_PUBLISHED)?;
+        let bytes = self.encode_reply(body, &names::INSTRUCTIONS)?;
         Ok(self.handle.publish(channels, bytes))
     }
 
     /// Publishes the reply (command, headers and body as left by the processor)
     /// to `channels` on every node; returns local deliveries.
     pub fn publish_reply(&mut self, channels: &[&str]) -> Result<usize, lhttp_core::Error> {
-        let bytes = self.encode_reply(self.reply_body(), crate::pubsub::NOT_PUBLISHED)?;
+        let bytes = self.encode_reply(self.reply_body(), &names::INSTRUCTIONS)?;
         Ok(self.handle.publish(channels, bytes))
+    }
+
+    /// Sets the `deliveries` count the ack of this message reports (a publish's
+    /// local deliveries; the built-in `publish` header sets it).
+    pub fn set_deliveries(&mut self, n: usize) {
+        self.deliveries = Some(n);
+    }
+
+    /// The `deliveries` count the ack of this message will report, if any.
+    pub fn deliveries(&self) -> Option<usize> {
+        self.deliveries
     }
 
     /// Subscribes this connection to `channels` (idempotent).
@@ -264,13 +273,12 @@ impl<'a> Context<'a> {
 
     /// Closes this connection normally.
     pub fn close(&mut self) {
-        self.conn
-            .outbox
-            .close(CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
+        self.handle
+            .close(self.conn, CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
     }
 
     /// Closes this connection with a close code and reason.
     pub fn close_with(&mut self, code: u16, reason: &str) {
-        self.conn.outbox.close(code, reason);
+        self.handle.close(self.conn, code, reason);
     }
 }

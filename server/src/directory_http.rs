@@ -82,7 +82,7 @@ pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Bo
 }
 
 async fn run(handle: &Handle, name: &str, a: Args) -> Result<Value, Failure> {
-    let d: Directory = handle.directory();
+    let d = Directory::of(handle);
     let client = || need(&a.client, "client");
     let uid = || need(&a.uid, "uid");
     let group = || need(&a.group, "group");

@@ -1,61 +1,73 @@
 //! The server's shared state behind a cheap `Clone` handle: the hub, the open
-//! connections, the metrics and the broker. Processors, filters, HTTP routes
-//! and brokers all act through it.
+//! connections, the metrics, the broker given at construction and the
+//! listeners of lifecycle events. Processors, filters, HTTP routes and brokers
+//! all act through it. Higher layers (the cluster) keep their own state in the
+//! handle's extensions, set at construction, so this layer never names them.
 
-use crate::broker::{Broker, EmbeddedBroker};
+use crate::broker::Broker;
 use crate::config::Config;
 use crate::conn::Conn;
-use crate::filter::Reject;
+use crate::hooks::ChannelHooks;
 use crate::hub::{Change, Hub};
 use crate::id::{ConnId, IdMaker};
 use crate::metrics::Metrics;
+use crate::reject::Reject;
 use crate::reply;
+use crate::shutdown::{Shutdown, Trigger};
 use bytes::Bytes;
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
-use tokio::sync::watch;
 
 /// A handle on a running (or about to run) server. Cloning it is cheap.
 #[derive(Clone)]
 pub struct Handle {
-    pub(crate) shared: Arc<Shared>,
+    shared: Arc<Shared>,
 }
 
-pub(crate) struct Shared {
+struct Shared {
     /// Settings the server was started with.
-    pub(crate) config: Config,
+    config: Config,
     /// Local subscriptions.
-    pub(crate) hub: Hub,
+    hub: Hub,
     /// Counters for `/metrics`.
-    pub(crate) metrics: Metrics,
+    metrics: Metrics,
     /// Node and client ids.
-    pub(crate) ids: IdMaker,
+    ids: IdMaker,
     /// Open connections by number. A std lock: never held across an await.
-    pub(crate) connections: RwLock<HashMap<ConnId, Arc<Conn>>>,
-    /// Carries publishes to other nodes; the embedded broker by default.
-    pub(crate) broker: RwLock<Arc<dyn Broker>>,
-    /// Becomes `true` when the server starts shutting down.
-    pub(crate) shutdown: watch::Sender<bool>,
-    /// WebSocket upgrades answered but not yet finished: shutdown waits for
-    /// them too, so a connection accepted just before it still gets its close frame.
-    pub(crate) upgrading: std::sync::atomic::AtomicUsize,
-    /// This node's directory entries, channel hooks and NATS link.
-    pub(crate) cluster: crate::cluster::State,
+    connections: RwLock<HashMap<ConnId, Arc<Conn>>>,
+    /// Carries publishes to other nodes.
+    broker: Arc<dyn Broker>,
+    /// Listeners of subscription changes and closes, in the order added. Read on
+    /// every (un)subscribe and close, written at setup.
+    hooks: RwLock<Vec<Arc<dyn ChannelHooks>>>,
+    /// State of higher layers, by type, set at construction.
+    extensions: http::Extensions,
+    /// Fired when the server starts shutting down.
+    shutdown: Trigger,
 }
 
 impl Handle {
-    pub(crate) fn new(config: Config) -> Self {
+    /// A handle with its broker, the higher layers' `extensions` and the first
+    /// lifecycle listeners.
+    pub(crate) fn new(
+        config: Config,
+        ids: IdMaker,
+        broker: Arc<dyn Broker>,
+        extensions: http::Extensions,
+        hooks: Vec<Arc<dyn ChannelHooks>>,
+    ) -> Self {
         Handle {
             shared: Arc::new(Shared {
                 config,
                 hub: Hub::default(),
                 metrics: Metrics::default(),
-                ids: IdMaker::new(),
+                ids,
                 connections: RwLock::new(HashMap::new()),
-                broker: RwLock::new(Arc::new(EmbeddedBroker)),
-                shutdown: watch::channel(false).0,
-                upgrading: std::sync::atomic::AtomicUsize::new(0),
-                cluster: crate::cluster::State::default(),
+                broker,
+                hooks: RwLock::new(hooks),
+                extensions,
+                shutdown: Trigger::new(),
             }),
         }
     }
@@ -75,95 +87,90 @@ impl Handle {
         self.shared.ids.node()
     }
 
-    /// Replaces the broker (do it before clients connect).
-    pub fn set_broker(&self, broker: Arc<dyn Broker>) {
-        *self.shared.broker.write().unwrap_or_else(|e| e.into_inner()) = broker;
+    /// The broker in use.
+    pub fn broker(&self) -> &dyn Broker {
+        &*self.shared.broker
     }
 
-    /// The broker in use.
-    pub fn broker(&self) -> Arc<dyn Broker> {
-        self.shared.broker.read().unwrap_or_else(|e| e.into_inner()).clone()
+    /// A higher layer's state of type `T`, stored at construction.
+    pub(crate) fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
+        self.shared.extensions.get::<T>()
     }
 
     /// Publishes an encoded LHTTP message to `channels` on every node; returns
     /// how many local connections got it.
     pub fn publish(&self, channels: &[&str], message: Bytes) -> usize {
         let n = self.deliver_local(channels, message.clone());
-        self.broker().publish(channels, &message);
+        self.shared.broker.publish(channels, &message);
         n
     }
 
     /// Delivers an encoded message to this node's subscribers only (what a broker
     /// calls for a message from another node).
     pub fn deliver_local(&self, channels: &[&str], message: Bytes) -> usize {
+        self.deliver_first(channels, &[], message)
+    }
+
+    /// Delivers an encoded message to this node's subscribers of `channels` that
+    /// subscribe to none of `earlier` (a broker receiving a multi-channel publish
+    /// once per channel gives the channels listed before this one).
+    pub(crate) fn deliver_first(&self, channels: &[&str], earlier: &[&str], message: Bytes) -> usize {
         let frame = reply::frame(message);
-        self.shared.hub.deliver(channels, &frame, &self.shared.metrics)
+        self.shared.hub.deliver(channels, earlier, &frame, &self.shared.metrics)
     }
 
     /// Subscribes `conn` to `channel`; `Ok(false)` when it already was.
     pub fn subscribe(&self, conn: &Arc<Conn>, channel: &str) -> Result<bool, Reject> {
-        if !conn
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(channel)
-        {
-            self.shared.cluster.before_subscribe(self, conn, channel)?;
+        if !conn.subscriptions().contains(channel) {
+            self.hooks()
+                .iter()
+                .try_for_each(|h| h.before_subscribe(self, conn, channel))?;
         }
         {
-            let mut subs = conn.subscriptions.lock().unwrap_or_else(|e| e.into_inner());
+            let mut subs = conn.subscriptions();
             if subs.contains(channel) {
                 return Ok(false);
             }
-            if subs.len() >= self.shared.config.limits.max_subscriptions {
+            let max = self.shared.config.limits.max_subscriptions;
+            if subs.len() >= max {
                 return Err(Reject::new(
                     lhttp_core::ServerError::TooManySubscriptions.as_str(),
-                    format!(
-                        "at most {} subscriptions per connection",
-                        self.shared.config.limits.max_subscriptions
-                    ),
+                    format!("at most {max} subscriptions per connection"),
                 ));
             }
             subs.insert(channel.into());
         }
         if self.shared.hub.subscribe(channel, conn) == Change::Channel {
-            self.broker().channel_opened(channel);
+            self.shared.broker.channel_opened(channel);
         }
-        self.shared.cluster.on_subscribe(self, conn, channel);
+        self.hooks().iter().for_each(|h| h.on_subscribe(self, conn, channel));
         Ok(true)
     }
 
     /// Unsubscribes `conn` from `channel`; `false` when it was not subscribed.
     pub fn unsubscribe(&self, conn: &Conn, channel: &str) -> bool {
-        let was = conn
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(channel);
-        if was && self.shared.hub.unsubscribe(channel, conn.id) == Change::Channel {
-            self.broker().channel_closed(channel);
-        }
+        let was = conn.subscriptions().remove(channel);
         if was {
-            self.shared.cluster.on_unsubscribe(self, conn, channel);
+            self.left(conn, channel);
         }
         was
     }
 
     /// Ends every subscription of `conn` (when it closes).
     pub fn unsubscribe_all(&self, conn: &Conn) -> Vec<String> {
-        let channels: Vec<Box<str>> = conn
-            .subscriptions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .drain()
-            .collect();
+        let channels: Vec<Box<str>> = conn.subscriptions().drain().collect();
         for ch in &channels {
-            if self.shared.hub.unsubscribe(ch, conn.id) == Change::Channel {
-                self.broker().channel_closed(ch);
-            }
-            self.shared.cluster.on_unsubscribe(self, conn, ch);
+            self.left(conn, ch);
         }
         channels.into_iter().map(String::from).collect()
+    }
+
+    /// The hub's and the listeners' side of `conn` leaving `channel`.
+    fn left(&self, conn: &Conn, channel: &str) {
+        if self.shared.hub.unsubscribe(channel, conn.id()) == Change::Channel {
+            self.shared.broker.channel_closed(channel);
+        }
+        self.hooks().iter().for_each(|h| h.on_unsubscribe(self, conn, channel));
     }
 
     /// How many local connections subscribe to `channel`.
@@ -174,6 +181,11 @@ impl Handle {
     /// The channels with a local subscriber.
     pub fn channels(&self) -> Vec<String> {
         self.shared.hub.channels()
+    }
+
+    /// How many channels have a local subscriber.
+    pub fn channel_count(&self) -> usize {
+        self.shared.hub.channel_count()
     }
 
     /// Open connections on this node.
@@ -187,12 +199,16 @@ impl Handle {
         if node != self.node_id() {
             return None;
         }
-        let n: ConnId = n.parse().ok()?;
+        self.connection_by_id(n.parse().ok()?)
+    }
+
+    /// The open connection with this number.
+    pub(crate) fn connection_by_id(&self, id: ConnId) -> Option<Arc<Conn>> {
         self.shared
             .connections
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&n)
+            .get(&id)
             .cloned()
     }
 
@@ -207,72 +223,87 @@ impl Handle {
             .collect()
     }
 
-    /// The cluster-wide connection directory (this node alone with the embedded broker).
-    pub fn directory(&self) -> crate::cluster::Directory {
-        crate::cluster::Directory::new(self.clone())
+    /// Adds channel hooks (`before_subscribe`, `on_subscribe`, `on_unsubscribe`,
+    /// `on_close`), called in the order added; add them before clients connect.
+    pub fn add_channel_hooks(&self, hooks: impl ChannelHooks) {
+        self.shared
+            .hooks
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::new(hooks));
     }
 
-    /// Adds channel hooks (`before_subscribe`, `on_subscribe`, `on_unsubscribe`),
-    /// called in the order added; add them before clients connect.
-    pub fn add_channel_hooks(&self, hooks: impl crate::cluster::ChannelHooks) {
-        self.shared.cluster.add_hooks(Arc::new(hooks));
+    fn hooks(&self) -> Vec<Arc<dyn ChannelHooks>> {
+        self.shared.hooks.read().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// Queues an encoded message to one local client; `false` if it is not here or closing.
     pub fn send_to_client(&self, client_id: &str, message: Bytes) -> bool {
-        match self.connection(client_id) {
-            Some(c) => {
-                let ok = c.outbox.push(reply::frame(message)).is_ok();
-                if ok {
-                    crate::Metrics::inc(&self.shared.metrics.messages_out);
-                }
-                ok
-            }
-            None => false,
+        self.connection(client_id).is_some_and(|c| self.send_to(&c, message))
+    }
+
+    /// Queues an encoded message to `conn`; `false` if it is closing.
+    pub fn send_to(&self, conn: &Conn, message: Bytes) -> bool {
+        let ok = conn.outbox().push(reply::frame(message)).is_ok();
+        if ok {
+            Metrics::inc(&self.shared.metrics.messages_out);
         }
+        ok
     }
 
     /// Closes one local client with a close code and reason; `false` if it is not here.
     pub fn close_client(&self, client_id: &str, code: u16, reason: &str) -> bool {
         self.connection(client_id)
-            .map(|c| c.outbox.close(code, reason))
+            .map(|c| c.outbox().close(code, reason))
             .is_some()
+    }
+
+    /// Closes `conn` with a close code and reason (later sends to it fail).
+    pub fn close(&self, conn: &Conn, code: u16, reason: &str) {
+        conn.outbox().close(code, reason);
     }
 
     /// Starts a graceful shutdown (as SIGTERM does for `lhttpd`).
     pub fn shutdown(&self) {
-        self.shared.shutdown.send_replace(true);
+        self.shared.shutdown.fire();
     }
 
     /// Whether shutdown has begun.
     pub fn is_shutting_down(&self) -> bool {
-        *self.shared.shutdown.borrow()
+        self.shared.shutdown.is_fired()
     }
 
-    pub(crate) fn register(&self, conn: Arc<Conn>) {
+    /// The shutdown signal, for a task that must stop with the server.
+    pub(crate) fn shutdown_signal(&self) -> Shutdown {
+        self.shared.shutdown.subscribe()
+    }
+
+    /// A new connection with a fresh client id, among the open ones from now on.
+    pub(crate) fn register(&self) -> Arc<Conn> {
+        let (id, client_id) = self.shared.ids.next();
+        let conn = Arc::new(Conn::new(id, client_id, self.shared.config.limits.max_queue));
         let m = &self.shared.metrics;
-        crate::Metrics::inc(&m.connections_total);
-        m.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Metrics::inc(&m.connections_total);
+        m.connections.fetch_add(1, Ordering::Relaxed);
         self.shared
             .connections
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(conn.id, conn);
+            .insert(id, conn.clone());
+        conn
     }
 
-    pub(crate) fn deregister(&self, id: ConnId) {
-        self.shared.cluster.local().remove(id);
+    /// `conn` left: the listeners hear of it, then it is no longer open.
+    pub(crate) fn deregister(&self, conn: &Conn) {
+        self.hooks().iter().for_each(|h| h.on_close(self, conn));
         let removed = self
             .shared
             .connections
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .remove(&id);
+            .remove(&conn.id());
         if removed.is_some() {
-            self.shared
-                .metrics
-                .connections
-                .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+            self.shared.metrics.connections.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

@@ -15,6 +15,7 @@ use lhttp_core::{parse, ServerError, EMPTY_HEADER};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
@@ -25,6 +26,10 @@ pub(crate) struct App {
     pub(crate) pipeline: Arc<Pipeline>,
     /// Which pages may open a WebSocket.
     pub(crate) origins: Arc<crate::origin::Origins>,
+    /// One permit per open connection (`max_connections` in all), taken before
+    /// the upgrade is answered and held until the connection ends, so the limit
+    /// is exact and shutdown can wait for every connection by taking them all.
+    pub(crate) permits: Arc<Semaphore>,
 }
 
 type Body = Full<Bytes>;
@@ -45,9 +50,7 @@ pub(crate) async fn route(
         (&Method::GET, "/metrics") => {
             let h = &app.handle;
             let broker = h.broker();
-            let body = h
-                .metrics()
-                .render(h.shared.hub.channel_count(), broker.is_up(), broker.dropped());
+            let body = h.metrics().render(h.channel_count(), broker.is_up(), broker.dropped());
             respond(StatusCode::OK, "text/plain; version=0.0.4", body)
         }
         (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
@@ -109,30 +112,24 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
     if app.handle.is_shutting_down() {
         return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::ShuttingDown);
     }
-    let limits = app.handle.config().limits.clone();
-    if app.handle.connection_count() >= limits.max_connections {
+    let Ok(permit) = app.permits.clone().try_acquire_owned() else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::TooManyConnections);
-    }
+    };
     let handshake = Handshake {
         uri: req.uri().clone(),
         headers: req.headers().clone(),
         peer,
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
-    let upgrading = &app.handle.shared.upgrading;
-    upgrading.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     tokio::spawn(async move {
-        let handle = app.handle.clone();
+        // Released when the connection has ended (or its upgrade failed).
+        let _permit = permit;
         match on_upgrade.await {
             Ok(upgraded) => {
                 connection::run(app.handle, app.pipeline, TokioIo::new(upgraded), handshake).await;
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
         }
-        handle
-            .shared
-            .upgrading
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     });
     Response::builder()
         .status(StatusCode::SWITCHING_PROTOCOLS)
@@ -223,7 +220,7 @@ fn healthz(handle: &Handle) -> Response<Body> {
         "broker": broker.name(),
         "broker_up": up,
         "connections": handle.connection_count(),
-        "channels": handle.shared.hub.channel_count(),
+        "channels": handle.channel_count(),
     });
     let code = if status == "ok" {
         StatusCode::OK

@@ -8,6 +8,7 @@ use crate::id::ConnId;
 use crate::metrics::Metrics;
 use crate::outbox::PushError;
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 /// One channel's local subscribers, by connection number.
@@ -37,14 +38,14 @@ impl Hub {
         let mut map = self.channels.write().unwrap_or_else(|e| e.into_inner());
         match map.get_mut(channel) {
             Some(subs) => {
-                if subs.insert(conn.id, conn.clone()).is_some() {
+                if subs.insert(conn.id(), conn.clone()).is_some() {
                     Change::None
                 } else {
                     Change::Member
                 }
             }
             None => {
-                map.insert(channel.into(), HashMap::from([(conn.id, conn.clone())]));
+                map.insert(channel.into(), HashMap::from([(conn.id(), conn.clone())]));
                 Change::Channel
             }
         }
@@ -67,20 +68,30 @@ impl Hub {
         }
     }
 
-    /// Queues `frame` to every local subscriber of `channels`, once per
-    /// connection even when it subscribes to several of them. Returns how many
-    /// connections got it.
-    pub fn deliver(&self, channels: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
+    /// Queues `frame` to every local subscriber of `channels` that subscribes to
+    /// none of `earlier`, once per connection even when it subscribes to several
+    /// of them. Returns how many connections got it.
+    ///
+    /// A local publish names all its channels and no `earlier`. A cluster broker
+    /// receives a multi-channel publish once per channel; with the channels listed
+    /// before this one as `earlier`, each connection gets it exactly once.
+    pub fn deliver(&self, channels: &[&str], earlier: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        let in_earlier = |id: ConnId| earlier.iter().any(|e| map.get(*e).is_some_and(|s| s.contains_key(&id)));
         let mut delivered = 0;
-        let mut push = |conn: &Arc<Conn>| match conn.outbox.push(frame.clone()) {
-            Ok(()) => delivered += 1,
-            Err(PushError::Full) => {
-                Metrics::inc(&metrics.drops);
-                Metrics::inc(&metrics.slow_consumers);
-                tracing::debug!(client = %conn.client_id, "slow consumer disconnected");
+        let mut push = |conn: &Arc<Conn>| {
+            if !earlier.is_empty() && in_earlier(conn.id()) {
+                return;
             }
-            Err(PushError::Closed) => Metrics::inc(&metrics.drops),
+            match conn.outbox().push(frame.clone()) {
+                Ok(()) => delivered += 1,
+                Err(PushError::Full) => {
+                    Metrics::inc(&metrics.drops);
+                    Metrics::inc(&metrics.slow_consumers);
+                    tracing::debug!(client = %conn.client_id(), "slow consumer disconnected");
+                }
+                Err(PushError::Closed) => Metrics::inc(&metrics.drops),
+            }
         };
         if let [one] = channels {
             if let Some(subs) = map.get(*one) {
@@ -90,48 +101,13 @@ impl Hub {
             let mut seen = HashSet::new();
             for ch in channels {
                 if let Some(subs) = map.get(*ch) {
-                    subs.values().filter(|c| seen.insert(c.id)).for_each(&mut push);
+                    subs.values().filter(|c| seen.insert(c.id())).for_each(&mut push);
                 }
             }
         }
         let n = delivered as u64;
-        metrics.deliveries.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        metrics.messages_out.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        delivered
-    }
-
-    /// Queues `frame` to the local subscribers of `channel` that subscribe to
-    /// none of `earlier`. A cluster broker receives a multi-channel publish once
-    /// per channel; with the channels listed before this one as `earlier`, each
-    /// connection gets it exactly once. Returns how many connections got it.
-    pub fn deliver_first(&self, channel: &str, earlier: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
-        if earlier.is_empty() {
-            return self.deliver(&[channel], frame, metrics);
-        }
-        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
-        let Some(subs) = map.get(channel) else {
-            return 0;
-        };
-        let mut delivered = 0;
-        for conn in subs.values() {
-            if earlier
-                .iter()
-                .any(|e| map.get(*e).is_some_and(|s| s.contains_key(&conn.id)))
-            {
-                continue;
-            }
-            match conn.outbox.push(frame.clone()) {
-                Ok(()) => delivered += 1,
-                Err(PushError::Full) => {
-                    Metrics::inc(&metrics.drops);
-                    Metrics::inc(&metrics.slow_consumers);
-                }
-                Err(PushError::Closed) => Metrics::inc(&metrics.drops),
-            }
-        }
-        let n = delivered as u64;
-        metrics.deliveries.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
-        metrics.messages_out.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        metrics.deliveries.fetch_add(n, Ordering::Relaxed);
+        metrics.messages_out.fetch_add(n, Ordering::Relaxed);
         delivered
     }
 
@@ -150,5 +126,84 @@ impl Hub {
     pub fn channels(&self) -> Vec<String> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         map.keys().map(|k| k.to_string()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn conn(id: ConnId, max_queue: usize) -> Arc<Conn> {
+        Arc::new(Conn::new(id, format!("n-{id}"), max_queue))
+    }
+
+    fn queued(c: &Conn) -> usize {
+        let mut batch = Vec::new();
+        c.outbox().drain(&mut batch);
+        batch.len()
+    }
+
+    #[test]
+    fn subscribing_reports_the_first_and_last_subscriber() {
+        let hub = Hub::default();
+        let (a, b) = (conn(1, 8), conn(2, 8));
+        assert_eq!(hub.subscribe("chat", &a), Change::Channel);
+        assert_eq!(hub.subscribe("chat", &b), Change::Member);
+        assert_eq!(hub.subscribe("chat", &b), Change::None);
+        assert_eq!((hub.channel_count(), hub.subscriber_count("chat")), (1, 2));
+        assert_eq!(hub.unsubscribe("chat", 1), Change::Member);
+        assert_eq!(hub.unsubscribe("chat", 1), Change::None);
+        assert_eq!(hub.unsubscribe("chat", 2), Change::Channel);
+        assert_eq!(hub.channel_count(), 0);
+        assert_eq!(hub.unsubscribe("nowhere", 2), Change::None);
+    }
+
+    #[test]
+    fn a_connection_gets_a_message_once_however_many_of_its_channels_it_names() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (a, b, c) = (conn(1, 8), conn(2, 8), conn(3, 8));
+        hub.subscribe("x", &a);
+        hub.subscribe("y", &a);
+        hub.subscribe("y", &b);
+        hub.subscribe("z", &c);
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        assert_eq!(hub.deliver(&["x", "y", "nobody"], &[], &frame, &m), 2);
+        assert_eq!((queued(&a), queued(&b), queued(&c)), (1, 1, 0));
+        assert_eq!(m.deliveries.load(Ordering::Relaxed), 2);
+        assert_eq!(m.messages_out.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn earlier_channels_are_left_to_their_own_delivery() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (a, b) = (conn(1, 8), conn(2, 8));
+        hub.subscribe("x", &a);
+        hub.subscribe("y", &a);
+        hub.subscribe("y", &b);
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        // As a broker hands over a publish to x and y: once per channel, y's copy
+        // goes only to those not in x.
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 1);
+        assert_eq!(hub.deliver(&["y"], &["x"], &frame, &m), 1);
+        assert_eq!((queued(&a), queued(&b)), (1, 1));
+    }
+
+    #[test]
+    fn a_full_queue_is_a_slow_consumer_and_a_closed_one_a_drop() {
+        let hub = Hub::default();
+        let m = Metrics::default();
+        let (slow, closed) = (conn(1, 1), conn(2, 8));
+        hub.subscribe("x", &slow);
+        hub.subscribe("x", &closed);
+        closed.outbox().close(1000, "bye");
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 1, "the slow one takes the first");
+        assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 0);
+        assert!(slow.outbox().is_slow());
+        assert_eq!(m.slow_consumers.load(Ordering::Relaxed), 1);
+        assert_eq!(m.drops.load(Ordering::Relaxed), 3);
     }
 }

@@ -2,58 +2,74 @@
 //!
 //! Register a [`Processor`] per command, add [`Filter`]s, and get pub/sub,
 //! upstream and multipart from the built-in headers without writing server code.
+//! [`Server::build`] checks the [`Config`] and loads what it names, once.
 //!
-//! Module map (one job each, in the manner of mini-redis):
-//! - [`server`]: the listener loop and graceful shutdown ([`Server`]).
-//! - `http`: one port for WebSocket upgrades, `POST /publish`, `/healthz`, `/metrics`, static files.
-//! - `connection`: one connection's task: read, write in batches, ping, close.
-//! - `pipeline`: limits, parsing by core, filters, processor, ack or error reply.
-//! - [`context`]: what processors and filters see and can do.
-//! - [`processor`], [`filter`]: the two extension traits.
-//! - [`pubsub`], [`upstream`]: the built-in headers, as filters.
-//! - [`hub`]: local channel subscriptions and shared-frame fan-out.
-//! - [`outbox`]: each connection's bounded queue (slow consumers are dropped).
-//! - [`broker`]: the seam to a cluster; the embedded broker is the default.
-//! - [`handle`]: the shared state behind a cheap `Clone` handle.
-//! - [`frame`]: server frames encoded once to wire bytes, shared by every subscriber.
-//! - [`reply`]: the server's own messages (`connected`, `ack`, `error`).
-//! - [`cluster`]: nodes joined through NATS, the cluster-wide connection directory,
-//!   channel hooks and connection-key takeover; `directory_http` serves the directory as `POST /api/<call>`.
-//! - [`config`], [`metrics`], [`statics`], [`id`].
+//! Module map, in layers: each module names only modules of the layers below it
+//! (one job each, in the manner of mini-redis).
+//!
+//! 1. Leaf types: `id` (node and client ids), `frame` (server frames encoded once
+//!    to wire bytes), `outbox` (each connection's bounded queue; slow consumers
+//!    are dropped), `conn` ([`Conn`]), `metrics` ([`Metrics`]), `config`
+//!    ([`Config`], [`Limits`]: plain settings), `reject` ([`Reject`]), `broker`
+//!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
+//!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
+//!    every task), `origin`, `statics`, `tls`.
+//! 2. `hub`: local channel subscriptions and shared-frame fan-out.
+//! 3. `handle` ([`Handle`]): the registry of connections, the hub, the broker given
+//!    at construction, and the lifecycle events of `hooks` ([`ChannelHooks`]).
+//! 4. `pipeline` (limits, parsing by core, filters, processor, ack or error reply),
+//!    `context` ([`Context`]: what processors and filters see and can do), `filter`
+//!    and `processor` (the two extension traits).
+//! 5. Built-in filters, using only what a user's filter can: `pubsub`, `multipart`,
+//!    `upstream`, and [`cluster`]'s takeover.
+//! 6. [`cluster`]: nodes joined through NATS (a broker) and the cluster-wide
+//!    connection directory, which listen to the handle's lifecycle events.
+//! 7. `http` (one port for WebSocket upgrades, `POST /publish`, `/healthz`,
+//!    `/metrics`, static files; `directory_http` serves the directory as
+//!    `POST /api/<call>`), `connection` (one connection's task: read, write in
+//!    batches, ping, close), `server` ([`Server`]: build, the listener loop and
+//!    graceful shutdown).
+//! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`).
 
-pub mod broker;
+mod broker;
 pub mod cluster;
-pub mod config;
-pub mod conn;
+mod config;
+mod conn;
 mod connection;
-pub mod context;
+mod context;
 mod directory_http;
-pub mod filter;
-pub mod frame;
-pub mod handle;
+mod filter;
+mod frame;
+mod handle;
+mod hooks;
 mod http;
-pub mod hub;
-pub mod id;
-pub mod metrics;
-pub mod origin;
-pub mod outbox;
+mod hub;
+mod id;
+mod metrics;
+mod multipart;
+mod origin;
+mod outbox;
 mod pipeline;
-pub mod processor;
-pub mod pubsub;
-pub mod reply;
-pub mod server;
-pub mod statics;
+mod processor;
+mod pubsub;
+mod reject;
+mod reply;
+mod server;
+mod shutdown;
+mod statics;
 mod tls;
-pub mod upstream;
+mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
-pub use config::{Config, Limits};
+pub use config::{ClusterConfig, Config, Limits};
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};
 pub use context::{Context, Handshake, PartView};
-pub use filter::{Filter, Reject};
+pub use filter::Filter;
 pub use handle::Handle;
+pub use hooks::ChannelHooks;
 pub use metrics::Metrics;
 pub use outbox::CLOSE_SLOW_CONSUMER;
 pub use processor::Processor;
+pub use reject::Reject;
 pub use server::Server;

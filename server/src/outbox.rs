@@ -123,3 +123,68 @@ impl Outbox {
         self.wake.notified().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn frame(text: &'static str) -> Frame {
+        Frame::data(&Bytes::from_static(text.as_bytes()))
+    }
+
+    #[test]
+    fn frames_drain_in_order_and_the_queue_empties() {
+        let o = Outbox::new(4);
+        o.push(frame("a")).unwrap();
+        o.push(frame("b")).unwrap();
+        let mut batch = Vec::new();
+        assert_eq!(o.drain(&mut batch), None);
+        assert_eq!(batch, [frame("a"), frame("b")]);
+        batch.clear();
+        assert_eq!(o.drain(&mut batch), None);
+        assert!(batch.is_empty());
+    }
+
+    #[test]
+    fn a_full_queue_drops_its_frames_and_asks_for_a_slow_consumer_close() {
+        let o = Outbox::new(2);
+        o.push(frame("a")).unwrap();
+        o.push(frame("b")).unwrap();
+        assert_eq!(o.push(frame("c")), Err(PushError::Full));
+        assert!(o.is_slow() && o.is_closing());
+        assert_eq!(o.push(frame("d")), Err(PushError::Closed));
+        let mut batch = Vec::new();
+        let close = o.drain(&mut batch).expect("a close");
+        assert!(batch.is_empty(), "nothing more is written to a slow consumer");
+        assert_eq!(close.code, CLOSE_SLOW_CONSUMER);
+    }
+
+    #[test]
+    fn a_close_keeps_what_was_queued_and_refuses_the_rest() {
+        let o = Outbox::new(4);
+        o.push(frame("a")).unwrap();
+        o.close(1000, "bye");
+        o.close(1001, "second close is ignored");
+        assert_eq!(o.push(frame("b")), Err(PushError::Closed));
+        assert!(o.is_closing() && !o.is_slow());
+        let mut batch = Vec::new();
+        let close = o.drain(&mut batch);
+        assert_eq!(batch, [frame("a")]);
+        assert_eq!(
+            close,
+            Some(CloseRequest {
+                code: 1000,
+                reason: "bye".into()
+            })
+        );
+    }
+
+    #[tokio::test]
+    async fn a_push_wakes_the_writer() {
+        let o = Outbox::new(4);
+        o.push(frame("a")).unwrap();
+        // The permit stored by the push completes the wait at once.
+        o.woken().await;
+    }
+}

@@ -30,8 +30,8 @@ impl Pipeline {
             f.on_open(&mut ctx)?;
         }
         let _ = conn
-            .outbox
-            .push(reply::connected_frame(&conn.client_id, &handle.config().limits));
+            .outbox()
+            .push(reply::connected_frame(conn.client_id(), &handle.config().limits));
         for p in &self.order {
             p.on_open(&mut ctx);
         }
@@ -108,7 +108,7 @@ impl Pipeline {
             }
         }
         if let Some(id) = id {
-            if conn.outbox.push(reply::ack_frame(id, ctx.deliveries)).is_ok() {
+            if conn.outbox().push(reply::ack_frame(id, ctx.deliveries())).is_ok() {
                 Metrics::inc(&metrics.messages_out);
             }
         }
@@ -119,12 +119,156 @@ impl Pipeline {
 fn error(handle: &Handle, conn: &Conn, r: &Reject, command: Option<&str>, id: Option<&str>) {
     let metrics = handle.metrics();
     Metrics::inc(&metrics.errors);
-    tracing::debug!(client = %conn.client_id, code = %r.code, detail = %r.detail, "error reply");
+    tracing::debug!(client = %conn.client_id(), code = %r.code, detail = %r.detail, "error reply");
     if conn
-        .outbox
+        .outbox()
         .push(reply::error_frame(&r.code, &r.detail, command, id))
         .is_ok()
     {
         Metrics::inc(&metrics.messages_out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::broker::EmbeddedBroker;
+    use crate::config::Config;
+    use crate::id::IdMaker;
+    use std::sync::Mutex;
+
+    /// Where every step writes its name, in order.
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    /// A filter that logs its steps and refuses messages whose command is `refuse_<name>`.
+    struct Step(&'static str, Log);
+
+    impl Filter for Step {
+        fn before_request(&self, ctx: &mut Context<'_>) -> Result<(), Reject> {
+            self.1.lock().unwrap().push(format!("before {}", self.0));
+            if ctx.command() == format!("refuse_{}", self.0) {
+                return Err(Reject::forbidden("refused"));
+            }
+            Ok(())
+        }
+        fn after_request(&self, _ctx: &mut Context<'_>) -> Result<(), Reject> {
+            self.1.lock().unwrap().push(format!("after {}", self.0));
+            Ok(())
+        }
+    }
+
+    /// A processor that logs and sets the ack's delivery count.
+    struct Proc(Log);
+
+    impl Processor for Proc {
+        fn on_message(&self, ctx: &mut Context<'_>) {
+            self.0.lock().unwrap().push(format!("processor {}", ctx.command()));
+            ctx.set_deliveries(5);
+        }
+    }
+
+    fn setup(config: Config) -> (Handle, Arc<Conn>, Pipeline, Log) {
+        let handle = Handle::new(
+            config,
+            IdMaker::new(),
+            Arc::new(EmbeddedBroker),
+            http::Extensions::new(),
+            Vec::new(),
+        );
+        let conn = handle.register();
+        let log = Log::default();
+        let proc: Arc<dyn Processor> = Arc::new(Proc(log.clone()));
+        let pipeline = Pipeline {
+            processors: HashMap::from([
+                ("chat".to_string(), proc.clone()),
+                ("refuse_b".to_string(), proc.clone()),
+            ]),
+            order: vec![proc],
+            filters: vec![Arc::new(Step("a", log.clone())), Arc::new(Step("b", log.clone()))],
+        };
+        (handle, conn, pipeline, log)
+    }
+
+    /// The messages queued to `conn`, as text (server frames here are short: a 2-byte header).
+    fn replies(conn: &Conn) -> Vec<String> {
+        let mut batch = Vec::new();
+        conn.outbox().drain(&mut batch);
+        batch
+            .iter()
+            .map(|f| String::from_utf8_lossy(&f.as_bytes()[2..]).into_owned())
+            .collect()
+    }
+
+    fn steps(log: &Log) -> Vec<String> {
+        std::mem::take(&mut *log.lock().unwrap())
+    }
+
+    #[test]
+    fn filters_run_in_order_around_the_processor_then_the_ack() {
+        let (handle, conn, pipeline, log) = setup(Config::default());
+        pipeline.message(&handle, &conn, b"LHTTP/1.0 chat\r\nid:1\r\n\r\nhi");
+        assert_eq!(
+            steps(&log),
+            ["before a", "before b", "processor chat", "after a", "after b"]
+        );
+        assert_eq!(replies(&conn), ["LHTTP/1.0 ack\r\nid:1\r\ndeliveries:5\r\n\r\n"]);
+    }
+
+    #[test]
+    fn a_refusing_filter_stops_the_message_with_an_error_reply() {
+        let (handle, conn, pipeline, log) = setup(Config::default());
+        pipeline.message(&handle, &conn, b"LHTTP/1.0 refuse_b\r\nid:2\r\n\r\n");
+        assert_eq!(steps(&log), ["before a", "before b"], "no processor, no after");
+        let r = replies(&conn);
+        assert_eq!(r.len(), 1);
+        assert!(r[0].starts_with("LHTTP/1.0 error\r\ncode:Forbidden\r\n"), "{r:?}");
+        assert!(r[0].contains("id:2\r\n") && !r[0].contains("ack"), "{r:?}");
+    }
+
+    #[test]
+    fn limits_and_parsing_come_before_any_filter() {
+        let mut config = Config::default();
+        config.limits.max_message_size = 32;
+        config.limits.max_channels = 1;
+        let (handle, conn, pipeline, log) = setup(config);
+        pipeline.message(&handle, &conn, &[b'x'; 33]);
+        pipeline.message(&handle, &conn, b"not lhttp");
+        pipeline.message(&handle, &conn, b"LHTTP/1.0 ack\r\n\r\n");
+        pipeline.message(&handle, &conn, b"LHTTP/1.0 chat\r\npublish:a b\r\n\r\n");
+        assert!(steps(&log).is_empty());
+        let codes: Vec<String> = replies(&conn)
+            .iter()
+            .map(|r| {
+                r.split("code:")
+                    .nth(1)
+                    .unwrap_or("")
+                    .split('\r')
+                    .next()
+                    .unwrap_or("")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                ServerError::MessageTooLarge.as_str(),
+                lhttp_core::Error::Version.as_str(),
+                ServerError::ReservedCommand.as_str(),
+                ServerError::TooManyChannels.as_str(),
+            ]
+        );
+        assert_eq!(handle.metrics().errors.load(std::sync::atomic::Ordering::Relaxed), 4);
+    }
+
+    #[test]
+    fn a_message_without_an_id_gets_no_ack() {
+        let (handle, conn, pipeline, log) = setup(Config::default());
+        pipeline.message(&handle, &conn, b"LHTTP/1.0 other\r\n\r\n");
+        assert_eq!(
+            steps(&log),
+            ["before a", "before b", "after a", "after b"],
+            "no processor for other"
+        );
+        assert!(replies(&conn).is_empty());
     }
 }

@@ -4,7 +4,7 @@
 
 pub use crate::frame::Frame;
 use bytes::Bytes;
-pub use lhttp_core::reply::{clean_value, commands, headers, is_reserved};
+pub use lhttp_core::reply::{clean_value, headers, is_reserved};
 use lhttp_core::reply::{Ack, Connected, ErrorReply};
 use lhttp_core::{encode, encoded_len, Header, ServerError};
 

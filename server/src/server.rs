@@ -1,15 +1,21 @@
-//! The entry point: a `Server` collects processors and filters, then serves a
-//! listener until a shutdown future completes, and shuts down gracefully.
+//! The entry point: [`Server::build`] checks and loads everything a server
+//! needs once (TLS, upstream, origins, the cluster), the server collects
+//! processors and filters, then serves a listener until a shutdown future
+//! completes, and shuts down gracefully.
 
 use crate::config::Config;
 use crate::filter::Filter;
 use crate::handle::Handle;
 use crate::http::{route, App};
+use crate::id::IdMaker;
+use crate::multipart::Multipart;
+use crate::origin::Origins;
 use crate::pipeline::Pipeline;
 use crate::processor::Processor;
-use crate::pubsub::{Multipart, PubSub};
+use crate::pubsub::PubSub;
 use crate::reply;
-use crate::upstream::Upstream;
+use crate::upstream::{Allow, Upstream};
+use crate::{cluster, tls};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -20,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 /// An lhttp server being assembled.
@@ -37,7 +44,8 @@ use tokio_rustls::TlsAcceptor;
 ///
 /// # async fn run() -> std::io::Result<()> {
 /// let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-/// Server::new(Config::default())
+/// Server::build(Config::default())
+///     .await?
 ///     .processor("chat", Chat)
 ///     .run(listener, async { let _ = tokio::signal::ctrl_c().await; })
 ///     .await
@@ -47,16 +55,59 @@ pub struct Server {
     handle: Handle,
     processors: Vec<(String, Arc<dyn Processor>)>,
     filters: Vec<Arc<dyn Filter>>,
+    /// The built-in filters that run after the user's, in order.
+    builtins: Vec<Arc<dyn Filter>>,
+    upstream: Arc<Upstream>,
+    origins: Arc<Origins>,
+    tls: Option<TlsAcceptor>,
+    cluster: cluster::Joined,
 }
 
 impl Server {
     /// A server with `config`, the built-in headers, and no processors yet.
-    pub fn new(config: Config) -> Self {
-        Server {
-            handle: Handle::new(config),
+    ///
+    /// Checks the settings a server cannot run without and loads what they
+    /// name, once: the TLS certificate
+    /// and key, the upstream allow-list and CA, the allowed origins, the cluster
+    /// prefix, the takeover filter, and the broker (joining NATS when
+    /// `[cluster] nats` is set; NATS itself may come up later). A setting that
+    /// cannot be used is an [`io::ErrorKind::InvalidInput`] error naming it.
+    /// The operator's policy checks of [`Config::validate`] (an open publish on
+    /// a public address, zero limits) are the caller's to run, as `lhttpd` does.
+    pub async fn build(config: Config) -> io::Result<Server> {
+        let invalid = |e: String| io::Error::new(io::ErrorKind::InvalidInput, e);
+        let tls = tls::acceptor(&config).map_err(invalid)?;
+        for o in &config.allowed_origins {
+            Origins::check(o).map_err(invalid)?;
+        }
+        for p in &config.upstream_allow {
+            Allow::check_prefix(p).map_err(invalid)?;
+        }
+        let upstream = Arc::new(Upstream::new(&config).map_err(invalid)?);
+        cluster::check(&config.cluster).map_err(invalid)?;
+        let origins = Arc::new(Origins::new(&config.allowed_origins));
+        let mut builtins: Vec<Arc<dyn Filter>> = Vec::new();
+        if let Some(param) = &config.cluster.takeover_key {
+            builtins.push(Arc::new(cluster::Takeover::new(param)));
+        }
+        builtins.push(Arc::new(Multipart));
+        builtins.push(Arc::new(PubSub));
+        builtins.push(upstream.clone() as Arc<dyn Filter>);
+        let ids = IdMaker::new();
+        let joined = cluster::join(&config.cluster, ids.node()).await?;
+        let mut extensions = http::Extensions::new();
+        extensions.insert(joined.extension());
+        let handle = Handle::new(config, ids, joined.broker(), extensions, vec![joined.listener()]);
+        Ok(Server {
+            handle,
             processors: Vec::new(),
             filters: Vec::new(),
-        }
+            builtins,
+            upstream,
+            origins,
+            tls,
+            cluster: joined,
+        })
     }
 
     /// The handle on this server's state (usable before and while it runs).
@@ -79,12 +130,18 @@ impl Server {
 
     /// Serves `listener` until `shutdown` completes (or [`Handle::shutdown`] is
     /// called), then stops accepting, closes every connection with 1001 and
-    /// waits for in-flight upstream calls up to the configured grace period.
+    /// waits for the connections and in-flight upstream calls to end, up to the
+    /// configured grace period.
     pub async fn run(self, listener: TcpListener, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Server {
             handle,
             processors,
             mut filters,
+            builtins,
+            upstream,
+            origins,
+            tls,
+            cluster,
         } = self;
         let mut map = HashMap::new();
         let mut order = Vec::new();
@@ -98,15 +155,16 @@ impl Server {
             order.push(p.clone());
             map.insert(command, p);
         }
-        let upstream = Upstream::new(handle.config()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let upstream = Arc::new(upstream);
-        if let Some(param) = &handle.config().cluster.takeover_key {
-            filters.push(Arc::new(crate::cluster::Takeover::new(param)));
-        }
-        crate::cluster::start(&handle).await?;
-        filters.push(Arc::new(Multipart));
-        filters.push(Arc::new(PubSub));
-        filters.push(upstream.clone() as Arc<dyn Filter>);
+        filters.extend(builtins);
+        cluster.start(&handle);
+        // The most permits a semaphore holds, and that `acquire_many` can wait for.
+        let max = handle
+            .config()
+            .limits
+            .max_connections
+            .min(Semaphore::MAX_PERMITS)
+            .min(u32::MAX as usize);
+        let permits = Arc::new(Semaphore::new(max));
         let app = App {
             handle: handle.clone(),
             pipeline: Arc::new(Pipeline {
@@ -114,10 +172,10 @@ impl Server {
                 order,
                 filters,
             }),
-            origins: Arc::new(crate::origin::Origins::new(&handle.config().allowed_origins)),
+            origins,
+            permits: permits.clone(),
         };
-        let tls = crate::tls::acceptor(handle.config()).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let mut stop = handle.shared.shutdown.subscribe();
+        let mut stop = handle.shutdown_signal();
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -133,18 +191,20 @@ impl Server {
                     }
                 },
                 _ = &mut shutdown => break,
-                _ = async { let _ = stop.wait_for(|down| *down).await; } => break,
+                _ = stop.recv() => break,
             }
         }
         drop(listener);
         tracing::info!("shutting down: closing connections");
         handle.shutdown();
-        let grace = handle.config().limits.shutdown_grace;
-        let deadline = tokio::time::Instant::now() + grace;
-        let busy =
-            |h: &Handle| h.connection_count() > 0 || h.shared.upgrading.load(std::sync::atomic::Ordering::SeqCst) > 0;
-        while busy(&handle) && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        let deadline = tokio::time::Instant::now() + handle.config().limits.shutdown_grace;
+        // Every permit back: every connection, upgrades in progress included, has ended.
+        let all = u32::try_from(max).unwrap_or(u32::MAX);
+        if tokio::time::timeout_at(deadline, permits.acquire_many(all))
+            .await
+            .is_err()
+        {
+            tracing::debug!("connections still open after the grace period");
         }
         if !upstream
             .drain(deadline.saturating_duration_since(tokio::time::Instant::now()))

@@ -19,16 +19,6 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 use url::Url;
 
-/// Request headers not forwarded as HTTP headers (LHTTP instructions).
-const NOT_FORWARDED: &[&str] = &[
-    names::SUBSCRIBE,
-    names::UNSUBSCRIBE,
-    names::PUBLISH,
-    names::UPSTREAM,
-    names::MULTIPART,
-    names::ID,
-];
-
 /// The URL prefixes upstream calls may reach.
 #[derive(Debug, Clone, Default)]
 pub struct Allow {
@@ -47,7 +37,7 @@ impl Allow {
         Ok(url.to_string())
     }
 
-    /// The allow-list of the given prefixes (invalid ones are left out; `Config::validate` reports them).
+    /// The allow-list of the given prefixes (invalid ones are left out; `Server::build` refuses them).
     pub fn new(prefixes: &[String]) -> Self {
         Allow {
             prefixes: prefixes.iter().filter_map(|p| Allow::check_prefix(p).ok()).collect(),
@@ -168,7 +158,7 @@ impl Filter for Upstream {
             headers: ctx
                 .headers()
                 .iter()
-                .filter(|h| !NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
+                .filter(|h| !names::NOT_FORWARDED.iter().any(|n| n.eq_ignore_ascii_case(h.name)))
                 .map(|h| (h.name.to_string(), h.value.to_string()))
                 .chain([
                     (
@@ -230,7 +220,7 @@ impl Filter for Upstream {
                 }
             };
             if let Some(f) = frame {
-                let _ = conn.outbox.push(f);
+                let _ = conn.outbox().push(f);
             }
         });
         Ok(())
@@ -325,4 +315,41 @@ where
         .map_err(|e| format!("backend response: {e}"))?
         .to_bytes();
     Ok((status, body))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn allows(allow: &Allow, url: &str) -> bool {
+        allow.allows(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn only_urls_under_an_allowed_prefix_at_a_path_boundary_pass() {
+        let allow = Allow::new(&["http://127.0.0.1:9000/api".into(), "https://backend.example/".into()]);
+        assert!(allows(&allow, "http://127.0.0.1:9000/api"));
+        assert!(allows(&allow, "http://127.0.0.1:9000/api/record"));
+        assert!(allows(&allow, "http://127.0.0.1:9000/api?x=1"));
+        assert!(allows(&allow, "https://backend.example/anything"));
+        assert!(!allows(&allow, "http://127.0.0.1:9000/apix"), "not at a boundary");
+        assert!(!allows(&allow, "http://127.0.0.1:9001/api"));
+        assert!(!allows(&allow, "http://backend.example/anything"), "the scheme counts");
+        assert!(!allows(&allow, "https://user@backend.example/anything"), "no user info");
+        assert!(!allows(&allow, "ftp://127.0.0.1:9000/api"));
+        assert!(allow.reaches_https());
+    }
+
+    #[test]
+    fn nothing_is_allowed_by_default_and_bad_prefixes_are_refused() {
+        let none = Allow::new(&[]);
+        assert!(!allows(&none, "http://127.0.0.1/"));
+        assert!(!none.reaches_https());
+        for bad in ["not a url", "ftp://x/", "http://u:p@x/", "file:///etc"] {
+            assert!(Allow::check_prefix(bad).is_err(), "{bad}");
+        }
+        assert_eq!(Allow::check_prefix("HTTP://X:80/a").unwrap(), "http://x/a");
+        let mixed = Allow::new(&["ftp://x/".into(), "http://ok/".into()]);
+        assert!(allows(&mixed, "http://ok/x") && !mixed.reaches_https());
+    }
 }

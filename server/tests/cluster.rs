@@ -3,6 +3,7 @@
 //! publish, unsubscribe and subscriber counts.
 mod cluster_support;
 use cluster_support::*;
+use lhttp_server::cluster::HandleExt;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

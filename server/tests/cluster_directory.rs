@@ -3,7 +3,7 @@
 mod cluster_support;
 use bytes::Bytes;
 use cluster_support::*;
-use lhttp_server::cluster::{ChannelHooks, Info, CLOSE_TAKEN_OVER};
+use lhttp_server::cluster::{ChannelHooks, HandleExt, Info, CLOSE_TAKEN_OVER};
 use lhttp_server::{Conn, Handle, Reject};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
@@ -192,10 +192,10 @@ impl ChannelHooks for Recorder {
         Ok(())
     }
     fn on_subscribe(&self, _: &Handle, conn: &Conn, channel: &str) {
-        self.0.lock().unwrap().push(format!("+{channel} {}", conn.client_id));
+        self.0.lock().unwrap().push(format!("+{channel} {}", conn.client_id()));
     }
     fn on_unsubscribe(&self, _: &Handle, conn: &Conn, channel: &str) {
-        self.0.lock().unwrap().push(format!("-{channel} {}", conn.client_id));
+        self.0.lock().unwrap().push(format!("-{channel} {}", conn.client_id()));
     }
 }
 

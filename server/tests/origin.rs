@@ -57,7 +57,9 @@ async fn listed_origins_and_the_wildcard_are_let_in() {
         allowed_origins: vec!["https://app.example".into(), "null".into()],
         ..Config::default()
     };
-    listed.validate().expect("origins are valid");
+    lhttp_server::Server::build(listed.clone())
+        .await
+        .expect("origins are valid");
     let s = start_with(listed).await;
     assert_eq!(upgrade_from(&s, "https://APP.example").await.0, 101);
     assert_eq!(upgrade_from(&s, "null").await.0, 101);
@@ -77,5 +79,10 @@ async fn listed_origins_and_the_wildcard_are_let_in() {
         allowed_origins: vec!["https://app.example/chat".into()],
         ..Config::default()
     };
-    assert!(bad.validate().unwrap_err().contains("scheme://host[:port]"));
+    let err = lhttp_server::Server::build(bad)
+        .await
+        .err()
+        .expect("refused")
+        .to_string();
+    assert!(err.contains("scheme://host[:port]"));
 }

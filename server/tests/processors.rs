@@ -19,7 +19,7 @@ impl Processor for Echo {
 
 #[tokio::test]
 async fn echo_sets_command_and_adds_headers_keeping_the_request_ones() {
-    let s = start(Server::new(Config::default()).processor("chat", Echo)).await;
+    let s = start(Server::build(Config::default()).await.unwrap().processor("chat", Echo)).await;
     let mut c = Client::connect(&s).await;
     // Byte for byte what the original Go test client sends.
     c.send("LHTTP/1.0 chat\r\ncontent-type:json\r\npublish:channel_jack\r\n\r\n{to:jack,from:mike,message:hello jack,time:1990-1210 5:30:48}").await;
@@ -49,7 +49,7 @@ impl Processor for Shout {
 
 #[tokio::test]
 async fn publish_carries_the_reply_the_processor_left() {
-    let s = start(Server::new(Config::default()).processor("say", Shout)).await;
+    let s = start(Server::build(Config::default()).await.unwrap().processor("say", Shout)).await;
     let mut sub = Client::connect(&s).await;
     sub.subscribe("room").await;
     let mut p = Client::connect(&s).await;
@@ -85,7 +85,13 @@ impl Processor for Upload {
 #[tokio::test]
 async fn multipart_parts_reach_the_processor_and_bad_offsets_get_an_error() {
     let seen = Arc::new(Mutex::new(Vec::new()));
-    let s = start(Server::new(Config::default()).processor("upload", Upload(seen.clone()))).await;
+    let s = start(
+        Server::build(Config::default())
+            .await
+            .unwrap()
+            .processor("upload", Upload(seen.clone())),
+    )
+    .await;
     let mut c = Client::connect(&s).await;
     c.send("LHTTP/1.0 upload\r\nmultipart:0 14\r\n\r\nk1:v1\r\n\r\nbody1k2:v2\r\n\r\nbody2")
         .await;
@@ -155,7 +161,9 @@ impl Processor for Count {
 async fn filters_reject_connections_and_messages_in_registration_order() {
     let order = Arc::new(Mutex::new(Vec::new()));
     let count = Arc::new(AtomicUsize::new(0));
-    let server = Server::new(Config::default())
+    let server = Server::build(Config::default())
+        .await
+        .unwrap()
         .filter(Auth {
             order: order.clone(),
             name: "first",
@@ -206,7 +214,7 @@ async fn filters_reject_connections_and_messages_in_registration_order() {
 
 #[tokio::test]
 async fn a_command_without_processor_still_gets_the_builtin_headers() {
-    let s = start(Server::new(Config::default()).processor("chat", Echo)).await;
+    let s = start(Server::build(Config::default()).await.unwrap().processor("chat", Echo)).await;
     let mut a = Client::connect(&s).await;
     // Byte for byte what the original JS SDK sends to subscribe.
     a.send("LHTTP/1.0 subpub\r\nsubscribe:camera_123\r\n\r\n").await;
@@ -227,7 +235,9 @@ async fn reserved_commands_are_refused_for_clients_and_processors() {
     s.stop().await;
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let r = Server::new(Config::default())
+    let r = Server::build(Config::default())
+        .await
+        .unwrap()
         .processor("error", Echo)
         .run(listener, async {})
         .await;

@@ -31,7 +31,7 @@ async fn shutdown_closes_connections_and_waits_for_upstream_calls() {
     };
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = tcp.local_addr().unwrap();
-    let server = Server::new(cfg);
+    let server = Server::build(cfg).await.unwrap();
     let handle = server.handle();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(server.run(tcp, async {

@@ -239,7 +239,9 @@ async fn https_backends_are_reached_with_the_configured_ca_and_refused_cleanly_w
         upstream_ca: Some(ca_file.clone()),
         ..config(&base)
     };
-    trusted.validate().expect("a readable CA file is accepted");
+    lhttp_server::Server::build(trusted.clone())
+        .await
+        .expect("a readable CA file is accepted");
     let s = start_with(trusted).await;
     let mut c = Client::connect(&s).await;
     c.send(&format!(
@@ -275,32 +277,30 @@ async fn https_backends_are_reached_with_the_configured_ca_and_refused_cleanly_w
     assert_eq!(c.expect_error().await.header("code"), Some("UpstreamRefused"));
     s.stop().await;
 
-    // A server refuses to start with a CA file it cannot read or use; so does
-    // `validate`, which lhttpd runs before it listens.
+    // A server refuses to be built with a CA file it cannot read or use (lhttpd
+    // builds it before it listens).
     let missing = Config {
         upstream_ca: Some(ca_file.with_extension("missing")),
         ..config(&base)
     };
-    assert!(missing.validate().unwrap_err().contains("upstream CA"));
     assert!(refused_start(missing).await.contains("upstream CA"));
     std::fs::write(&ca_file, "not a certificate").unwrap();
     let bad = Config {
         upstream_ca: Some(ca_file.clone()),
         ..config(&base)
     };
-    assert!(bad.validate().is_err());
     assert!(refused_start(bad).await.contains("TLS for https:// upstream"));
     std::fs::remove_file(&ca_file).unwrap();
 }
 
 /// Why a server with `config` refused to start (it must refuse).
 async fn refused_start(config: Config) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let run = lhttp_server::Server::new(config).run(listener, std::future::pending());
-    let err = tokio::time::timeout(Duration::from_secs(10), run)
+    let build = lhttp_server::Server::build(config);
+    let err = tokio::time::timeout(Duration::from_secs(10), build)
         .await
         .expect("the server refuses at once")
-        .expect_err("a CA file it cannot use is refused");
+        .err()
+        .expect("a CA file it cannot use is refused");
     assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
     err.to_string()
 }

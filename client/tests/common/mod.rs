@@ -32,7 +32,7 @@ impl TestServer {
         let listener = TcpListener::bind(addr).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         config.listen = addr;
-        let server = Server::new(config);
+        let server = Server::build(config).await.expect("the server builds");
         let handle = server.handle();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(server.run(listener, async move {

@@ -21,7 +21,8 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("echo listening on {}", listener.local_addr()?);
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or(()) };
-    Server::new(Config::default())
+    Server::build(Config::default())
+        .await?
         .processor("chat", Chat)
         .run(listener, stop)
         .await

@@ -28,7 +28,8 @@ async fn main() -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("upload listening on {}", listener.local_addr()?);
     let stop = async { tokio::signal::ctrl_c().await.unwrap_or(()) };
-    Server::new(Config::default())
+    Server::build(Config::default())
+        .await?
         .processor("upload", Upload)
         .run(listener, stop)
         .await

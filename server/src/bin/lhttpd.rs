@@ -216,6 +216,27 @@ async fn shutdown_signal() {
     }
 }
 
+/// What the start-up line tells about the settings.
+struct Summary {
+    tls: bool,
+    pages: String,
+    origins: String,
+}
+
+impl Summary {
+    fn of(config: &Config) -> Summary {
+        Summary {
+            tls: config.tls_cert.is_some(),
+            pages: pages(config),
+            origins: if config.allowed_origins.is_empty() {
+                "same origin only".to_string()
+            } else {
+                config.allowed_origins.join(" ")
+            },
+        }
+    }
+}
+
 /// Where the pages come from, for the start-up line: the directories, or the built-in page.
 fn pages(config: &Config) -> String {
     let Some(dir) = &config.static_dir else {
@@ -246,30 +267,30 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let listener = match tokio::net::TcpListener::bind(config.listen).await {
+    // Everything the settings name is checked and loaded before the port opens.
+    let listen = config.listen;
+    let summary = Summary::of(&config);
+    let server = match Server::build(config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("lhttpd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("lhttpd: cannot listen on {}: {e}", config.listen);
+            eprintln!("lhttpd: cannot listen on {listen}: {e}");
             return ExitCode::from(1);
         }
     };
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     // Scripts and tests read this line to learn the port when started with port 0.
     println!("lhttpd listening on {addr}");
-    let broker = if config.cluster.nats.is_some() {
-        "nats"
-    } else {
-        "embedded"
-    };
-    let tls = config.tls_cert.is_some();
-    let origins = if config.allowed_origins.is_empty() {
-        "same origin only".to_string()
-    } else {
-        config.allowed_origins.join(" ")
-    };
-    let pages = pages(&config);
+    let Summary { tls, pages, origins } = summary;
+    let broker = server.handle().broker().name();
     tracing::info!(%addr, tls, %pages, broker, allowed_origins = %origins, "lhttpd started");
-    match Server::new(config).run(listener, shutdown_signal()).await {
+    match server.run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("lhttpd: {e}");

@@ -9,38 +9,58 @@
 
 use super::local::Info;
 use super::ops::{merge, run_local, Answer, Request};
+use super::State;
 use crate::conn::Conn;
 use crate::handle::Handle;
 use bytes::Bytes;
+use std::sync::Arc;
 
 /// The directory of a server. Cheap to clone; every call is async because the
 /// answer may come from other nodes (within the configured cluster timeout).
 #[derive(Clone)]
 pub struct Directory {
     handle: Handle,
+    state: Arc<State>,
+}
+
+/// `handle.directory()` for a [`Handle`]: bring it into scope with
+/// `use lhttp_server::cluster::HandleExt`.
+pub trait HandleExt {
+    /// The cluster-wide connection directory (this node alone with the embedded broker).
+    fn directory(&self) -> Directory;
+}
+
+impl HandleExt for Handle {
+    fn directory(&self) -> Directory {
+        Directory::of(self)
+    }
 }
 
 impl Directory {
-    pub(crate) fn new(handle: Handle) -> Self {
-        Directory { handle }
+    /// The directory of the server behind `handle`.
+    pub fn of(handle: &Handle) -> Self {
+        Directory {
+            handle: handle.clone(),
+            state: State::of(handle),
+        }
     }
 
     async fn call(&self, req: Request, message: Bytes) -> Answer {
         let h = &self.handle;
-        let link = h.shared.cluster.link();
+        let link = self.state.link();
         if let Some(client) = req.client() {
             let Some((node, _)) = client.rsplit_once('-') else {
                 return Answer::default();
             };
             if node == h.node_id() {
-                return run_local(h, &req, &message);
+                return run_local(h, &self.state, &req, &message);
             }
             return match link {
                 Some(l) => l.ask_node(node, &req, &message).await.unwrap_or_default(),
                 None => Answer::default(),
             };
         }
-        let mut answers = vec![run_local(h, &req, &message)];
+        let mut answers = vec![run_local(h, &self.state, &req, &message)];
         if let Some(l) = link {
             answers.extend(l.ask_all(&req, &message).await);
         }
@@ -193,7 +213,7 @@ impl Directory {
     /// The nodes answering, this one included, sorted.
     pub fn nodes(&self) -> Vec<String> {
         let h = &self.handle;
-        let mut v = h.shared.cluster.link().map(|l| l.live_nodes()).unwrap_or_default();
+        let mut v = self.state.link().map(|l| l.live_nodes()).unwrap_or_default();
         v.push(h.node_id().to_string());
         v.sort();
         v
@@ -212,11 +232,11 @@ impl Directory {
 
     /// The uid of a connection on this node, without waiting (for hooks).
     pub fn local_uid(&self, conn: &Conn) -> Option<String> {
-        self.handle.shared.cluster.local().uid_of(conn.id).map(str::to_string)
+        self.state.local().uid_of(conn.id()).map(str::to_string)
     }
 
     /// The info of a connection on this node, without waiting (for hooks).
     pub fn local_info(&self, conn: &Conn) -> Info {
-        self.handle.shared.cluster.local().info(conn.id)
+        self.state.local().info(conn.id())
     }
 }

@@ -1,102 +1,154 @@
 //! Several `lhttpd` nodes joined through NATS, and the cluster-wide connection
 //! directory. Without NATS the same API answers for the one node.
 //!
+//! The cluster sits above the handle: it gives the handle its broker at
+//! construction, keeps its own state in the handle's extensions and listens to
+//! the handle's lifecycle events (a closed connection leaves the directory).
+//!
 //! Module map:
-//! - [`subject`]: channel names as NATS subject tokens (reversible encoding).
-//! - [`nats`]: the NATS [`Broker`](crate::Broker): one subscription per channel per node.
-//! - [`ops`]: the directory's calls as data, answered by each node for its own connections.
+//! - `subject`: channel names as NATS subject tokens (reversible encoding).
+//! - `nats`: the NATS [`Broker`] ([`NatsBroker`]): one subscription per channel per node.
+//! - `ops`: the directory's calls as data, answered by each node for its own connections.
 //! - `local`: this node's directory entries (uids, groups, info, takeover keys).
 //! - `rpc`: directory calls between nodes (NATS request/reply, scatter-gather) and node liveness.
-//! - [`directory`]: the async [`Directory`] API used by processors and the HTTP API.
-//! - [`hooks`]: [`ChannelHooks`]: `before_subscribe`, `on_subscribe`, `on_unsubscribe`.
-//! - [`takeover`]: the connection-key takeover filter.
+//! - `directory`: the async [`Directory`] API used by processors and the HTTP API.
+//! - `takeover`: the connection-key takeover filter.
 
-pub mod directory;
-pub mod hooks;
+mod directory;
 mod local;
-pub mod nats;
-pub mod ops;
+mod nats;
+mod ops;
 mod rpc;
-pub mod subject;
-pub mod takeover;
+mod subject;
+mod takeover;
 
-pub use directory::Directory;
-pub use hooks::ChannelHooks;
+pub use crate::hooks::ChannelHooks;
+pub use directory::{Directory, HandleExt};
 pub use local::Info;
 pub use nats::NatsBroker;
 pub use ops::CLOSE_TAKEN_OVER;
 pub use takeover::Takeover;
 
+use crate::broker::{Broker, EmbeddedBroker};
+use crate::config::ClusterConfig;
 use crate::conn::Conn;
-use crate::filter::Reject;
 use crate::handle::Handle;
 use std::io;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-/// The cluster's part of the server's shared state.
+/// The cluster's state, kept in the handle's extensions.
 #[derive(Default)]
 pub(crate) struct State {
     /// This node's directory entries. A std mutex: held for a few map updates, never across an await.
     local: Mutex<local::Local>,
-    /// Channel hooks in the order added. Read on every (un)subscribe, written at setup.
-    hooks: RwLock<Vec<Arc<dyn ChannelHooks>>>,
-    /// The NATS connection used by the directory; unset with the embedded broker.
-    link: OnceLock<Arc<rpc::Link>>,
+    /// The NATS connection used by the directory; `None` with the embedded broker.
+    link: Option<Arc<rpc::Link>>,
 }
 
 impl State {
+    /// The cluster state of `handle` (an empty one if the server has none, as a
+    /// handle made without the cluster layer would).
+    pub(crate) fn of(handle: &Handle) -> Arc<State> {
+        handle.extension::<Arc<State>>().cloned().unwrap_or_default()
+    }
+
     pub(crate) fn local(&self) -> MutexGuard<'_, local::Local> {
         self.local.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn link(&self) -> Option<&Arc<rpc::Link>> {
-        self.link.get()
-    }
-
-    pub(crate) fn add_hooks(&self, hooks: Arc<dyn ChannelHooks>) {
-        self.hooks.write().unwrap_or_else(|e| e.into_inner()).push(hooks);
-    }
-
-    fn hooks(&self) -> Vec<Arc<dyn ChannelHooks>> {
-        self.hooks.read().unwrap_or_else(|e| e.into_inner()).clone()
-    }
-
-    pub(crate) fn before_subscribe(&self, handle: &Handle, conn: &Conn, channel: &str) -> Result<(), Reject> {
-        self.hooks()
-            .iter()
-            .try_for_each(|h| h.before_subscribe(handle, conn, channel))
-    }
-
-    pub(crate) fn on_subscribe(&self, handle: &Handle, conn: &Conn, channel: &str) {
-        self.hooks().iter().for_each(|h| h.on_subscribe(handle, conn, channel));
-    }
-
-    pub(crate) fn on_unsubscribe(&self, handle: &Handle, conn: &Conn, channel: &str) {
-        self.hooks()
-            .iter()
-            .for_each(|h| h.on_unsubscribe(handle, conn, channel));
+        self.link.as_ref()
     }
 }
 
-/// Joins the cluster when `[cluster] nats` is set: connects to NATS (retrying in
-/// the background if it is down now), installs the NATS broker and starts
-/// answering directory calls. Does nothing with the embedded broker.
-pub async fn start(handle: &Handle) -> io::Result<()> {
-    let cfg = &handle.config().cluster;
-    let Some(urls) = &cfg.nats else {
-        return Ok(());
-    };
-    if handle.shared.cluster.link().is_some() {
-        return Ok(());
+/// The directory listens to closes: a connection that left has no uid, groups,
+/// info or takeover key any more.
+struct Forget(Arc<State>);
+
+impl ChannelHooks for Forget {
+    fn on_close(&self, _handle: &Handle, conn: &Conn) {
+        self.0.local().remove(conn.id());
     }
+}
+
+/// Checks the `[cluster]` settings: the subject prefix and the takeover key's name.
+pub(crate) fn check(config: &ClusterConfig) -> Result<(), String> {
+    if !subject::valid_prefix(&config.prefix) {
+        return Err(format!(
+            "cluster prefix {:?}: expected dot-separated tokens of A-Z a-z 0-9 - _ (at most 64 bytes)",
+            config.prefix
+        ));
+    }
+    if config.takeover_key.as_deref() == Some("") {
+        return Err("takeover key: the query parameter name must not be empty".into());
+    }
+    Ok(())
+}
+
+/// What the cluster gives a handle before it is built, and starts once it is.
+pub(crate) struct Joined {
+    state: Arc<State>,
+    /// The NATS broker when `[cluster] nats` is set.
+    nats: Option<Arc<NatsBroker>>,
+}
+
+impl Joined {
+    /// The broker the handle is built with.
+    pub(crate) fn broker(&self) -> Arc<dyn Broker> {
+        match &self.nats {
+            Some(b) => b.clone(),
+            None => Arc::new(EmbeddedBroker),
+        }
+    }
+
+    /// The state the handle keeps in its extensions for the cluster.
+    pub(crate) fn extension(&self) -> Arc<State> {
+        self.state.clone()
+    }
+
+    /// The lifecycle listener that keeps the directory in step with the connections.
+    pub(crate) fn listener(&self) -> Arc<dyn ChannelHooks> {
+        Arc::new(Forget(self.state.clone()))
+    }
+
+    /// Starts the broker's tasks and the directory's responder for `handle`;
+    /// they end at shutdown.
+    pub(crate) fn start(&self, handle: &Handle) {
+        if let Some(b) = &self.nats {
+            b.start(handle.clone());
+        }
+        if let Some(link) = self.state.link() {
+            tokio::spawn(rpc::serve(handle.clone(), self.state.clone(), link.clone()));
+            let cfg = &handle.config().cluster;
+            tracing::info!(
+                nats = %cfg.nats.as_deref().unwrap_or_default(),
+                prefix = %cfg.prefix,
+                node = %handle.node_id(),
+                "joined the cluster through NATS"
+            );
+        }
+    }
+}
+
+/// Joins the cluster when `[cluster] nats` is set: connects to NATS as node
+/// `node` (retrying in the background if it is down now) and makes the NATS
+/// broker and the directory's link. With the embedded broker the directory is
+/// this node's alone.
+pub(crate) async fn join(config: &ClusterConfig, node: &str) -> io::Result<Joined> {
+    let Some(urls) = &config.nats else {
+        return Ok(Joined {
+            state: Arc::default(),
+            nats: None,
+        });
+    };
     let addrs = urls
         .split(',')
         .map(|u| u.trim().parse::<async_nats::ServerAddr>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("nats url {urls:?}: {e}")))?;
     let client = async_nats::ConnectOptions::new()
-        .name(format!("lhttpd {}", handle.node_id()))
+        .name(format!("lhttpd {node}"))
         .no_echo()
         .retry_on_initial_connect()
         .max_reconnects(None)
@@ -105,12 +157,13 @@ pub async fn start(handle: &Handle) -> io::Result<()> {
         .connect(addrs)
         .await
         .map_err(|e| io::Error::other(format!("nats: {e}")))?;
-    let broker = NatsBroker::start(handle, client.clone(), &cfg.prefix);
-    handle.set_broker(Arc::new(broker));
-    let link = Arc::new(rpc::Link::new(client, &cfg.prefix, handle.node_id(), cfg.timeout));
-    if handle.shared.cluster.link.set(link.clone()).is_ok() {
-        tokio::spawn(rpc::serve(handle.clone(), link));
-    }
-    tracing::info!(nats = %urls, prefix = %cfg.prefix, node = %handle.node_id(), "joined the cluster through NATS");
-    Ok(())
+    let broker = Arc::new(NatsBroker::new(client.clone(), &config.prefix));
+    let link = Arc::new(rpc::Link::new(client, &config.prefix, node, config.timeout));
+    Ok(Joined {
+        state: Arc::new(State {
+            local: Mutex::default(),
+            link: Some(link),
+        }),
+        nats: Some(broker),
+    })
 }

@@ -14,13 +14,13 @@
 use super::subject;
 use crate::broker::Broker;
 use crate::handle::Handle;
-use crate::reply;
 use async_nats::connection::State as NatsState;
 use async_nats::{Client, HeaderMap};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -54,29 +54,50 @@ pub struct NatsBroker {
     /// To the task that owns the per-channel subscriptions.
     subscriptions: mpsc::UnboundedSender<SubCommand>,
     /// Publishes not carried to other nodes (NATS down or the queue full).
-    pub(crate) dropped: AtomicU64,
+    dropped: AtomicU64,
+    /// The ends of the two queues, until [`NatsBroker::start`] hands them to the tasks.
+    /// What arrives before (a channel opened while the server is set up) waits in the queues.
+    pending: Mutex<Option<Pending>>,
+}
+
+/// The receiving ends of the broker's queues, for its tasks.
+struct Pending {
+    outgoing: mpsc::Receiver<Outgoing>,
+    subscriptions: mpsc::UnboundedReceiver<SubCommand>,
 }
 
 impl NatsBroker {
-    /// Starts the broker's tasks for `handle` on `client`; they end at shutdown.
-    pub(crate) fn start(handle: &Handle, client: Client, prefix: &str) -> NatsBroker {
-        let channel_prefix = format!("{prefix}.ch.");
+    /// A broker on `client` for subjects under `prefix`; it carries nothing
+    /// until [`start`](Self::start)ed with the handle it delivers to.
+    pub(crate) fn new(client: Client, prefix: &str) -> NatsBroker {
         let (out_tx, out_rx) = mpsc::channel(OUTGOING_CAPACITY);
         let (sub_tx, sub_rx) = mpsc::unbounded_channel();
-        tokio::spawn(forward(client.clone(), out_rx));
-        tokio::spawn(manage_subscriptions(
-            handle.clone(),
-            client.clone(),
-            channel_prefix.clone(),
-            sub_rx,
-        ));
         NatsBroker {
             client,
-            channel_prefix,
+            channel_prefix: format!("{prefix}.ch."),
             outgoing: out_tx,
             subscriptions: sub_tx,
             dropped: AtomicU64::new(0),
+            pending: Mutex::new(Some(Pending {
+                outgoing: out_rx,
+                subscriptions: sub_rx,
+            })),
         }
+    }
+
+    /// Starts the broker's tasks, delivering what other nodes publish to
+    /// `handle`'s subscribers; they end at shutdown. Once only: later calls do nothing.
+    pub(crate) fn start(&self, handle: Handle) {
+        let Some(p) = self.pending.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+            return;
+        };
+        tokio::spawn(forward(self.client.clone(), p.outgoing));
+        tokio::spawn(manage_subscriptions(
+            handle,
+            self.client.clone(),
+            self.channel_prefix.clone(),
+            p.subscriptions,
+        ));
     }
 
     fn subject(&self, token: &str) -> String {
@@ -158,11 +179,11 @@ async fn manage_subscriptions(
     mut rx: mpsc::UnboundedReceiver<SubCommand>,
 ) {
     let mut readers: HashMap<String, JoinHandle<()>> = HashMap::new();
-    let mut shutdown = handle.shared.shutdown.subscribe();
+    let mut shutdown = handle.shutdown_signal();
     loop {
         let cmd = tokio::select! {
             c = rx.recv() => c,
-            _ = async { let _ = shutdown.wait_for(|down| *down).await; } => None,
+            _ = shutdown.recv() => None,
         };
         match cmd {
             Some(SubCommand::Open(channel)) => {
@@ -209,11 +230,7 @@ async fn read(handle: Handle, channel: String, mut sub: async_nats::Subscriber) 
                     continue;
                 };
                 let earlier: Vec<&str> = names[..pos].iter().map(String::as_str).collect();
-                let frame = reply::frame(m.payload);
-                handle
-                    .shared
-                    .hub
-                    .deliver_first(&channel, &earlier, &frame, &handle.shared.metrics);
+                handle.deliver_first(&[&channel], &earlier, m.payload);
             }
         }
     }

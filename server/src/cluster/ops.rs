@@ -4,8 +4,9 @@
 //! calls arriving from other nodes over NATS, so both behave alike.
 
 use super::local::Info;
+use super::State;
+use crate::conn::Conn;
 use crate::handle::Handle;
-use crate::{reply, Metrics};
 use bytes::Bytes;
 use lhttp_core::CloseCode;
 use serde::{Deserialize, Serialize};
@@ -109,13 +110,12 @@ pub struct Answer {
 }
 
 /// Answers `req` for this node's connections; `message` is the attached message of send calls.
-pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answer {
+pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: &Bytes) -> Answer {
     use Request::*;
     let mut a = Answer {
         node: handle.node_id().to_string(),
         ..Answer::default()
     };
-    let state = &handle.shared.cluster;
     if let Some(client) = req.client() {
         let Some(conn) = handle.connection(client) else {
             return a;
@@ -124,8 +124,8 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
         // so a connection that is closing never leaves entries behind. Reads
         // answer until the connection is gone (its entries go just before it).
         let mut dir = state.local();
-        let open = !conn.outbox.is_closing();
-        let id = conn.id;
+        let open = !conn.is_closing();
+        let id = conn.id();
         match req {
             BindUid { uid, .. } if open => {
                 dir.bind_uid(id, uid);
@@ -151,12 +151,14 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
             }
             SendToClient { .. } => {
                 drop(dir);
-                a.ok = push(handle, &conn, message);
+                a.ok = handle.send_to(&conn, message.clone());
             }
             CloseClient { .. } => {
                 drop(dir);
-                a.ok =
-                    open && handle.close_client(client, CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
+                if open {
+                    handle.close(&conn, CloseCode::Normal.code(), crate::outbox::CLOSED_BY_THE_SERVER);
+                    a.ok = true;
+                }
             }
             IsOnline { .. } => a.ok = true,
             UidOfClient { .. } => {
@@ -179,7 +181,7 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
             a.n = send_to_ids(handle, &ids, message);
         }
         SendToAll => {
-            a.n = handle.connections().iter().filter(|c| push(handle, c, message)).count() as u64;
+            a.n = send_to_conns(handle, handle.connections(), message);
         }
         ClientsOfUid { uid } => a.items = client_ids(state.local().conns_of_uid(uid)),
         GroupClients { group } => a.items = client_ids(state.local().group(group)),
@@ -196,14 +198,12 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
         ClientCount => a.n = handle.connection_count() as u64,
         SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
         Takeover { key, client, opened } => {
-            let older = state
-                .local()
-                .older_with_key(key, *opened, client, |id| Some(format!("{}-{id}", handle.node_id())));
-            for id in older {
-                let cid = format!("{}-{id}", handle.node_id());
-                if handle.close_client(&cid, CLOSE_TAKEN_OVER, CloseCode::TakenOver.reason()) {
-                    a.n += 1;
-                }
+            let older = state.local().older_with_key(key, *opened, client, |id| {
+                handle.connection_by_id(id).map(|c| c.client_id().to_string())
+            });
+            for conn in older.into_iter().filter_map(|id| handle.connection_by_id(id)) {
+                handle.close(&conn, CLOSE_TAKEN_OVER, CloseCode::TakenOver.reason());
+                a.n += 1;
             }
         }
         _ => {}
@@ -211,20 +211,18 @@ pub(crate) fn run_local(handle: &Handle, req: &Request, message: &Bytes) -> Answ
     a
 }
 
-fn push(handle: &Handle, conn: &crate::Conn, message: &Bytes) -> bool {
-    let ok = conn.outbox.push(reply::frame(message.clone())).is_ok();
-    if ok {
-        Metrics::inc(&handle.metrics().messages_out);
-    }
-    ok
+/// Queues `message` to each of `conns`; returns how many took it.
+fn send_to_conns(handle: &Handle, conns: impl IntoIterator<Item = std::sync::Arc<Conn>>, message: &Bytes) -> u64 {
+    conns.into_iter().filter(|c| handle.send_to(c, message.clone())).count() as u64
 }
 
+/// Queues `message` to the local connections numbered `ids`; returns how many took it.
 fn send_to_ids(handle: &Handle, ids: &[u64], message: &Bytes) -> u64 {
-    let node = handle.node_id();
-    ids.iter()
-        .filter_map(|id| handle.connection(&format!("{node}-{id}")))
-        .filter(|c| push(handle, c, message))
-        .count() as u64
+    send_to_conns(
+        handle,
+        ids.iter().filter_map(|&id| handle.connection_by_id(id)),
+        message,
+    )
 }
 
 /// Combines the answers of every node: any `ok`, summed counts, the sorted

@@ -11,6 +11,7 @@
 //! an answer is a JSON [`Answer`].
 
 use super::ops::{run_local, Answer, Request};
+use super::State;
 use crate::handle::Handle;
 use async_nats::connection::State as NatsState;
 use async_nats::Client;
@@ -142,7 +143,7 @@ fn decode(payload: &Bytes) -> Option<(Request, Bytes)> {
 }
 
 /// Answers other nodes' calls and keeps the list of live nodes, until shutdown.
-pub(crate) async fn serve(handle: Handle, link: std::sync::Arc<Link>) {
+pub(crate) async fn serve(handle: Handle, state: std::sync::Arc<State>, link: std::sync::Arc<Link>) {
     let client = &link.client;
     let prefix = &link.prefix;
     let (Ok(mut all), Ok(mut mine), Ok(mut nodes)) = (
@@ -162,12 +163,12 @@ pub(crate) async fn serve(handle: Handle, link: std::sync::Arc<Link>) {
         }
     };
     say("hello").await;
-    let mut shutdown = handle.shared.shutdown.subscribe();
+    let mut shutdown = handle.shutdown_signal();
     let mut beat = tokio::time::interval(HEARTBEAT);
     loop {
         tokio::select! {
-            Some(m) = all.next() => answer(&handle, client, m).await,
-            Some(m) = mine.next() => answer(&handle, client, m).await,
+            Some(m) = all.next() => answer(&handle, &state, client, m).await,
+            Some(m) = mine.next() => answer(&handle, &state, client, m).await,
             Some(m) = nodes.next() => {
                 let text = String::from_utf8_lossy(&m.payload);
                 let Some((what, node)) = text.split_once(' ') else { continue };
@@ -181,18 +182,18 @@ pub(crate) async fn serve(handle: Handle, link: std::sync::Arc<Link>) {
                 }
             }
             _ = beat.tick() => say("alive").await,
-            _ = async { let _ = shutdown.wait_for(|down| *down).await; } => break,
+            _ = shutdown.recv() => break,
         }
     }
     say("bye").await;
     let _ = client.flush().await;
 }
 
-async fn answer(handle: &Handle, client: &Client, m: async_nats::Message) {
+async fn answer(handle: &Handle, state: &State, client: &Client, m: async_nats::Message) {
     let (Some(reply), Some((req, message))) = (m.reply, decode(&m.payload)) else {
         return;
     };
-    let a = run_local(handle, &req, &message);
+    let a = run_local(handle, state, &req, &message);
     if let Ok(json) = serde_json::to_vec(&a) {
         let _ = client.publish(reply, Bytes::from(json)).await;
     }

@@ -6,7 +6,7 @@
 //! - Any other name is `~` followed by the lowercase hex of its bytes (`room.1` is `~726f6f6d2e31`).
 //! - A token that would be longer than [`MAX_TOKEN`] becomes `~h` and a 64-bit hash
 //!   ([`subject_token`] only): the subject stays short, and the message carries the exact
-//!   names in a header (see [`crate::cluster::nats`]) so a hash collision is filtered out on receipt.
+//!   names in a header (see the NATS broker) so a hash collision is filtered out on receipt.
 
 /// Longest plain channel name used as a token as it is.
 pub const MAX_PLAIN: usize = 128;

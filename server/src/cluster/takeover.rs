@@ -3,6 +3,7 @@
 //! any node, with close code [`CLOSE_TAKEN_OVER`](super::CLOSE_TAKEN_OVER). Useful
 //! when one user or device must have a single live connection.
 
+use super::Directory;
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -38,9 +39,9 @@ impl Filter for Takeover {
             .map_or(0, |d| d.as_nanos() as u64);
         let handle = ctx.handle().clone();
         let client = ctx.client_id().to_string();
-        handle.shared.cluster.local().set_key(ctx.conn_id(), &key, opened);
+        super::State::of(&handle).local().set_key(ctx.conn_id(), &key, opened);
         tokio::spawn(async move {
-            let closed = handle.directory().take_over(&key, &client, opened).await;
+            let closed = Directory::of(&handle).take_over(&key, &client, opened).await;
             if closed > 0 {
                 tracing::debug!(%client, closed, "takeover closed older connections");
             }

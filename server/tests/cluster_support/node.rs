@@ -3,6 +3,7 @@
 
 use super::running::{start, start_with};
 use super::{wait_for, WAIT};
+use lhttp_server::cluster::HandleExt;
 use lhttp_server::{Config, Server};
 use std::net::SocketAddr;
 use std::process::{Child, Command, Stdio};

@@ -38,5 +38,5 @@ pub async fn start(server: Server) -> Running {
 
 /// Starts a plain server (built-in headers only) with `config`.
 pub async fn start_with(config: Config) -> Running {
-    start(Server::new(config)).await
+    start(Server::build(config).await.unwrap()).await
 }

@@ -1,16 +1,20 @@
-//! Channel hooks: application code run around subscriptions, like firetower's
-//! BeforeSubscribe / Subscribe / UnSubscribe handlers. They run on the node of
-//! the connection, synchronously; for a cluster-wide figure (e.g. the channel's
-//! subscriber count) spawn a task and ask the [`Directory`](super::Directory).
+//! Lifecycle events of the handle: subscriptions changing and connections
+//! leaving. Application code (like firetower's BeforeSubscribe / Subscribe /
+//! UnSubscribe handlers) and higher layers (the cluster's directory forgets a
+//! closed connection) listen to them without the handle knowing who they are.
+//! They run on the node of the connection, synchronously; for a cluster-wide
+//! figure (e.g. the channel's subscriber count) spawn a task and ask the
+//! cluster's `Directory`.
 
 use crate::conn::Conn;
-use crate::filter::Reject;
 use crate::handle::Handle;
+use crate::reject::Reject;
 
-/// Called around every subscription change. All methods default to doing nothing.
+/// Called around every subscription change, and when a connection leaves. All
+/// methods default to doing nothing.
 ///
 /// ```
-/// use lhttp_server::cluster::ChannelHooks;
+/// use lhttp_server::cluster::{ChannelHooks, HandleExt};
 /// use lhttp_server::{Conn, Handle, Reject};
 ///
 /// /// Only admins (uid bound by the application) may join `admin-*` channels.
@@ -37,4 +41,8 @@ pub trait ChannelHooks: Send + Sync + 'static {
 
     /// After `conn` left `channel`: by unsubscribing, or for every channel it had when it closed.
     fn on_unsubscribe(&self, _handle: &Handle, _conn: &Conn, _channel: &str) {}
+
+    /// `conn` left this node (after its channels' `on_unsubscribe`); it is no
+    /// longer among the handle's connections once every listener returned.
+    fn on_close(&self, _handle: &Handle, _conn: &Conn) {}
 }
