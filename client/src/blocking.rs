@@ -91,6 +91,23 @@ impl BlockingClient {
             .block_on(self.client.publish_counted(channels, command, headers, body))
     }
 
+    /// [`Client::position`]: the last position seen of a channel with history.
+    pub fn position(&self, channel: &str) -> Option<crate::OwnedPosition> {
+        self.client.position(channel)
+    }
+
+    /// [`Client::history`], waiting for the answer.
+    pub fn history(
+        &self,
+        channel: &str,
+        limit: Option<u32>,
+        since: Option<&crate::OwnedPosition>,
+        reverse: bool,
+    ) -> Result<crate::History, Error> {
+        self.runtime
+            .block_on(self.client.history(channel, limit, since, reverse))
+    }
+
     /// The next message, waiting at most `timeout` (`None`: no limit). `Ok(None)` when
     /// the time ran out; `Err(Closed)` once the connection is over.
     pub fn recv_timeout(&self, timeout: Option<Duration>) -> Result<Option<Message>, Error> {

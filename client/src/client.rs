@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use lhttp_session::{RequestId, Session};
+use lhttp_session::{History, OwnedPosition, RequestId, Session};
 use tokio::sync::oneshot;
 
 use crate::shared::{Answer, Shared, State};
@@ -57,6 +57,40 @@ impl Client {
     /// (a new one after each reconnect).
     pub fn client_id(&self) -> Option<String> {
         self.shared.lock().session.client_id().map(str::to_owned)
+    }
+
+    /// The last position seen of a subscribed channel with history (spec 13): the
+    /// place a reconnect recovers from. `None` for a channel without history or not
+    /// subscribed.
+    pub fn position(&self, channel: &str) -> Option<OwnedPosition> {
+        self.shared.lock().session.position(channel).map(OwnedPosition::from)
+    }
+
+    /// Reads the recent publications of a channel with history (spec 13.5), each as
+    /// it was delivered live (with its `channel`, `offset` and `epoch` headers):
+    /// at most `limit` (the server's cap without), only those after `since`, newest
+    /// first when `reverse`. A channel without history fails with `NoHistory`.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lhttp_client::Client) -> Result<(), lhttp_client::Error> {
+    /// let last = client.history("chat:lobby", Some(20), None, false).await?;
+    /// for msg in &last.publications {
+    ///     println!("{}", msg.body_text().unwrap_or(""));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn history(
+        &self,
+        channel: &str,
+        limit: Option<u32>,
+        since: Option<&OwnedPosition>,
+        reverse: bool,
+    ) -> Result<History, Error> {
+        let since = since.map(OwnedPosition::as_position);
+        let answer = self
+            .wait(|s, now| s.history(now, channel, limit, since, reverse))
+            .await?;
+        History::read(&answer.reply)
     }
 
     /// Sends a message; it is written in order with every other call, once

@@ -136,11 +136,15 @@ pub enum Event {
 pub const RESTORE_REFUSED: &str = "RestoreRefused";
 /// The name of the error [`Event::as_error`] gives for [`Event::Lagged`].
 pub const LAGGED: &str = "Lagged";
+/// The name of the error [`Event::as_error`] gives for [`Event::Unrecovered`]: the
+/// application missed publications and must know, whichever SDK it uses.
+pub const UNRECOVERED: &str = "Unrecovered";
 
 impl Event {
     /// The error an application should see for an event that reports a failure
-    /// nobody waits for (a refused restore, dropped messages, a server error
-    /// reply tied to no request, an unreadable message, the end of the session),
+    /// nobody waits for (a refused restore, a channel not recovered, dropped
+    /// messages, a server error reply tied to no request, an unreadable message,
+    /// the end of the session),
     /// the same in every SDK; `None` for the other events.
     pub fn as_error(&self) -> Option<Error> {
         match self {
@@ -151,6 +155,14 @@ impl Event {
                 code: RESTORE_REFUSED.into(),
                 detail: alloc::format!(
                     "{channel} could not be subscribed again after reconnecting ({error}); it is no longer subscribed"
+                ),
+                command: Some(crate::SUBSCRIBE_COMMAND.into()),
+                id: None,
+            }),
+            Event::Unrecovered { channel } => Some(Error::Server {
+                code: UNRECOVERED.into(),
+                detail: alloc::format!(
+                    "{channel}: what was published while disconnected could not be recovered (history lost, trimmed or over recover_max); it is subscribed again and gets every later publication"
                 ),
                 command: Some(crate::SUBSCRIBE_COMMAND.into()),
                 id: None,
