@@ -210,9 +210,14 @@ impl Handle {
     /// Drops expired history and the streams nobody needs any more (the server's
     /// sweep task calls it; `/metrics` counts what is left).
     pub(crate) fn sweep_history(&self) {
+        // A channel with history stays open at the broker while its stream
+        // lives (see `left`); the stream gone, nothing needs it any more.
+        let broker = &self.shared.broker;
         self.shared
             .history
-            .sweep(&|ch| self.shared.hub.subscriber_count(ch) > 0);
+            .sweep(&|ch| self.shared.hub.subscriber_count(ch) > 0, &mut |ch| {
+                broker.channel_closed(ch)
+            });
     }
 
     /// How many history streams this node keeps.
@@ -311,7 +316,10 @@ impl Handle {
 
     /// The hub's and the listeners' side of `conn` leaving `channel`.
     fn left(&self, conn: &Conn, channel: &str) {
-        if self.shared.hub.unsubscribe(channel, conn.id()) == Change::Channel {
+        // A stream keeps receiving the other nodes' publications after its last
+        // local subscriber left, so that one who comes back within the ttl
+        // finds no hole in it: the sweep closes the channel with the stream.
+        if self.shared.hub.unsubscribe(channel, conn.id()) == Change::Channel && !self.has_history(channel) {
             self.shared.broker.channel_closed(channel);
         }
         self.hooks().iter().for_each(|h| h.on_unsubscribe(self, conn, channel));

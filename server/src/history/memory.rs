@@ -224,7 +224,7 @@ impl HistoryStore for MemoryHistory {
         })
     }
 
-    fn sweep(&self, subscribed: &dyn Fn(&str) -> bool) {
+    fn sweep(&self, subscribed: &dyn Fn(&str) -> bool, evicted: &mut dyn FnMut(&str)) {
         let now = Instant::now();
         // Candidates under the read lock, so publishers are not held up...
         let idle: Vec<Box<str>> = {
@@ -258,6 +258,8 @@ impl HistoryStore for MemoryHistory {
             });
             if gone {
                 map.remove(&ch);
+                // Still under the map's lock: no new stream of `ch` exists yet.
+                evicted(&ch);
             }
         }
     }
@@ -407,8 +409,10 @@ mod tests {
             reverse: false,
         };
         assert!(h.read("a", &n, &q).entries.is_empty(), "expired on access");
-        h.sweep(&|ch| ch == "b");
+        let mut gone = Vec::new();
+        h.sweep(&|ch| ch == "b", &mut |ch| gone.push(ch.to_string()));
         assert_eq!(h.stream_count(), 1, "b has a subscriber");
+        assert_eq!(gone, ["a"]);
         let again = append(&h, "a", &n, "2");
         assert_ne!(again.epoch, epoch, "a new stream, a new epoch");
         assert_eq!(again.offset, 1);

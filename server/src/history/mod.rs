@@ -97,8 +97,9 @@ pub trait HistoryStore: Send + Sync + 'static {
     fn read(&self, channel: &str, namespace: &Namespace, query: &Query<'_>) -> Page;
 
     /// Drops expired publications, and the streams that are all expired, quiet
-    /// for their ttl and without a subscriber (`subscribed` tells).
-    fn sweep(&self, subscribed: &dyn Fn(&str) -> bool);
+    /// for their ttl and without a subscriber (`subscribed` tells); `evicted`
+    /// hears of each stream dropped before any new one of its channel is made.
+    fn sweep(&self, subscribed: &dyn Fn(&str) -> bool, evicted: &mut dyn FnMut(&str));
 
     /// How many streams are kept.
     fn stream_count(&self) -> usize;
