@@ -5,7 +5,7 @@ use crate::connection;
 use crate::context::Handshake;
 use crate::handle::Handle;
 use crate::pipeline::Pipeline;
-use crate::{statics, Metrics};
+use crate::{reply, statics, Metrics};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -204,6 +204,16 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     Metrics::inc(&handle.metrics().http_publishes);
     let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    // A header only the server sets is not the backend's to forge either (13.3).
+    let body = if msg.headers.iter().any(|h| reply::is_server_set(h.name)) {
+        let kept: Vec<_> = msg.headers.iter().filter(|h| !reply::is_server_set(h.name)).copied().collect();
+        match reply::encode_bytes(msg.command, &kept, msg.body) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.as_str(), Some(e.description())),
+        }
+    } else {
+        body.clone()
+    };
     drop(storage);
     let out = handle.publish_positions(&refs, body);
     let positions = out

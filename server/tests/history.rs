@@ -574,17 +574,27 @@ async fn http_publish_answers_positions_and_api_history_reads() {
     config.namespaces.insert("off".into(), Namespace::default());
     let s = start_with(config).await;
     let auth = [("Authorization", "Bearer s3cret")];
+    let mut c = Client::connect(&s).await;
+    c.subscribe("room off:x").await;
     let (status, body) = http(
         s.addr,
         "POST",
         "/publish",
         &auth,
-        "LHTTP/1.0 chat\r\npublish:room off:x\r\nx-n:1\r\n\r\nhello",
+        "LHTTP/1.0 chat\r\npublish:room off:x\r\nx-n:1\r\noffset:999\r\nepoch:forged\r\n\r\nhello",
     )
     .await;
     assert_eq!(status, 200, "{body}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
-    assert_eq!(v["deliveries"], 0);
+    assert_eq!(v["deliveries"], 2, "the entry of room, the message once for off:x");
+    for _ in 0..2 {
+        let m = c.recv().await;
+        assert_eq!(m.header("x-n"), Some("1"));
+        match m.header("channel") {
+            Some(_) => assert_eq!(carried(&m).1.offset, 1),
+            None => assert_eq!((m.header("offset"), m.header("epoch")), (None, None), "{m:?}"),
+        }
+    }
     let room = v["positions"]["room"].as_str().unwrap().to_string();
     assert!(room.ends_with(":1"), "{body}");
     assert!(v["positions"].get("off:x").is_none());
