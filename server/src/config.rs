@@ -233,6 +233,11 @@ impl Config {
             .unwrap_or(&self.namespace)
     }
 
+    /// Whether any namespace keeps history (if none, publishing skips the streams).
+    pub fn has_any_history(&self) -> bool {
+        self.namespace.has_history() || self.namespaces.values().any(Namespace::has_history)
+    }
+
     fn validate_namespaces(&self) -> Result<(), String> {
         let named = self.namespaces.iter().map(|(n, ns)| (format!("namespace {n:?}"), ns));
         for (what, ns) in std::iter::once(("the default namespace".to_string(), &self.namespace)).chain(named) {

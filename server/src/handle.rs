@@ -64,6 +64,8 @@ struct Shared {
     broker: Arc<dyn Broker>,
     /// The streams of channels with history.
     history: Arc<dyn HistoryStore>,
+    /// Whether any namespace keeps history: without, a publish is as before history.
+    any_history: bool,
     /// Listeners of subscription changes and closes, in the order added. Read on
     /// every (un)subscribe and close, written at setup.
     hooks: RwLock<Vec<Arc<dyn ChannelHooks>>>,
@@ -86,6 +88,7 @@ impl Handle {
     ) -> Self {
         Handle {
             shared: Arc::new(Shared {
+                any_history: config.has_any_history(),
                 config,
                 hub: Hub::default(),
                 metrics: Metrics::default(),
@@ -154,13 +157,20 @@ impl Handle {
 
     /// Whether `channel` keeps history (its namespace has a size and a ttl, 13.1).
     pub fn has_history(&self, channel: &str) -> bool {
-        self.config().namespace_of(channel).has_history()
+        self.shared.any_history && self.config().namespace_of(channel).has_history()
     }
 
     /// This node's side of a publish (13.3): one entry in each channel with
     /// history, to that channel's subscribers; the message once per connection to
     /// the other channels' subscribers (minus those of `earlier` ones without history).
     fn deliver(&self, channels: &[&str], earlier: &[&str], message: &Bytes) -> Published {
+        if !self.shared.any_history {
+            let frame = reply::frame(message.clone());
+            return Published {
+                deliveries: self.shared.hub.deliver(channels, earlier, &frame, &self.shared.metrics),
+                positions: Vec::new(),
+            };
+        }
         let (mut streams, plain): (Vec<&str>, Vec<&str>) = channels.iter().partition(|c| self.has_history(c));
         let mut out = Published::default();
         if !plain.is_empty() {

@@ -206,7 +206,12 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
     // A header only the server sets is not the backend's to forge either (13.3).
     let body = if msg.headers.iter().any(|h| reply::is_server_set(h.name)) {
-        let kept: Vec<_> = msg.headers.iter().filter(|h| !reply::is_server_set(h.name)).copied().collect();
+        let kept: Vec<_> = msg
+            .headers
+            .iter()
+            .filter(|h| !reply::is_server_set(h.name))
+            .copied()
+            .collect();
         match reply::encode_bytes(msg.command, &kept, msg.body) {
             Ok(b) => b,
             Err(e) => return error(StatusCode::BAD_REQUEST, e.as_str(), Some(e.description())),
