@@ -17,7 +17,9 @@ pub trait Broker: Send + Sync + 'static {
     /// The first local subscriber joined `channel`.
     fn channel_opened(&self, _channel: &str) {}
 
-    /// The last local subscriber left `channel`.
+    /// Nothing on this node needs `channel` any more: its last local subscriber
+    /// left, or, for a channel with history, its stream was dropped after that.
+    /// May come for a channel never opened (a stream made by a local publish).
     fn channel_closed(&self, _channel: &str) {}
 
     /// Whether the broker currently reaches the cluster.

@@ -4,6 +4,7 @@
 //! here reads a file or builds server state (`Server::build` does, once).
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -48,6 +49,42 @@ pub struct Config {
     pub limits: Limits,
     /// Joining other nodes through NATS, and the connection directory (`[cluster]`).
     pub cluster: ClusterConfig,
+    /// The default namespace's settings (`[namespace]`): channels without `:`, and
+    /// channels of a namespace without a table of its own.
+    pub namespace: Namespace,
+    /// Named namespaces (`[namespaces.<name>]`): `chat:room1` is in `chat` (spec 13.1).
+    pub namespaces: BTreeMap<String, Namespace>,
+}
+
+/// One namespace's settings (spec/PROTOCOL.md 13.1). A table so that later
+/// settings (permissions, presence) join the same `[namespaces.<name>]` entries.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Namespace {
+    /// Most publications kept per channel; 0 keeps none.
+    pub history_size: usize,
+    /// How long a publication is kept; zero keeps none.
+    #[serde(with = "secs")]
+    pub history_ttl: Duration,
+    /// Most publications one recovery (or one history read) returns.
+    pub recover_max: usize,
+}
+
+impl Default for Namespace {
+    fn default() -> Self {
+        Namespace {
+            history_size: 0,
+            history_ttl: Duration::ZERO,
+            recover_max: 300,
+        }
+    }
+}
+
+impl Namespace {
+    /// Whether channels of this namespace keep history: both a size and a ttl (13.1).
+    pub fn has_history(&self) -> bool {
+        self.history_size > 0 && !self.history_ttl.is_zero()
+    }
 }
 
 /// Cluster settings: the `[cluster]` table of the configuration file.
@@ -117,6 +154,8 @@ impl Default for Config {
             upstream_concurrency: 64,
             limits: Limits::default(),
             cluster: ClusterConfig::default(),
+            namespace: Namespace::default(),
+            namespaces: BTreeMap::new(),
         }
     }
 }
@@ -181,6 +220,38 @@ impl Config {
         if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
             return Err("max_headers and max_queue must be at least 1".into());
         }
+        self.validate_namespaces()
+    }
+
+    /// The namespace `channel` is in: its name up to the first `:` (13.1). A
+    /// channel without `:`, or of a namespace without its own table, gets the
+    /// default namespace's settings.
+    pub fn namespace_of(&self, channel: &str) -> &Namespace {
+        channel
+            .split_once(':')
+            .and_then(|(name, _)| self.namespaces.get(name))
+            .unwrap_or(&self.namespace)
+    }
+
+    /// Whether any namespace keeps history (if none, publishing skips the streams).
+    pub fn has_any_history(&self) -> bool {
+        self.namespace.has_history() || self.namespaces.values().any(Namespace::has_history)
+    }
+
+    fn validate_namespaces(&self) -> Result<(), String> {
+        let named = self.namespaces.iter().map(|(n, ns)| (format!("namespace {n:?}"), ns));
+        for (what, ns) in std::iter::once(("the default namespace".to_string(), &self.namespace)).chain(named) {
+            if ns.recover_max == 0 {
+                return Err(format!("{what}: recover_max must be at least 1"));
+            }
+        }
+        for name in self.namespaces.keys() {
+            if name.is_empty() || name.contains(':') || name.chars().any(char::is_whitespace) {
+                return Err(format!(
+                    "namespace {name:?}: a namespace name is a non-empty channel prefix without `:` or spaces"
+                ));
+            }
+        }
         Ok(())
     }
 }
@@ -193,5 +264,55 @@ mod secs {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = f64::deserialize(d)?;
         Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_channel_is_in_the_namespace_before_its_first_colon() {
+        let c: Config = toml::from_str(
+            "[namespace]\nhistory_size = 5\nhistory_ttl = 60\n[namespaces.chat]\nhistory_size = 10\nhistory_ttl = 1.5\nrecover_max = 7\n",
+        )
+        .unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.namespace_of("room").history_size, 5);
+        assert_eq!(c.namespace_of("chat:room:1").recover_max, 7);
+        assert_eq!(c.namespace_of("chat:x").history_ttl, Duration::from_millis(1500));
+        assert_eq!(
+            c.namespace_of("other:x").history_size,
+            5,
+            "no table: the default's settings"
+        );
+        assert_eq!(
+            c.namespace_of("chat").history_size,
+            5,
+            "no colon: the default namespace"
+        );
+        assert!(c.namespace_of("room").has_history());
+        assert!(!Config::default().namespace_of("room").has_history(), "off unless set");
+    }
+
+    #[test]
+    fn bad_namespaces_are_refused_by_name() {
+        let mut c = Config::default();
+        c.namespace.recover_max = 0;
+        assert!(c.validate().unwrap_err().contains("default namespace"));
+        let mut c = Config::default();
+        c.namespaces.insert("a:b".into(), Namespace::default());
+        assert!(c.validate().unwrap_err().contains("\"a:b\""));
+        let mut c = Config::default();
+        let ns = Namespace {
+            recover_max: 0,
+            ..Namespace::default()
+        };
+        c.namespaces.insert("chat".into(), ns);
+        assert!(c.validate().unwrap_err().contains("\"chat\""));
+        assert!(
+            toml::from_str::<Config>("[namespace]\nhistory_sise = 1\n").is_err(),
+            "unknown keys are refused"
+        );
     }
 }

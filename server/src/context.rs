@@ -3,11 +3,12 @@
 //! actions a handler may take (send, publish, subscribe, close).
 
 use crate::conn::Conn;
-use crate::handle::Handle;
+use crate::handle::{Handle, Subscribed};
 use crate::reject::Reject;
-use crate::reply;
+use crate::reply::{self, AckExtra};
 use bytes::Bytes;
 use lhttp_core::owned::with_header_storage;
+use lhttp_core::position::Position;
 use lhttp_core::{names, CloseCode, Header, Message, Part};
 use std::sync::Arc;
 
@@ -54,6 +55,8 @@ pub struct Context<'a> {
     reply_body: Option<Vec<u8>>,
     /// Local deliveries of this message's publish, reported in the ack.
     deliveries: Option<usize>,
+    /// What the ack carries besides `id` and `deliveries`.
+    ack: AckExtra,
 }
 
 impl<'a> Context<'a> {
@@ -72,6 +75,7 @@ impl<'a> Context<'a> {
             reply_headers: None,
             reply_body: None,
             deliveries: None,
+            ack: AckExtra::default(),
         }
     }
 
@@ -255,6 +259,30 @@ impl<'a> Context<'a> {
     /// The `deliveries` count the ack of this message will report, if any.
     pub fn deliveries(&self) -> Option<usize> {
         self.deliveries
+    }
+
+    /// Adds a header to the ack of this message (after `id` and `deliveries`, in
+    /// the order added; several of one name are kept): how the built-in
+    /// headers report positions and recovery (13.3, 13.4).
+    pub fn add_ack_header(&mut self, name: &str, value: &str) {
+        self.ack.headers.push((name.to_string(), value.to_string()));
+    }
+
+    /// Gives the ack of this message a multipart body with these parts (each its
+    /// headers and body; none: no body), as a history read answers (13.5).
+    pub fn set_ack_parts(&mut self, parts: Vec<lhttp_core::owned::PartSpec>) {
+        self.ack.parts = parts;
+    }
+
+    /// What the ack of this message carries besides `id` and `deliveries`.
+    pub(crate) fn ack_extra(&self) -> &AckExtra {
+        &self.ack
+    }
+
+    /// Subscribes this connection to `channel`, recovering the publications
+    /// after `since` on a channel with history ([`Handle::subscribe_since`]).
+    pub fn subscribe_since(&mut self, channel: &str, since: Option<Position<'_>>) -> Result<Subscribed, Reject> {
+        self.handle.subscribe_since(self.conn, channel, since)
     }
 
     /// Subscribes this connection to `channels` (idempotent).

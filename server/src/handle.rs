@@ -1,12 +1,13 @@
 //! The server's shared state behind a cheap `Clone` handle: the hub, the open
-//! connections, the metrics, the broker given at construction and the
-//! listeners of lifecycle events. Processors, filters, HTTP routes and brokers
+//! connections, the metrics, the broker and the history store given at
+//! construction and the listeners of lifecycle events. Processors, filters, HTTP routes and brokers
 //! all act through it. Higher layers (the cluster) keep their own state in the
 //! handle's extensions, set at construction, so this layer never names them.
 
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::conn::Conn;
+use crate::history::{Entry, HistoryStore, Page, Query};
 use crate::hooks::ChannelHooks;
 use crate::hub::{Change, Hub};
 use crate::id::{ConnId, IdMaker};
@@ -15,9 +16,32 @@ use crate::reject::Reject;
 use crate::reply;
 use crate::shutdown::{Shutdown, Trigger};
 use bytes::Bytes;
+use lhttp_core::position::Position;
+use lhttp_core::{OwnedPosition, ServerError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
+
+/// What a publish did on this node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Messages queued to local connections (a connection on two channels with
+    /// history gets each channel's entry).
+    pub deliveries: usize,
+    /// The new position of each channel with history, in name order.
+    pub positions: Vec<(String, OwnedPosition)>,
+}
+
+/// What a subscribe did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subscribed {
+    /// The connection was not subscribed before.
+    pub new: bool,
+    /// The channel's position after the subscribe, when it has history (13.3).
+    pub position: Option<OwnedPosition>,
+    /// With a `since`: whether what followed it was all sent (13.4).
+    pub recovered: Option<bool>,
+}
 
 /// A handle on a running (or about to run) server. Cloning it is cheap.
 #[derive(Clone)]
@@ -38,6 +62,10 @@ struct Shared {
     connections: RwLock<HashMap<ConnId, Arc<Conn>>>,
     /// Carries publishes to other nodes.
     broker: Arc<dyn Broker>,
+    /// The streams of channels with history.
+    history: Arc<dyn HistoryStore>,
+    /// Whether any namespace keeps history: without, a publish is as before history.
+    any_history: bool,
     /// Listeners of subscription changes and closes, in the order added. Read on
     /// every (un)subscribe and close, written at setup.
     hooks: RwLock<Vec<Arc<dyn ChannelHooks>>>,
@@ -54,17 +82,20 @@ impl Handle {
         config: Config,
         ids: IdMaker,
         broker: Arc<dyn Broker>,
+        history: Arc<dyn HistoryStore>,
         extensions: http::Extensions,
         hooks: Vec<Arc<dyn ChannelHooks>>,
     ) -> Self {
         Handle {
             shared: Arc::new(Shared {
+                any_history: config.has_any_history(),
                 config,
                 hub: Hub::default(),
                 metrics: Metrics::default(),
                 ids,
                 connections: RwLock::new(HashMap::new()),
                 broker,
+                history,
                 hooks: RwLock::new(hooks),
                 extensions,
                 shutdown: Trigger::new(),
@@ -100,9 +131,15 @@ impl Handle {
     /// Publishes an encoded LHTTP message to `channels` on every node; returns
     /// how many local connections got it.
     pub fn publish(&self, channels: &[&str], message: Bytes) -> usize {
-        let n = self.deliver_local(channels, message.clone());
+        self.publish_positions(channels, message).deliveries
+    }
+
+    /// Publishes as [`publish`](Self::publish) and also tells each channel with
+    /// history its new position (what `POST /publish` answers).
+    pub fn publish_positions(&self, channels: &[&str], message: Bytes) -> Published {
+        let out = self.deliver(channels, &[], &message);
         self.shared.broker.publish(channels, &message);
-        n
+        out
     }
 
     /// Delivers an encoded message to this node's subscribers only (what a broker
@@ -115,35 +152,157 @@ impl Handle {
     /// subscribe to none of `earlier` (a broker receiving a multi-channel publish
     /// once per channel gives the channels listed before this one).
     pub(crate) fn deliver_first(&self, channels: &[&str], earlier: &[&str], message: Bytes) -> usize {
-        let frame = reply::frame(message);
-        self.shared.hub.deliver(channels, earlier, &frame, &self.shared.metrics)
+        self.deliver(channels, earlier, &message).deliveries
+    }
+
+    /// Whether `channel` keeps history (its namespace has a size and a ttl, 13.1).
+    pub fn has_history(&self, channel: &str) -> bool {
+        self.shared.any_history && self.config().namespace_of(channel).has_history()
+    }
+
+    /// This node's side of a publish (13.3): one entry in each channel with
+    /// history, to that channel's subscribers; the message once per connection to
+    /// the other channels' subscribers (minus those of `earlier` ones without history).
+    fn deliver(&self, channels: &[&str], earlier: &[&str], message: &Bytes) -> Published {
+        if !self.shared.any_history {
+            let frame = reply::frame(message.clone());
+            return Published {
+                deliveries: self.shared.hub.deliver(channels, earlier, &frame, &self.shared.metrics),
+                positions: Vec::new(),
+            };
+        }
+        let (mut streams, plain): (Vec<&str>, Vec<&str>) = channels.iter().partition(|c| self.has_history(c));
+        let mut out = Published::default();
+        if !plain.is_empty() {
+            let earlier: Vec<&str> = earlier.iter().copied().filter(|c| !self.has_history(c)).collect();
+            let frame = reply::frame(message.clone());
+            out.deliveries = self.shared.hub.deliver(&plain, &earlier, &frame, &self.shared.metrics);
+        }
+        // `publish:a a` is one entry.
+        streams.sort_unstable();
+        streams.dedup();
+        for ch in streams {
+            let ns = self.config().namespace_of(ch);
+            let appended =
+                self.shared
+                    .history
+                    .append(ch, ns, &mut |p| reply::publication(message, ch, p), &mut |entry| {
+                        let frame = reply::frame(entry.clone());
+                        self.shared.hub.deliver(&[ch], &[], &frame, &self.shared.metrics)
+                    });
+            if let Some((position, n)) = appended {
+                out.deliveries += n;
+                out.positions.push((ch.to_string(), position));
+            }
+        }
+        out
+    }
+
+    /// Reads `channel`'s history (13.5); `NoHistory` when it has none.
+    pub fn history(
+        &self,
+        channel: &str,
+        limit: Option<usize>,
+        since: Option<Position<'_>>,
+        reverse: bool,
+    ) -> Result<Page, Reject> {
+        let ns = self.config().namespace_of(channel);
+        if !ns.has_history() {
+            return Err(Reject::new(
+                ServerError::NoHistory.as_str(),
+                format!("channel {channel:?} keeps no history"),
+            ));
+        }
+        let limit = limit.map_or(ns.recover_max, |l| l.min(ns.recover_max));
+        Ok(self.shared.history.read(channel, ns, &Query { limit, since, reverse }))
+    }
+
+    /// Drops expired history and the streams nobody needs any more (the server's
+    /// sweep task calls it; `/metrics` counts what is left).
+    pub(crate) fn sweep_history(&self) {
+        // A channel with history stays open at the broker while its stream
+        // lives (see `left`); the stream gone, nothing needs it any more.
+        let broker = &self.shared.broker;
+        self.shared
+            .history
+            .sweep(&|ch| self.shared.hub.subscriber_count(ch) > 0, &mut |ch| {
+                broker.channel_closed(ch)
+            });
+    }
+
+    /// How many history streams this node keeps.
+    pub fn history_streams(&self) -> usize {
+        self.shared.history.stream_count()
     }
 
     /// Subscribes `conn` to `channel`; `Ok(false)` when it already was.
     pub fn subscribe(&self, conn: &Arc<Conn>, channel: &str) -> Result<bool, Reject> {
+        self.subscribe_since(conn, channel, None).map(|s| s.new)
+    }
+
+    /// Subscribes `conn` to `channel`, recovering what it missed after `since`
+    /// when the channel has history (13.4): under the stream's lock the missed
+    /// publications are queued to `conn`, then it joins the hub, so live ones
+    /// come after them, none lost or repeated. Nothing old is sent when the
+    /// recovery is not possible (`recovered: Some(false)`).
+    pub fn subscribe_since(
+        &self,
+        conn: &Arc<Conn>,
+        channel: &str,
+        since: Option<Position<'_>>,
+    ) -> Result<Subscribed, Reject> {
         if !conn.subscriptions().contains(channel) {
             self.hooks()
                 .iter()
                 .try_for_each(|h| h.before_subscribe(self, conn, channel))?;
         }
-        {
-            let mut subs = conn.subscriptions();
-            if subs.contains(channel) {
-                return Ok(false);
+        let mut new = false;
+        let mut change = Change::None;
+        let mut join = |missed: Option<&[Entry]>| -> Result<(), Reject> {
+            new = self.add_subscription(conn, channel)?;
+            for e in missed.into_iter().flatten() {
+                self.send_to(conn, e.message.clone());
             }
-            let max = self.shared.config.limits.max_subscriptions;
-            if subs.len() >= max {
-                return Err(Reject::new(
-                    lhttp_core::ServerError::TooManySubscriptions.as_str(),
-                    format!("at most {max} subscriptions per connection"),
-                ));
+            if new {
+                change = self.shared.hub.subscribe(channel, conn);
             }
-            subs.insert(channel.into());
-        }
-        if self.shared.hub.subscribe(channel, conn) == Change::Channel {
+            Ok(())
+        };
+        let ns = self.config().namespace_of(channel);
+        let (position, recovered) = if ns.has_history() {
+            let joined = self.shared.history.join(channel, ns, since, &mut join)?;
+            (Some(joined.position), since.map(|_| joined.recovered))
+        } else {
+            join(None)?;
+            (None, since.map(|_| false))
+        };
+        if change == Change::Channel {
             self.shared.broker.channel_opened(channel);
         }
-        self.hooks().iter().for_each(|h| h.on_subscribe(self, conn, channel));
+        if new {
+            self.hooks().iter().for_each(|h| h.on_subscribe(self, conn, channel));
+        }
+        Ok(Subscribed {
+            new,
+            position,
+            recovered,
+        })
+    }
+
+    /// Adds `channel` to `conn`'s subscriptions within the limit; `Ok(false)` when it had it.
+    fn add_subscription(&self, conn: &Conn, channel: &str) -> Result<bool, Reject> {
+        let mut subs = conn.subscriptions();
+        if subs.contains(channel) {
+            return Ok(false);
+        }
+        let max = self.shared.config.limits.max_subscriptions;
+        if subs.len() >= max {
+            return Err(Reject::new(
+                ServerError::TooManySubscriptions.as_str(),
+                format!("at most {max} subscriptions per connection"),
+            ));
+        }
+        subs.insert(channel.into());
         Ok(true)
     }
 
@@ -167,7 +326,10 @@ impl Handle {
 
     /// The hub's and the listeners' side of `conn` leaving `channel`.
     fn left(&self, conn: &Conn, channel: &str) {
-        if self.shared.hub.unsubscribe(channel, conn.id()) == Change::Channel {
+        // A stream keeps receiving the other nodes' publications after its last
+        // local subscriber left, so that one who comes back within the ttl
+        // finds no hole in it: the sweep closes the channel with the stream.
+        if self.shared.hub.unsubscribe(channel, conn.id()) == Change::Channel && !self.has_history(channel) {
             self.shared.broker.channel_closed(channel);
         }
         self.hooks().iter().for_each(|h| h.on_unsubscribe(self, conn, channel));

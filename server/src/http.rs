@@ -5,7 +5,7 @@ use crate::connection;
 use crate::context::Handshake;
 use crate::handle::Handle;
 use crate::pipeline::Pipeline;
-use crate::{statics, Metrics};
+use crate::{reply, statics, Metrics};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -45,10 +45,15 @@ pub(crate) async fn route(
     }
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/publish") => publish(&app.handle, req).await,
+        (&Method::POST, "/api/history") => crate::history_http::call(&app.handle, req).await,
         (&Method::POST, p) if p.starts_with("/api/") => crate::directory_http::call(&app.handle, req).await,
         (&Method::GET, "/healthz") => healthz(&app.handle),
         (&Method::GET, "/metrics") => {
             let h = &app.handle;
+            let streams = h.history_streams() as u64;
+            h.metrics()
+                .history_streams
+                .store(streams, std::sync::atomic::Ordering::Relaxed);
             let broker = h.broker();
             let body = h.metrics().render(h.channel_count(), broker.is_up(), broker.dropped());
             respond(StatusCode::OK, "text/plain; version=0.0.4", body)
@@ -199,9 +204,35 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     Metrics::inc(&handle.metrics().http_publishes);
     let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
+    // A header only the server sets is not the backend's to forge either (13.3).
+    let body = if msg.headers.iter().any(|h| reply::is_server_set(h.name)) {
+        let kept: Vec<_> = msg
+            .headers
+            .iter()
+            .filter(|h| !reply::is_server_set(h.name))
+            .copied()
+            .collect();
+        match reply::encode_bytes(msg.command, &kept, msg.body) {
+            Ok(b) => b,
+            Err(e) => return error(StatusCode::BAD_REQUEST, e.as_str(), Some(e.description())),
+        }
+    } else {
+        body.clone()
+    };
     drop(storage);
-    let n = handle.publish(&refs, body);
-    json(StatusCode::OK, to_json(&Published { deliveries: n }))
+    let out = handle.publish_positions(&refs, body);
+    let positions = out
+        .positions
+        .iter()
+        .map(|(ch, p)| (ch.clone(), p.as_position().to_string()))
+        .collect();
+    json(
+        StatusCode::OK,
+        to_json(&Published {
+            deliveries: out.deliveries,
+            positions,
+        }),
+    )
 }
 
 fn healthz(handle: &Handle) -> Response<Body> {
@@ -264,6 +295,11 @@ fn json(code: StatusCode, body: String) -> Response<Body> {
     respond(code, "application/json", body)
 }
 
+/// A JSON answer, for the API modules.
+pub(crate) fn json_answer(code: StatusCode, body: String) -> Response<Body> {
+    json(code, body)
+}
+
 /// The JSON of every HTTP error answer (spec 10): `{"error":"<Name>"}`, with a
 /// `"detail"` text when there is one.
 #[derive(Serialize)]
@@ -279,6 +315,9 @@ struct ErrorBody<'a> {
 struct Published {
     /// Local connections the message was queued to, as an `ack`'s `deliveries` (spec 8.2).
     deliveries: usize,
+    /// Each channel with history and its new position, `<epoch>:<offset>` (spec 13.5).
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    positions: std::collections::BTreeMap<String, String>,
 }
 
 fn to_json(value: &impl Serialize) -> String {

@@ -14,19 +14,23 @@
 //!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
 //!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
 //!    every task), `origin`, `statics`, `tls`.
-//! 2. `hub`: local channel subscriptions and shared-frame fan-out.
-//! 3. `handle` ([`Handle`]): the registry of connections, the hub, the broker given
-//!    at construction, and the lifecycle events of `hooks` ([`ChannelHooks`]).
+//! 2. `hub`: local channel subscriptions and shared-frame fan-out; beside it
+//!    `history` ([`HistoryStore`]: the streams of channels with history, with
+//!    [`MemoryHistory`] by default).
+//! 3. `handle` ([`Handle`]): the registry of connections, the hub, the broker and
+//!    the history store given at construction, and the lifecycle events of
+//!    `hooks` ([`ChannelHooks`]).
 //! 4. `pipeline` (limits, parsing by core, filters, processor, ack or error reply),
 //!    `context` ([`Context`]: what processors and filters see and can do), `filter`
 //!    and `processor` (the two extension traits).
-//! 5. Built-in filters, using only what a user's filter can: `pubsub`, `multipart`,
+//! 5. Built-in filters, using only what a user's filter can: `pubsub` (with
+//!    recovery), `history_request` (the `history` header), `multipart`,
 //!    `upstream`, and [`cluster`]'s takeover.
 //! 6. [`cluster`]: nodes joined through NATS (a broker) and the cluster-wide
 //!    connection directory, which listen to the handle's lifecycle events.
 //! 7. `http` (one port for WebSocket upgrades, `POST /publish`, `/healthz`,
 //!    `/metrics`, static files; `directory_http` serves the directory as
-//!    `POST /api/<call>`), `connection` (one connection's task: read, write in
+//!    `POST /api/<call>`, `history_http` answers `POST /api/history`), `connection` (one connection's task: read, write in
 //!    batches, ping, close), `server` ([`Server`]: build, the listener loop and
 //!    graceful shutdown).
 //! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`).
@@ -41,6 +45,9 @@ mod directory_http;
 mod filter;
 mod frame;
 mod handle;
+mod history;
+mod history_http;
+mod history_request;
 mod hooks;
 mod http;
 mod hub;
@@ -61,12 +68,13 @@ mod tls;
 mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
-pub use config::{ClusterConfig, Config, Limits};
+pub use config::{ClusterConfig, Config, Limits, Namespace};
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};
 pub use context::{Context, Handshake, PartView};
 pub use filter::Filter;
-pub use handle::Handle;
+pub use handle::{Handle, Published, Subscribed};
+pub use history::{Entry, HistoryStore, Joined, MemoryHistory, Page, Query};
 pub use hooks::ChannelHooks;
 pub use metrics::Metrics;
 pub use outbox::CLOSE_SLOW_CONSUMER;

@@ -29,6 +29,8 @@ pub struct Metrics {
     pub upstream_calls: AtomicU64,
     /// Upstream calls refused, failed or timed out.
     pub upstream_failures: AtomicU64,
+    /// History streams kept on this node (gauge, set when `/metrics` is read).
+    pub history_streams: AtomicU64,
 }
 
 impl Metrics {
@@ -40,7 +42,7 @@ impl Metrics {
     /// Renders every metric, plus `channels` and the broker's health and drops given by the caller.
     pub fn render(&self, channels: usize, broker_up: bool, broker_dropped: u64) -> String {
         let mut out = String::with_capacity(2048);
-        let rows: [(&str, &str, &str, u64); 14] = [
+        let rows: [(&str, &str, &str, u64); 15] = [
             (
                 "lhttp_connections",
                 "gauge",
@@ -112,6 +114,12 @@ impl Metrics {
                 "counter",
                 "Upstream calls refused, failed or timed out.",
                 self.upstream_failures.load(Relaxed),
+            ),
+            (
+                "lhttp_history_streams",
+                "gauge",
+                "Channel history streams kept on this node.",
+                self.history_streams.load(Relaxed),
             ),
             (
                 "lhttp_broker_up",

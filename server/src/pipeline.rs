@@ -73,6 +73,20 @@ impl Pipeline {
             Ok(m) => m,
             Err(e) => return error(handle, conn, &e.into(), None, None),
         };
+        // Headers only the server sets (13.3) are dropped here, before any filter
+        // or processor, so no handler can mistake a client's for the server's.
+        let kept: Vec<_>;
+        let msg = if msg.headers.iter().any(|h| reply::is_server_set(h.name)) {
+            kept = msg
+                .headers
+                .iter()
+                .filter(|h| !reply::is_server_set(h.name))
+                .copied()
+                .collect();
+            lhttp_core::Message { headers: &kept, ..msg }
+        } else {
+            msg
+        };
         let id = msg.header(reply::headers::ID);
         let cmd = Some(msg.command);
         if reply::is_reserved(msg.command) {
@@ -108,7 +122,11 @@ impl Pipeline {
             }
         }
         if let Some(id) = id {
-            if conn.outbox().push(reply::ack_frame(id, ctx.deliveries())).is_ok() {
+            if conn
+                .outbox()
+                .push(reply::ack_frame_with(id, ctx.deliveries(), ctx.ack_extra()))
+                .is_ok()
+            {
                 Metrics::inc(&metrics.messages_out);
             }
         }
@@ -172,6 +190,7 @@ mod tests {
             config,
             IdMaker::new(),
             Arc::new(EmbeddedBroker),
+            Arc::new(crate::history::MemoryHistory::new()),
             http::Extensions::new(),
             Vec::new(),
         );

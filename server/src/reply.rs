@@ -48,6 +48,69 @@ pub fn ack_frame(id: &str, deliveries: Option<usize>) -> Frame {
     )
 }
 
+/// What an `ack` carries besides its `id` and `deliveries`: headers a filter or
+/// processor added (`position`, `recovered`, ...) and, for a history read, parts.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct AckExtra {
+    /// Extra headers, in order.
+    pub headers: Vec<(String, String)>,
+    /// The parts of a multipart body (none: no body, no `multipart` header).
+    pub parts: Vec<lhttp_core::owned::PartSpec>,
+}
+
+/// `LHTTP/1.0 ack` for request `id` with `extra` headers and parts after the
+/// `deliveries` count, written by core (its plain `Ack` when there is nothing extra).
+pub fn ack_frame_with(id: &str, deliveries: Option<usize>, extra: &AckExtra) -> Frame {
+    if extra.headers.is_empty() && extra.parts.is_empty() {
+        return ack_frame(id, deliveries);
+    }
+    let mut headers = vec![(headers::ID.to_string(), id.to_string())];
+    if let Some(n) = deliveries {
+        headers.push((headers::DELIVERIES.to_string(), n.to_string()));
+    }
+    headers.extend(extra.headers.iter().cloned());
+    let ack = lhttp_core::reply::commands::ACK;
+    server_frame(if extra.parts.is_empty() {
+        lhttp_core::owned::encode(ack, &headers, b"")
+    } else {
+        lhttp_core::owned::encode_multipart(ack, &headers, &extra.parts)
+    })
+}
+
+/// A publication as a channel with history delivers it (13.3): `message` with
+/// `channel`, `offset` and `epoch` first, and without any of the headers only the
+/// server sets (a client's own are dropped). `None` when `message` does not parse.
+pub fn publication(message: &[u8], channel: &str, position: lhttp_core::position::Position<'_>) -> Option<Bytes> {
+    let offset = position.offset.to_string();
+    lhttp_core::owned::with_header_storage(None, |storage| {
+        let m = lhttp_core::parse(message, storage)?;
+        let mut out = vec![
+            Header {
+                name: lhttp_core::names::CHANNEL,
+                value: channel,
+            },
+            Header {
+                name: lhttp_core::names::OFFSET,
+                value: &offset,
+            },
+            Header {
+                name: lhttp_core::names::EPOCH,
+                value: position.epoch,
+            },
+        ];
+        out.extend(m.headers.iter().filter(|h| !is_server_set(h.name)).copied());
+        encode_bytes(m.command, &out, m.body)
+    })
+    .ok()
+}
+
+/// Whether `name` is a header only the server sets (13.3), never taken from a request.
+pub fn is_server_set(name: &str) -> bool {
+    lhttp_core::names::SERVER_SET
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name))
+}
+
 /// `LHTTP/1.0 connected` telling the client its cluster-unique id and the limits it must respect.
 pub fn connected_frame(client_id: &str, limits: &crate::config::Limits) -> Frame {
     server_frame(
@@ -105,6 +168,33 @@ mod tests {
             payload(&error_frame("Forbidden", " no\nway\t", Some("chat"), Some("4"))),
             b"LHTTP/1.0 error\r\ncode:Forbidden\r\ndetail:no way\r\ncommand:chat\r\nid:4\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn acks_carry_extra_headers_and_parts() {
+        let extra = AckExtra {
+            headers: vec![("position".into(), "a E:2".into())],
+            parts: vec![(vec![("offset".into(), "2".into())], b"hi".to_vec())],
+        };
+        assert_eq!(
+            payload(&ack_frame_with("7", None, &extra)),
+            b"LHTTP/1.0 ack\r\nid:7\r\nposition:a E:2\r\nmultipart:0\r\n\r\noffset:2\r\n\r\nhi"
+        );
+        assert_eq!(
+            payload(&ack_frame_with("7", Some(1), &AckExtra::default())),
+            payload(&ack_frame("7", Some(1)))
+        );
+    }
+
+    #[test]
+    fn a_publication_carries_its_position_first_and_no_client_set_one() {
+        let p = lhttp_core::position::Position { epoch: "E", offset: 3 };
+        let got = publication(b"LHTTP/1.0 chat\r\nOffset:99\r\nx:1\r\nepoch:bad\r\n\r\nhi", "room", p).unwrap();
+        assert_eq!(
+            &got[..],
+            b"LHTTP/1.0 chat\r\nchannel:room\r\noffset:3\r\nepoch:E\r\nx:1\r\n\r\nhi"
+        );
+        assert!(publication(b"garbage", "room", p).is_none());
     }
 
     #[test]

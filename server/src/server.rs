@@ -6,6 +6,8 @@
 use crate::config::Config;
 use crate::filter::Filter;
 use crate::handle::Handle;
+use crate::history::{HistoryStore, MemoryHistory};
+use crate::history_request::HistoryRequest;
 use crate::http::{route, App};
 use crate::id::IdMaker;
 use crate::multipart::Multipart;
@@ -92,12 +94,22 @@ impl Server {
         }
         builtins.push(Arc::new(Multipart));
         builtins.push(Arc::new(PubSub));
+        builtins.push(Arc::new(HistoryRequest));
         builtins.push(upstream.clone() as Arc<dyn Filter>);
         let ids = IdMaker::new();
         let joined = cluster::join(&config.cluster, ids.node()).await?;
         let mut extensions = http::Extensions::new();
         extensions.insert(joined.extension());
-        let handle = Handle::new(config, ids, joined.broker(), extensions, vec![joined.listener()]);
+        // One node's streams; a cluster backend (JetStream) would be chosen here.
+        let history: Arc<dyn HistoryStore> = Arc::new(MemoryHistory::new());
+        let handle = Handle::new(
+            config,
+            ids,
+            joined.broker(),
+            history,
+            extensions,
+            vec![joined.listener()],
+        );
         Ok(Server {
             handle,
             processors: Vec::new(),
@@ -157,6 +169,7 @@ impl Server {
         }
         filters.extend(builtins);
         cluster.start(&handle);
+        tokio::spawn(sweep_history(handle.clone()));
         // The most permits a semaphore holds, and that `acquire_many` can wait for.
         let max = handle
             .config()
@@ -213,6 +226,23 @@ impl Server {
             tracing::warn!("upstream calls still running after the grace period");
         }
         Ok(())
+    }
+}
+
+/// How often expired history is dropped and idle streams evicted.
+const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// Sweeps the history streams until the server shuts down, so memory follows
+/// the ttl even on channels nobody publishes to or reads any more.
+async fn sweep_history(handle: Handle) {
+    let mut stop = handle.shutdown_signal();
+    let mut tick = tokio::time::interval(SWEEP_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => handle.sweep_history(),
+            _ = stop.recv() => break,
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 #[derive(Parser, Debug)]
 #[command(name = "lhttpd", version, about, long_about = None)]
 struct Args {
-    /// TOML configuration file (same keys as the flags, e.g. `listen = "0.0.0.0:8081"`, `[limits]`).
+    /// TOML configuration file (same keys as the flags, e.g. `listen = "0.0.0.0:8081"`, `[limits]`, `[namespace]`, `[namespaces.chat]`).
     #[arg(long, env = "LHTTPD_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:8081].
@@ -103,6 +103,15 @@ struct Args {
     /// Seconds a cluster-wide directory call waits for other nodes [default: 1].
     #[arg(long, value_name = "SECS")]
     cluster_timeout: Option<f64>,
+    /// Most publications kept per channel of the default namespace; history is on with --history-ttl too [default: 0, off]. Named namespaces: `[namespaces.<name>]` in the TOML file.
+    #[arg(long, env = "LHTTPD_HISTORY_SIZE")]
+    history_size: Option<usize>,
+    /// Seconds a publication is kept in the default namespace's history [default: 0, off].
+    #[arg(long, value_name = "SECS", env = "LHTTPD_HISTORY_TTL")]
+    history_ttl: Option<f64>,
+    /// Most publications one recovery or history read returns, default namespace [default: 300].
+    #[arg(long, env = "LHTTPD_RECOVER_MAX")]
+    recover_max: Option<usize>,
     /// Log level or filter (error, warn, info, debug, trace).
     #[arg(long, env = "LHTTPD_LOG", default_value = "info")]
     log: String,
@@ -190,6 +199,12 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     if let Some(s) = args.cluster_timeout {
         c.cluster.timeout = secs(s)?;
+    }
+    let ns = &mut c.namespace;
+    set(&mut ns.history_size, args.history_size);
+    set(&mut ns.recover_max, args.recover_max);
+    if let Some(s) = args.history_ttl {
+        ns.history_ttl = secs(s)?;
     }
     c.validate()?;
     Ok(c)
