@@ -26,6 +26,12 @@ use crate::{Config, Error, Event, RequestId, Transmit, SUBSCRIBE_COMMAND, UNSUBS
 /// server's default of 64, so older servers are never exceeded).
 pub const DEFAULT_MAX_CHANNELS: u32 = 32;
 
+/// Channels per restore message that carries `since` headers (13.4): each such channel
+/// is one header more, and a server reads a bounded number of headers per message
+/// (`max_headers`, 64 by default) that it does not announce; 30 channels with their
+/// `subscribe` and `id` stay within 32 headers.
+pub const MAX_SINCE_PER_MESSAGE: usize = 30;
+
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

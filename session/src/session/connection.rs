@@ -217,7 +217,7 @@ impl Session {
         }
         self.connect_deadline = None;
         self.last_activity = now;
-        let batch = self.max_channels();
+        let mut batch = self.max_channels();
         // Channels whose subscribe is still queued go out with it, not twice.
         let queued: Vec<&String> = self
             .calls
@@ -232,6 +232,9 @@ impl Session {
             .filter(|c| !queued.contains(c))
             .cloned()
             .collect();
+        if channels.iter().any(|c| self.position(c).is_some()) {
+            batch = batch.min(super::MAX_SINCE_PER_MESSAGE);
+        }
         self.restore = channels.chunks(batch).map(<[String]>::to_vec).collect();
         self.state = State::Restoring;
         self.next_ping = self.config.ping_interval.map(|every| now + every);
