@@ -73,7 +73,8 @@ export class LhttpError extends Error {
    * A core codec name (`Channel`, `HeaderValue`...; also for an unreadable received message), a server
    * error code (`Forbidden`, `TooManyChannels`...) or the client's own: `Closed`, `Timeout`, `Connect`
    * (a connection attempt failed), `Io`, `RestoreRefused` (a channel the server would not take back after
-   * a reconnect, see `channel`), `Lagged` (unread messages dropped), `Socket`, `Wasm`.
+   * a reconnect, see `channel`), `Unrecovered` (a channel whose missed publications a reconnect could not
+   * recover, see `channel`), `Lagged` (unread messages dropped), `Socket`, `Wasm`.
    */
   readonly code: string;
   readonly detail: string;
@@ -83,7 +84,7 @@ export class LhttpError extends Error {
   readonly id?: string;
   /** For `Connect`: the HTTP status of a refused handshake, when known (in a browser, never). */
   readonly status?: number;
-  /** For `RestoreRefused`: the channel the server would not subscribe again after a reconnect. */
+  /** For `RestoreRefused` and `Unrecovered`: the channel the server would not take back, or could not recover. */
   readonly channel?: string;
   static fromReply(msg: Message): LhttpError;
 }
@@ -148,6 +149,19 @@ export interface LhttpOptions {
   wasm?: Parameters<typeof init>[0];
 }
 
+/** A place in a channel's history: compare epochs as strings; `offset` is decimal (it may pass 2^53). */
+export interface Position {
+  epoch: string;
+  offset: string;
+}
+
+/** `Lhttp.history`'s answer: each publication as delivered live, with `channel`, `offset` and `epoch` headers. */
+export interface History {
+  channel: string;
+  position: Position;
+  publications: Message[];
+}
+
 /** A connection to an lhttp server, with the original SDK's callbacks and a promise-based API. */
 export class Lhttp implements AsyncIterable<Message> {
   constructor(url: string | URL, options?: LhttpOptions);
@@ -180,6 +194,14 @@ export class Lhttp implements AsyncIterable<Message> {
     body?: Body,
     options?: { command?: string; headers?: HeaderInput },
   ): Promise<{ deliveries: number }>;
+  /**
+   * Reads a channel's recent publications (section 13.5): at most `limit` (default and cap: the server's
+   * `recover_max`), only those after `since`, newest first when `reverse`. Rejects with `NoHistory` for a
+   * channel without history.
+   */
+  history(channel: string, options?: { limit?: number; since?: Position; reverse?: boolean }): Promise<History>;
+  /** The last position seen of a subscribed channel with history (a reconnect recovers from it), or undefined. */
+  position(channel: string): Position | undefined;
   close(code?: number, reason?: string): void;
   /** Every received message, the ones buffered before it was created first; ends after `close()` or when the client gives up. */
   [Symbol.asyncIterator](): AsyncIterator<Message>;

@@ -7,7 +7,7 @@
 # C/C++ examples with gcc/g++ through pkg-config, runs the vectors test under valgrind (zero
 # errors, zero leaks), runs the C++ example, runs the C chat example against the live lhttpd
 # with a second client, and the C client test (ffi/tests/client.c) against an lhttpd it
-# restarts on the same port.
+# restarts on the same port (with history: reads, positions, Unrecovered after the restart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -254,23 +254,41 @@ else
   bad "C chat example against lhttpd"; cat "$BUILD/alice.out" "$BUILD/alice.err" "$BUILD/bob.out" "$BUILD/bob.err"
 fi
 
-# --- the C client test: refused channel lists, a refused Origin, 150 channels restored ---
-# ffi/tests/client.c asks for the restart ("restart the server") and waits for a line.
-"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn > "$BUILD/restore1.out" 2>&1 &
+# --- ffi/README.md's history.c, under valgrind, against lhttpd with history as the README runs it ---
+"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn --history-size 100 --history-ttl 300 > "$BUILD/history-server.out" 2>&1 &
+PIDS+=($!)
+wait_for "$BUILD/history-server.out" "lhttpd listening on"
+HISTORY_ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/history-server.out" | head -1)
+snippet write ffi/README.md history.c "$BUILD/history.c" --addr "$HISTORY_ADDR"
+if gcc -std=c11 $CFLAGS "$BUILD/history.c" -o "$BUILD/history" $LIBS &&
+  [ "$(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$BUILD/history")" = "$(snippet get ffi/README.md history.out)" ]; then
+  ok "ffi/README.md's history.c prints history.out against lhttpd --history-size 100 --history-ttl 300 (valgrind clean)"
+else
+  bad "ffi/README.md's history.c against lhttpd with history"
+fi
+
+# --- the C client test: refused channel lists, a refused Origin, history, 150 channels restored ---
+# ffi/tests/client.c asks for the restart ("restart the server") and waits for a line. Its
+# server keeps history for the namespace h only (the 150 restored channels have none); the
+# first lhttpd above ($URL), without any, answers NoHistory.
+printf '[namespaces.h]\nhistory_size = 100\nhistory_ttl = 300\n' > "$BUILD/history.toml"
+HISTORY=(--config "$BUILD/history.toml")
+"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn "${HISTORY[@]}" > "$BUILD/restore1.out" 2>&1 &
 SERVER=$!
 PIDS+=($SERVER)
 wait_for "$BUILD/restore1.out" "lhttpd listening on"
 ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/restore1.out" | head -1)
+
 mkfifo "$BUILD/client.in"
 valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
-  "$BUILD/client" "ws://$ADDR/" < "$BUILD/client.in" > "$BUILD/client.out" 2> "$BUILD/client.err" &
+  "$BUILD/client" "ws://$ADDR/" "$URL" < "$BUILD/client.in" > "$BUILD/client.out" 2> "$BUILD/client.err" &
 CLIENT=$!
 PIDS+=($CLIENT)
 exec 4> "$BUILD/client.in"
 client_ok=1
 if wait_for "$BUILD/client.out" "restart the server"; then
   kill "$SERVER"; wait "$SERVER" || true
-  "$LIB/lhttpd" --listen "$ADDR" --log warn > "$BUILD/restore2.out" 2>&1 &
+  "$LIB/lhttpd" --listen "$ADDR" --log warn "${HISTORY[@]}" > "$BUILD/restore2.out" 2>&1 &
   PIDS+=($!)
   wait_for "$BUILD/restore2.out" "lhttpd listening on" || client_ok=0
   echo restarted >&4
@@ -282,7 +300,7 @@ client_rc=0
 wait "$CLIENT" || client_rc=$?
 sed 's/^/  /' "$BUILD/client.out"
 if [ "$client_ok" = 1 ] && [ "$client_rc" = 0 ]; then
-  ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, 150 channels restored after a restart (valgrind clean)"
+  ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, history and position (NO_HISTORY, POSITION), 150 channels restored and the one with history Unrecovered after a restart (valgrind clean)"
 else
   bad "C client test (exit $client_rc)"; cat "$BUILD/client.err"
 fi

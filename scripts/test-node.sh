@@ -22,9 +22,9 @@ readme=bindings/node/README.md
 snippets() { python3 "$root/scripts/snippets.py" "$@"; }
 
 work="$(mktemp -d)"
-server_pid=""
+server_pids=()
 cleanup() {
-    if [[ -n "$server_pid" ]]; then kill "$server_pid" 2>/dev/null || true; fi
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -79,20 +79,31 @@ cd "$node_dir"
 node --test test/
 
 echo "test-node: the README's project, outside the repository, against a live lhttpd"
-"$LHTTPD_BIN" --listen 127.0.0.1:0 >"$work/lhttpd.out" 2>"$work/lhttpd.log" &
-server_pid=$!
-addr=""
-for _ in $(seq 200); do
-    addr="$(sed -n 's/^lhttpd listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/lhttpd.out" "$work/lhttpd.log" | head -n 1)"
-    [[ -n "$addr" ]] && break
-    kill -0 "$server_pid" 2>/dev/null || break
-    sleep 0.05
-done
-if [[ -z "$addr" ]]; then
-    echo "test-node: lhttpd did not start:" >&2
-    cat "$work/lhttpd.out" "$work/lhttpd.log" >&2
-    exit 1
-fi
+# Starts lhttpd on a free port with the given flags; sets $addr and appends its pid to
+# $server_pids (all stopped at exit).
+start_lhttpd() {
+    local name="$1"
+    shift
+    "$LHTTPD_BIN" --listen 127.0.0.1:0 "$@" >"$work/$name.out" 2>"$work/$name.log" &
+    local pid=$!
+    server_pids+=("$pid")
+    addr=""
+    for _ in $(seq 200); do
+        addr="$(sed -n 's/^lhttpd listening on \(127\.0\.0\.1:[0-9]*\).*/\1/p' "$work/$name.out" "$work/$name.log" | head -n 1)"
+        [[ -n "$addr" ]] && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.05
+    done
+    if [[ -z "$addr" ]]; then
+        echo "test-node: lhttpd did not start:" >&2
+        cat "$work/$name.out" "$work/$name.log" >&2
+        exit 1
+    fi
+}
+# The history block reads a server that keeps channel history (spec section 13).
+start_lhttpd lhttpd-history --history-size 100 --history-ttl 300
+history_addr="$addr"
+start_lhttpd lhttpd
 
 # The project's npm installs find the pinned packages in the cache npm ci just filled;
 # the addon must come from the installed package, nothing else.
@@ -138,6 +149,11 @@ for name in codec.js client.js; do
     sed -n 's#.*// prints: \(.*\)$#\1#p' "$app/$name" >"$work/$name.expected"
     same_output "$name" "$work/$name.expected" "$work/$name.actual"
 done
+snippets write "$readme" history.js "$app/history.js" --addr "$history_addr"
+(cd "$app" && node history.js) >"$work/history.js.actual"
+sed -n 's#.*// prints: \(.*\)$#\1#p' "$app/history.js" >"$work/history.js.expected"
+[[ -s "$work/history.js.expected" ]] || { echo "test-node: history.js states no output" >&2; exit 1; }
+same_output history.js "$work/history.js.expected" "$work/history.js.actual"
 
 echo "test-node: npm pack refuses a package without the addon"
 mkdir "$work/unbuilt"

@@ -60,12 +60,45 @@ export declare class NativeClient {
    */
   publish(channels: Array<string>, body?: string | Uint8Array | undefined | null, command?: string | undefined | null, headers?: Array<[string, string]> | undefined | null): Promise<number>
   /**
+   * The last position seen of a subscribed channel with history (from its
+   * subscribe's ack and each publication received): where a reconnect recovers
+   * from. `null` for a channel without history or not subscribed. Throws code
+   * `Position` for an offset above `Number.MAX_SAFE_INTEGER` (no JS number holds it).
+   */
+  position(channel: string): Position | null
+  /**
+   * Reads the recent publications of a channel with history (spec 13.5): at most
+   * `limit` (the server's cap without), only those after `since` (`epoch:offset`,
+   * read by core: a malformed one rejects with code `Position`), newest first when
+   * `reverse`. A channel without history rejects with code `NoHistory`.
+   */
+  history(channel: string, limit?: number | undefined | null, since?: string | undefined | null, reverse?: boolean | undefined | null): Promise<NativeHistory>
+  /**
    * The next application message, or `null` once the connection is closed for good.
    * Rejects (and can be called again) when a received message is invalid or the connection failed.
    */
   recv(): Promise<Message | null>
   /** Closes the connection; pending `recv()` calls resolve with `null`. */
   close(): Promise<void>
+}
+
+/**
+ * What a history read answered; `lib/client.js` makes it a plain object
+ * `{ channel, position, publications }`.
+ */
+export declare class NativeHistory {
+  /** The channel read. */
+  get channel(): string
+  /**
+   * The channel's current position (its epoch tells whether a `since` of another
+   * epoch was answered with nothing).
+   */
+  get position(): Position
+  /**
+   * The publications, oldest first unless read `reverse`, each as it was delivered
+   * live (with its `channel`, `offset` and `epoch` headers).
+   */
+  get publications(): Array<Message>
 }
 
 /** One part of a multipart message: its place in the message body, its headers and its body. */
@@ -223,6 +256,17 @@ export interface PartsOptions {
   maxParts?: number
   /** At most this many headers per part; more is an error with `code` `TooManyHeaders`. */
   maxPartHeaders?: number
+}
+
+/**
+ * A place in a channel's stream (spec 13.2). `epoch` is an opaque token (compare it
+ * as a string); `offset` is a number, exact up to `Number.MAX_SAFE_INTEGER`.
+ */
+export interface Position {
+  /** The stream's epoch. */
+  epoch: string
+  /** The offset in that epoch (0: before the first publication). */
+  offset: number
 }
 
 /**

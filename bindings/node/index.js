@@ -837,6 +837,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.Message = nativeBinding.Message
 module.exports.NativeClient = nativeBinding.NativeClient
+module.exports.NativeHistory = nativeBinding.NativeHistory
 module.exports.Part = nativeBinding.Part
 module.exports.channelList = nativeBinding.channelList
 module.exports.connect = nativeBinding.connect

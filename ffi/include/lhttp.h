@@ -11,9 +11,9 @@
  *   (lhttp_str: data + len), except those of lhttp_result_str/lhttp_version/lhttp_last_error.
  * - Out-parameters are written only on success. The one exception: LHTTP_RESULT_BUFFER_TOO_SMALL
  *   writes the length needed to *out_n.
- * - Objects come in pairs: lhttp_message_parse / lhttp_client_recv / lhttp_client_try_recv
- *   with lhttp_message_free; lhttp_config_new / lhttp_config_free; lhttp_client_connect(_config)
- *   / lhttp_client_free. Every _free accepts NULL.
+ * - Objects come in pairs: lhttp_message_parse / lhttp_client_recv / lhttp_client_try_recv /
+ *   lhttp_client_history with lhttp_message_free; lhttp_config_new / lhttp_config_free;
+ *   lhttp_client_connect(_config) / lhttp_client_free. Every _free accepts NULL.
  * - Ownership of returned memory: views (lhttp_str, lhttp_bytes, lhttp_header) are never
  *   freed by the caller; they point into the buffer they came from (the caller's buffer
  *   given to lhttp_message_parse, or a received message's own buffer) and are valid until
@@ -517,6 +517,41 @@ lhttp_result lhttp_client_recv(const lhttp_client *client,
  * `WOULD_BLOCK` when there is none; `CLOSED` once the connection is over.
  */
 lhttp_result lhttp_client_try_recv(const lhttp_client *client, lhttp_message **out);
+
+/**
+ * Copies the last position this client saw of the subscribed channel
+ * `channel[..channel_len]`, `<epoch>:<offset>` (from the subscribe's ack and each
+ * publication since; a reconnect recovers from it), into `buf[..len]` (not
+ * NUL-terminated) and writes its length to `*out_n`. `BUFFER_TOO_SMALL` writes the
+ * length needed to `*out_n`; `NOT_FOUND` when the channel is not subscribed or has no
+ * history.
+ */
+lhttp_result lhttp_client_position(const lhttp_client *client,
+                                   const char *channel,
+                                   size_t channel_len,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *out_n);
+
+/**
+ * Reads the recent publications of `channel[..channel_len]` (subscribed or not): at
+ * most `limit` (0: the server's default, its `recover_max`), only those after the
+ * position `since[..since_len]` (`<epoch>:<offset>`; NULL and 0: from the oldest kept),
+ * newest first when `reverse`. Writes to `*out` a message that owns its bytes (freed
+ * with `lhttp_message_free`): command `history`, headers `channel:<channel>` and
+ * `position:<epoch>:<offset>` (the channel's current position), and one multipart part
+ * per publication, as delivered live: headers `command:<its command>`, `channel`,
+ * `offset`, `epoch`, then its own headers, and its body (no publications: no parts).
+ * A channel without history is `NO_HISTORY`; a malformed `since` is `POSITION`.
+ */
+lhttp_result lhttp_client_history(const lhttp_client *client,
+                                  const char *channel,
+                                  size_t channel_len,
+                                  uint32_t limit,
+                                  const char *since,
+                                  size_t since_len,
+                                  bool reverse,
+                                  lhttp_message **out);
 
 /**
  * Publishes through the server's HTTP endpoint (`POST {url}/publish`, plain

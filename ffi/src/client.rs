@@ -8,7 +8,8 @@
 //!
 //! This file holds the client object and the argument conversions its calls share;
 //! the calls are in `config` (settings), `connection` (connect, close, free, id),
-//! `send` (send, subscribe, unsubscribe, publish), `receive` and `http_publish`.
+//! `send` (send, subscribe, unsubscribe, publish), `receive`, `history` (position, history)
+//! and `http_publish`.
 
 use std::ffi::c_char;
 use std::time::Duration;
@@ -28,10 +29,13 @@ mod send;
 
 mod receive;
 
+mod history;
+
 mod http_publish;
 
 pub use config::*;
 pub use connection::*;
+pub use history::*;
 pub use http_publish::*;
 pub use receive::*;
 pub use send::*;

@@ -7,7 +7,7 @@ import { Context } from './context.js';
 import { LhttpError } from './errors.js';
 import { sessionConfig } from './options.js';
 import { MessageQueue } from './queue.js';
-import { Session } from '../wasm/lhttp_wasm.js';
+import { Session, readHistory } from '../wasm/lhttp_wasm.js';
 
 const noop = () => {};
 const now = () => performance.now();
@@ -131,6 +131,19 @@ export class Lhttp {
     return this.#ask(publish, (acked) => ({ deliveries: acked.deliveries ?? 0 }));
   }
 
+  /** Resolves with `{ channel, position, publications }`: the channel's recent publications (13.5). */
+  async history(channel, { limit, since, reverse } = {}) {
+    since &&= `${since.epoch}:${since.offset}`;
+    const reply = await this.#ask((s, t) => s.history(t, channel, limit, since, reverse), (acked) => acked.reply);
+    const h = this.#input(() => readHistory(reply));
+    return { ...h, position: position(h.position) };
+  }
+
+  /** The last `{ epoch, offset }` seen of a subscribed channel with history, or undefined. */
+  position(channel) {
+    return position(this.#session?.position(channel));
+  }
+
   /** Closes for good: no reconnect, pending requests reject with `Closed`, iterators end once drained. */
   close(code = 1000, reason = '') {
     if (this.#session) this.#input((s, t) => s.close(t, code, reason));
@@ -251,7 +264,7 @@ export class Lhttp {
         this.#ended = fromSession(e.asError);
         return this.#report(this.#ended);
       default:
-        // server_error, restore_refused, lagged, unreadable: the error every SDK shows for them.
+        // server_error, restore_refused, lagged, unreadable, unrecovered: the error every SDK shows for them.
         // ('reconnecting' has none: the session's deadline brings the next attempt.)
         if (e.asError) this.#report(fromSession(e.asError, { channel: e.channel }), undefined, e.reply);
     }
@@ -329,6 +342,12 @@ export class Lhttp {
 /** A session error (an `Error` with `code`, `detail`...) as an LhttpError. */
 function fromSession(e, extra) {
   return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
+}
+
+/** `'<epoch>:<offset>'` as `{ epoch, offset }` (a decimal string: it may pass 2^53). */
+function position(p) {
+  const [epoch, offset] = p?.split(':') ?? [];
+  return p && { epoch, offset };
 }
 
 /** Channel names from names and (nested) arrays of names; each string is one name. */

@@ -281,3 +281,80 @@ test('httpPublish: a backend publishes over HTTP like every SDK, with the same e
   await assert.rejects(httpPublish(server.http, 'a b', 'x', { token: 'secret' }), (e) => e.code === 'Channel');
   await assert.rejects(httpPublish(server.http, 'room', 'x', { tokn: 'secret' }), TypeError);
 });
+
+const history = ['--history-size', '100', '--history-ttl', '300'];
+
+test('history: the newest publications, reverse and after a position; position follows what arrives', async (t) => {
+  const server = await startServer({ args: history });
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  assert.equal(client.position('news'), undefined);
+  await client.subscribe('news');
+  const start = client.position('news');
+  assert.match(start.epoch, /^[A-Za-z0-9_-]{1,32}$/);
+  assert.equal(start.offset, '0');
+  for (const n of [1, 2, 3]) await client.publish('news', `item ${n}`, { headers: { from: 'me' } });
+  for (const n of [1, 2, 3]) assert.equal((await next(inbox)).text, `item ${n}`);
+  assert.deepEqual(client.position('news'), { epoch: start.epoch, offset: '3' });
+
+  const all = await client.history('news');
+  assert.equal(all.channel, 'news');
+  assert.deepEqual(all.position, { epoch: start.epoch, offset: '3' });
+  assert.deepEqual(all.publications.map((m) => m.text), ['item 1', 'item 2', 'item 3']);
+  const first = all.publications[0];
+  assert.equal(first.command, 'chat');
+  assert.equal(first.header('from'), 'me');
+  assert.deepEqual([first.header('channel'), first.header('offset'), first.header('epoch')], ['news', '1', start.epoch]);
+
+  const newest = await client.history('news', { limit: 2, reverse: true });
+  assert.deepEqual(newest.publications.map((m) => m.header('offset')), ['3', '2']);
+  const after = await client.history('news', { since: { epoch: start.epoch, offset: '1' } });
+  assert.deepEqual(after.publications.map((m) => m.text), ['item 2', 'item 3']);
+  const none = await client.history('news', { limit: 0 });
+  assert.deepEqual([none.publications, none.position.offset], [[], '3']);
+  // A channel need not be subscribed to be read.
+  assert.deepEqual((await client.history('elsewhere')).publications, []);
+});
+
+test('history: a channel without history is NoHistory; a bad since is Position, before anything is sent', async (t) => {
+  const server = await startServer();
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws);
+  t.after(() => client.close());
+  await assert.rejects(client.history('news'), { name: 'LhttpError', code: 'NoHistory' });
+  await client.subscribe('news');
+  assert.equal(client.position('news'), undefined);
+  await assert.rejects(client.history('news', { since: { epoch: 'e', offset: 'x' } }), { code: 'Position' });
+  await assert.rejects(client.history('a b'), { code: 'Channel' });
+});
+
+test('after a restart (a new epoch), on_error gets Unrecovered with the channel, and the new stream flows', async (t) => {
+  let server = await startServer({ args: history });
+  t.after(() => server.kill());
+  const client = new Lhttp(server.ws, quick);
+  t.after(() => client.close());
+  const inbox = client[Symbol.asyncIterator]();
+  await client.subscribe('news');
+  await client.publish('news', 'before');
+  assert.equal((await next(inbox)).text, 'before');
+  const before = client.position('news');
+  const errors = [];
+  client.on_error = ({ error }) => errors.push(error);
+
+  const closed = nextCall(client, 'on_close');
+  await server.kill();
+  await closed;
+  const reopened = nextCall(client, 'on_open');
+  server = await startServer({ listen: server.addr, args: history });
+  await reopened;
+  assert.deepEqual(errors.map((e) => [e.code, e.channel]), [['Unrecovered', 'news']]);
+  const after = client.position('news');
+  assert.notEqual(after.epoch, before.epoch);
+  assert.equal(after.offset, '0');
+
+  await client.publish('news', 'after');
+  const msg = await next(inbox);
+  assert.deepEqual([msg.text, msg.header('offset')], ['after', '1']);
+});

@@ -180,3 +180,16 @@ test("the README's page without a bundler (the original API), from lhttpd's --mo
   assert.equal(await page.textContent('#log'), 'me: hello\n');
   assert.deepEqual(errors, []);
 });
+
+test("the README's history.mjs, in Node from the installed package, against lhttpd with history", async (t) => {
+  const server = await startServer({ args: ['--history-size', '100', '--history-ttl', '300'] });
+  t.after(() => server.kill());
+  write('history.mjs', app, 'history.mjs', server.addr);
+  const flags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : []; // as the README says
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [...flags, 'history.mjs'], { cwd: app, env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`node history.mjs failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  assert.equal(out, '3: item 3\n2: item 2\nat 3, as the client saw: true\n');
+});

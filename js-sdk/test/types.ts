@@ -1,6 +1,6 @@
 // Compile-only check of index.d.ts (run by test/types.test.js with tsc --noEmit):
 // the original callback API, the promise API and the codec, as a user writes them.
-import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type Context, type Message } from '../index.js';
+import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type Context, type History, type Message, type Position } from '../index.js';
 
 export async function usage(): Promise<void> {
   await init();
@@ -21,6 +21,10 @@ export async function usage(): Promise<void> {
     console.log(m.command, m.headers[0]?.[1], m.text, deliveries, offsets);
   }
   client.on_error = ({ error }) => console.log(error?.code, error?.status, error?.channel);
+  const since: Position | undefined = client.position('room');
+  const h: History = await client.history('room', { limit: 20, since, reverse: true });
+  const latest: Message | undefined = h.publications[0];
+  console.log(h.channel, h.position.epoch, h.position.offset.length, latest?.header('offset'));
   const session = new Session({ requestTimeout: 1000, pingInterval: null });
   session.start(performance.now());
   const t = session.pollTransmit();

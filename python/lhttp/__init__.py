@@ -27,6 +27,12 @@ times are in seconds::
         for msg in client:
             print(msg.text)
 
+Channel history (a server with history on, spec section 13)::
+
+    page = client.history("chat:room", limit=20, reverse=True)   # an lhttp.History
+    page.channel, str(page.position), [m.text for m in page.publications]
+    client.position("chat:room")   # lhttp.Position(epoch, offset), or None
+
 HTTP publish without a WebSocket, with the arguments of ``Client.publish``::
 
     lhttp.publish("http://127.0.0.1:8081", "room", "hello", command="chat", token=None)
@@ -50,8 +56,10 @@ from ._lhttp import (
     SERVER_ERROR_NAMES,
     VERSION,
     Client,
+    History,
     Message,
     Part,
+    Position,
     __version__,
     channel_list,
     connect,
@@ -69,10 +77,12 @@ __all__ = [
     "ClosedError",
     "ConnectError",
     "Error",
+    "History",
     "IoError",
     "Message",
     "ParseError",
     "Part",
+    "Position",
     "ServerError",
     "TimeoutError",
     "__version__",

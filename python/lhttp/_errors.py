@@ -12,7 +12,7 @@ exception               raised when                           ``.code``
                                                               ``Upstream``, ``PartOffset``,
                                                               ``Part``, ``TooManyParts``,
                                                               ``BufferTooSmall``,
-                                                              ``Channel``
+                                                              ``Channel``, ``Position``
 ``ConnectError``        the connection could not be made      ``Connect``
 (a ``ConnectionError``) (refused, DNS, TLS, handshake);
                         ``.status``: the HTTP status of a
@@ -113,7 +113,9 @@ class ServerError(_NamedError):
 
     ``recv()`` and iteration raise it too, without ending the connection, for
     ``RestoreRefused`` (a channel the server would not take back after a reconnect;
-    it is no longer subscribed)."""
+    it is no longer subscribed) and ``Unrecovered`` (a channel with history whose
+    publications made while disconnected could not be recovered; it is subscribed again
+    and gets every later one). Their ``.detail`` starts with the channel's name."""
 
     def __init__(self, code: str, detail: str = "", command: Optional[str] = None, id: Optional[str] = None) -> None:
         super().__init__(code, detail)

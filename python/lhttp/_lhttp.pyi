@@ -88,6 +88,34 @@ class Part:
     def header(self, name: str, default: _T) -> Union[str, _T]: ...
     def __eq__(self, other: object) -> bool: ...
 
+class Position:
+    """A place in a channel's stream: ``epoch`` (compare it as a string) and ``offset``;
+    ``str()`` gives ``epoch:offset``. Equal positions compare equal and hash alike."""
+
+    def __init__(self, epoch: str, offset: int) -> None:
+        """``ParseError`` (code ``Position``) for an epoch that is not 1 to 32 of ``A-Za-z0-9-_``."""
+    @staticmethod
+    def parse(text: str) -> Position:
+        """Reads ``epoch:offset``; ``ParseError`` (code ``Position``) when malformed."""
+    @property
+    def epoch(self) -> str: ...
+    @property
+    def offset(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
+
+class History:
+    """What a history read answered: the channel, its current position and the publications,
+    oldest first unless read with ``reverse=True``."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def position(self) -> Position: ...
+    @property
+    def publications(self) -> List[Message]:
+        """Each as delivered live, with its ``channel``, ``offset`` and ``epoch`` headers."""
+
 class Client:
     """A synchronous connection; a context manager and an iterator of incoming messages."""
 
@@ -106,6 +134,17 @@ class Client:
         headers: _Headers = None,
     ) -> int:
         """Publishes to ``channels``; returns the number of deliveries."""
+    def position(self, channel: str) -> Optional[Position]:
+        """The last position seen of a subscribed channel with history, else ``None``."""
+    def history(
+        self,
+        channel: str,
+        *,
+        limit: Optional[int] = None,
+        since: Union[Position, str, None] = None,
+        reverse: bool = False,
+    ) -> History:
+        """Reads the channel's recent publications; ``ServerError`` ``NoHistory`` without history."""
     def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message; ``TimeoutError`` after ``timeout`` seconds, ``ClosedError`` when over."""
     def try_recv(self) -> Optional[Message]: ...
@@ -158,6 +197,15 @@ class AsyncClient:
         command: str = "chat",
         headers: _Headers = None,
     ) -> Awaitable[int]: ...
+    def position(self, channel: str) -> Optional[Position]: ...
+    def history(
+        self,
+        channel: str,
+        *,
+        limit: Optional[int] = None,
+        since: Union[Position, str, None] = None,
+        reverse: bool = False,
+    ) -> Awaitable[History]: ...
     def wait(self, timeout: Optional[float] = None) -> Awaitable[bool]:
         """Waits until a message (kept for ``next_ready``) or the end is here; ``False`` on timeout."""
     def next_ready(self) -> Union[Message, None, Literal[False]]:

@@ -25,7 +25,7 @@ from typing import Any, Generator, Iterable, Literal, Mapping, Optional, Tuple, 
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
-from ._lhttp import Message
+from ._lhttp import History, Message, Position
 
 __all__ = ["Client", "connect", "publish"]
 
@@ -75,6 +75,26 @@ class Client:
         """Publishes ``body`` to ``channels`` (a str or an iterable of str) as a message
         with ``command`` and ``headers``; returns the number of deliveries the server made."""
         return await self._native.publish(channels, body, command=command, headers=headers)
+
+    def position(self, channel: str) -> Optional[Position]:
+        """The last position seen of a subscribed channel with history (where a reconnect
+        recovers from); ``None`` for a channel without history or not subscribed. Not a
+        coroutine: the client knows it without asking the server."""
+        return self._native.position(channel)
+
+    async def history(
+        self,
+        channel: str,
+        *,
+        limit: Optional[int] = None,
+        since: Union[Position, str, None] = None,
+        reverse: bool = False,
+    ) -> History:
+        """Reads the recent publications of a channel with history: at most ``limit`` (the
+        server's cap when ``None``), only those after ``since`` (a :class:`lhttp.Position`
+        or its ``epoch:offset`` str), newest first when ``reverse``. A channel without
+        history raises :class:`lhttp.ServerError` with code ``NoHistory``."""
+        return await self._native.history(channel, limit=limit, since=since, reverse=reverse)
 
     async def _next(self, timeout: Optional[float]) -> Union[Message, Literal[False]]:
         """The next message; ``False`` once the connection ended normally."""

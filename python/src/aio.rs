@@ -28,6 +28,7 @@ use pyo3::IntoPyObjectExt;
 
 use crate::client::{config_of, normal_close, seconds, Options};
 use crate::errors::client_error;
+use crate::history::{since_of, HistoryReply, PyPosition};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
 
@@ -181,6 +182,34 @@ impl PyAsyncClient {
                 .client
                 .publish_counted(&as_strs(&channels), &command, &headers, &body)
                 .await
+        })
+    }
+
+    /// The last position seen of a subscribed channel with history; `None` for a
+    /// channel without history or not subscribed. A plain call: nothing to wait for.
+    fn position(&self, channel: &str) -> Option<PyPosition> {
+        self.inner.client.position(channel).map(PyPosition::from)
+    }
+
+    /// Reads the recent publications of a channel with history; gives a `History`.
+    /// The arguments are those of `lhttp.Client.history`.
+    #[pyo3(signature = (channel, *, limit=None, since=None, reverse=false))]
+    fn history<'py>(
+        &self,
+        py: Python<'py>,
+        channel: String,
+        limit: Option<u32>,
+        since: Option<&Bound<'py, PyAny>>,
+        reverse: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let since = since_of(py, since)?;
+        let inner = self.inner.clone();
+        awaitable(py, async move {
+            inner
+                .client
+                .history(&channel, limit, since.as_ref(), reverse)
+                .await
+                .map(HistoryReply)
         })
     }
 

@@ -11,6 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::{client_error, timeout_error, IntoPyResult};
+use crate::history::{since_of, PyHistory, PyPosition};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
 
@@ -175,6 +176,33 @@ impl PyClient {
                 .publish_counted(&as_strs(&channels), &command, &headers, &body)
         })
         .py_err(py)
+    }
+
+    /// The last position seen of a subscribed channel with history (from its
+    /// subscribe's ack and each publication received): where a reconnect recovers
+    /// from. `None` for a channel without history or not subscribed.
+    fn position(&self, channel: &str) -> Option<PyPosition> {
+        self.inner.position(channel).map(PyPosition::from)
+    }
+
+    /// Reads the recent publications of a channel with history (spec 13.5): at most
+    /// `limit` (the server's cap when `None`), only those after `since` (a `Position`
+    /// or its `epoch:offset` str), newest first when `reverse`. Returns a `History`;
+    /// a channel without history raises `ServerError` with code `NoHistory`.
+    #[pyo3(signature = (channel, *, limit=None, since=None, reverse=false))]
+    fn history(
+        &self,
+        py: Python<'_>,
+        channel: &str,
+        limit: Option<u32>,
+        since: Option<&Bound<'_, PyAny>>,
+        reverse: bool,
+    ) -> PyResult<PyHistory> {
+        let since = since_of(py, since)?;
+        let history = py
+            .detach(|| self.inner.history(channel, limit, since.as_ref(), reverse))
+            .py_err(py)?;
+        PyHistory::new(py, history)
     }
 
     /// The next message. Waits at most `timeout` seconds (`None`: no limit), then

@@ -11,12 +11,14 @@
 //! - [`aio`]: the asyncio `AsyncClient` on the async `lhttp_client::Client`, its
 //!   futures awaitables through `pyo3-async-runtimes` (tokio).
 //! - [`http`]: `publish` (and `aio_publish`) through the server's `POST /publish`.
+//! - [`history`]: `Position` and `History`, what `position()` and `history()` give.
 
 use pyo3::prelude::*;
 
 mod aio;
 mod client;
 mod errors;
+mod history;
 mod http;
 mod input;
 mod message;
@@ -43,6 +45,8 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<message::PyPart>()?;
     m.add_function(wrap_pyfunction!(message::parse, m)?)?;
     m.add_function(wrap_pyfunction!(message::channel_list, m)?)?;
+    m.add_class::<history::PyPosition>()?;
+    m.add_class::<history::PyHistory>()?;
     m.add_class::<client::PyClient>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(http::publish, m)?)?;

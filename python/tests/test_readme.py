@@ -33,6 +33,9 @@ def load_snippets() -> ModuleType:
 
 SNIPPETS = load_snippets()
 PROGRAMS = [name for name, _, _, _ in SNIPPETS.blocks(README) if name and name.endswith(".py")]
+# The blocks that read channel history run against a server that keeps it (spec 13).
+HISTORY_PROGRAMS = {"history.py"}
+HISTORY_FLAGS = ("--history-size", "100", "--history-ttl", "300")
 
 
 def expected_output(code):
@@ -41,7 +44,7 @@ def expected_output(code):
 
 
 def test_readme_has_the_examples():
-    assert set(PROGRAMS) >= {"codec.py", "client.py", "client_async.py", "http_publish.py"}
+    assert set(PROGRAMS) >= {"codec.py", "client.py", "client_async.py", "http_publish.py", *HISTORY_PROGRAMS}
     assert "asyncio.run(main())" in SNIPPETS.get(README, "client_async.py")
 
 
@@ -50,10 +53,17 @@ def test_print_comments_are_read():
     # silently turn the check into comparing nothing.
     assert expected_output(SNIPPETS.get(README, "client.py")) == ["1", "chat hello", "again"]
     assert expected_output(SNIPPETS.get(README, "client_async.py")) == ["1", "chat hello"]
+    assert expected_output(SNIPPETS.get(README, "history.py")) == [
+        "['one', 'two', 'three']",
+        "['three', 'two']",
+        "True",
+        "True",
+    ]
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
-def test_readme_example_runs_as_a_file(server, tmp_path, name):
+def test_readme_example_runs_as_a_file(start_server, tmp_path, name):
+    server = start_server(*(HISTORY_FLAGS if name in HISTORY_PROGRAMS else ()))
     code = SNIPPETS.get(README, name, f"127.0.0.1:{server.port}")
     (tmp_path / name).write_text(code, encoding="utf-8")
     # In its own folder, outside the checkout, so `import lhttp` is the installed package.

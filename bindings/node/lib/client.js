@@ -6,7 +6,7 @@
 
 const { EventEmitter } = require('node:events')
 const native = require('../index.js')
-const { toInit, toPairs, toChannels, checkOptions } = require('./fields.js')
+const { toInit, toPairs, toChannels, checkOptions, toPosition } = require('./fields.js')
 
 /** The options `connect()` takes; every duration is in milliseconds. */
 const CONNECT_OPTIONS = Object.freeze([
@@ -24,6 +24,12 @@ const CONNECT_OPTIONS = Object.freeze([
 
 /** The options `publish()` takes. */
 const PUBLISH_OPTIONS = Object.freeze(['command', 'headers'])
+
+/** The options `history()` takes. */
+const HISTORY_OPTIONS = Object.freeze(['limit', 'since', 'reverse'])
+
+/** The largest `limit` (the addon takes a u32). */
+const MAX_LIMIT = 0xffff_ffff
 
 /** A live connection to an lhttp server. Create it with `connect(url, options)`. */
 class Client extends EventEmitter {
@@ -88,6 +94,41 @@ class Client extends EventEmitter {
   async publish(channels, body, options) {
     const { command, headers } = checkOptions(options, PUBLISH_OPTIONS, 'publish') ?? {}
     return this.#native.publish(toChannels([channels]), body ?? undefined, command, toPairs(headers))
+  }
+
+  /**
+   * The last position seen of a subscribed channel with history, `{epoch, offset}`
+   * (where a reconnect recovers from), or null for a channel without history or not
+   * subscribed.
+   * @param {string} channel
+   */
+  position(channel) {
+    return this.#native.position(String(channel)) ?? null
+  }
+
+  /**
+   * Reads the recent publications of a channel with history: at most `limit` (the
+   * server's cap without), only those after `since` (a position or its `epoch:offset`
+   * string), newest first with `reverse`. Resolves with `{channel, position,
+   * publications}`; a channel without history rejects with code `NoHistory`.
+   * @param {string} channel
+   * @param {{limit?: number, since?: {epoch: string, offset: number | bigint} | string, reverse?: boolean}} [options]
+   */
+  async history(channel, options) {
+    const { limit, since, reverse } = checkOptions(options, HISTORY_OPTIONS, 'history') ?? {}
+    if (limit != null && !(Number.isInteger(limit) && limit >= 0 && limit <= MAX_LIMIT)) {
+      throw new TypeError(`history option 'limit' must be an integer from 0 to ${MAX_LIMIT}`)
+    }
+    if (reverse != null && typeof reverse !== 'boolean') {
+      throw new TypeError("history option 'reverse' must be a boolean")
+    }
+    const found = await this.#native.history(
+      String(channel),
+      limit ?? undefined,
+      toPosition(since, "history option 'since'"),
+      reverse ?? undefined,
+    )
+    return { channel: found.channel, position: found.position, publications: found.publications }
   }
 
   /** Closes the connection; the 'close' event follows and iterators end. */
@@ -182,4 +223,4 @@ async function connect(url, options) {
   return new Client(await native.connect(url, checkOptions(options, CONNECT_OPTIONS, 'connect')))
 }
 
-module.exports = { Client, connect, CONNECT_OPTIONS, PUBLISH_OPTIONS }
+module.exports = { Client, connect, CONNECT_OPTIONS, PUBLISH_OPTIONS, HISTORY_OPTIONS }

@@ -69,4 +69,25 @@ function checkOptions(options, known, what) {
   return options
 }
 
-module.exports = { toPairs, toInit, toMultipartInit, toChannels, checkOptions }
+/**
+ * A position for the addon, as its `epoch:offset` text (read by core, which refuses a
+ * malformed one with code `Position`): from that text, or from `{epoch, offset}` with the
+ * offset a number or a bigint.
+ * @param {{epoch: string, offset: number | bigint} | string | undefined | null} position
+ * @param {string} what the option, for the message
+ * @returns {string | undefined}
+ */
+function toPosition(position, what) {
+  if (position == null) return undefined
+  if (typeof position === 'string') return position
+  if (
+    typeof position === 'object' &&
+    typeof position.epoch === 'string' &&
+    (typeof position.offset === 'number' || typeof position.offset === 'bigint')
+  ) {
+    return `${position.epoch}:${position.offset}`
+  }
+  throw new TypeError(`${what} must be a position {epoch, offset} or its 'epoch:offset' string`)
+}
+
+module.exports = { toPairs, toInit, toMultipartInit, toChannels, checkOptions, toPosition }

@@ -4,9 +4,9 @@
 // `types` option does not list it (TypeScript 6 lists nothing by default).
 /// <reference types="node" />
 import { EventEmitter } from 'node:events'
-import type { ConnectOptions, Message, NativeClient, ParseOptions, Part, PartsOptions, Upstream } from '../index'
+import type { ConnectOptions, Message, NativeClient, ParseOptions, Part, PartsOptions, Position, Upstream } from '../index'
 
-export { ConnectOptions, Message, ParseOptions, Part, PartsOptions, Upstream }
+export { ConnectOptions, Message, ParseOptions, Part, PartsOptions, Position, Upstream }
 
 /** Headers in order: `[name, value]` pairs, a Map, or a plain object (insertion order). */
 export type HeadersInit = Array<[string, string]> | Map<string, string> | Record<string, string>
@@ -34,9 +34,10 @@ export interface MultipartInit {
  * lhttp binding: a core name (`Version`, `Command`, `NewLine`, `HeaderName`,
  * `HeaderValue`, `TooManyHeaders`, `Upstream`, `PartOffset`, `Part`, `TooManyParts`,
  * `BufferTooSmall`, `Channel`), a client one (`Connect`, `Closed`, `Timeout`, `Io`),
- * the server's error code (`Forbidden`, `TooManyChannels`, ...), or, on `'error'`
- * events, `RestoreRefused` (a channel not subscribed again after a reconnect) and
- * `Lagged` (messages dropped unread). Unknown options are a plain `TypeError`.
+ * the server's error code (`Forbidden`, `TooManyChannels`, `NoHistory`, ...), or, on
+ * `'error'` events, `RestoreRefused` (a channel not subscribed again after a reconnect),
+ * `Unrecovered` (a channel with history that could not get what it missed after a
+ * reconnect; it is subscribed again) and `Lagged` (messages dropped unread). Unknown options are a plain `TypeError`.
  */
 export interface LhttpError extends Error {
   code: string
@@ -77,6 +78,26 @@ export interface PublishOptions {
   headers?: HeadersInit
 }
 
+/** Options of `Client.history`; any other key is a `TypeError`. */
+export interface HistoryOptions {
+  /** At most this many publications (an integer, 0 for the position alone). Default: the server's cap (`recover_max`). */
+  limit?: number
+  /** Only the publications after this position: `{ epoch, offset }` (a number or a bigint) or its `epoch:offset` string. */
+  since?: Position | { epoch: string; offset: bigint } | string
+  /** Newest first. Default false. */
+  reverse?: boolean
+}
+
+/** What `Client.history` resolves with. */
+export interface History {
+  /** The channel read. */
+  channel: string
+  /** The channel's current position (its epoch tells whether a `since` of another epoch was answered with nothing). */
+  position: Position
+  /** Oldest first unless read `reverse`, each as delivered live (with its `channel`, `offset` and `epoch` headers). */
+  publications: Message[]
+}
+
 /** Options of `httpPublish`; any other key is a `TypeError`. */
 export interface HttpPublishOptions {
   /** The published message's command. Default `chat`. */
@@ -104,6 +125,10 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
   unsubscribe(...channels: Array<string | string[]>): Promise<void>
   /** Resolves with the number of deliveries the server reported. */
   publish(channels: string | string[], body?: BodyInit, options?: PublishOptions): Promise<number>
+  /** The last position seen of a subscribed channel with history, or null (no history, not subscribed). */
+  position(channel: string): Position | null
+  /** Reads a channel's recent publications; rejects with code `NoHistory` for a channel without history. */
+  history(channel: string, options?: HistoryOptions): Promise<History>
   close(): Promise<void>
   [Symbol.asyncIterator](): AsyncIterator<Message>
   on(event: 'message', listener: (msg: Message) => void): this

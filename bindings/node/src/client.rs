@@ -186,6 +186,50 @@ impl NativeClient {
         )
     }
 
+    /// The last position seen of a subscribed channel with history (from its
+    /// subscribe's ack and each publication received): where a reconnect recovers
+    /// from. `null` for a channel without history or not subscribed. Throws code
+    /// `Position` for an offset above `Number.MAX_SAFE_INTEGER` (no JS number holds it).
+    #[napi]
+    pub fn position(&self, channel: String) -> napi::Result<Option<Position>, String> {
+        self.inner.position(&channel).map(Position::try_from).transpose()
+    }
+
+    /// Reads the recent publications of a channel with history (spec 13.5): at most
+    /// `limit` (the server's cap without), only those after `since` (`epoch:offset`,
+    /// read by core: a malformed one rejects with code `Position`), newest first when
+    /// `reverse`. A channel without history rejects with code `NoHistory`.
+    #[napi(ts_return_type = "Promise<NativeHistory>")]
+    pub fn history<'env>(
+        &self,
+        env: &'env Env,
+        channel: String,
+        limit: Option<u32>,
+        since: Option<String>,
+        reverse: Option<bool>,
+    ) -> napi::Result<PromiseRaw<'env, NativeHistory>> {
+        let since = match since.as_deref().map(lhttp_core::Position::parse).transpose() {
+            Ok(p) => p.map(lhttp_client::OwnedPosition::from),
+            Err(e) => {
+                let e = lhttp_client::Error::Protocol(e);
+                return Err(client_error_value(env, &e));
+            }
+        };
+        let client = self.inner.clone();
+        let reverse = reverse.unwrap_or(false);
+        spawn(
+            env,
+            async move {
+                let history = client.history(&channel, limit, since.as_ref(), reverse).await?;
+                // An offset no JS number holds exactly is refused like a malformed one.
+                let position = Position::try_from(history.position.clone())
+                    .map_err(|_| lhttp_client::Error::Protocol(lhttp_core::Error::Position))?;
+                Ok(NativeHistory { history, position })
+            },
+            |h| h,
+        )
+    }
+
     /// The next application message, or `null` once the connection is closed for good.
     /// Rejects (and can be called again) when a received message is invalid or the connection failed.
     #[napi(ts_return_type = "Promise<Message | null>")]
@@ -227,6 +271,73 @@ pub fn http_publish<'env>(
         async move { lhttp_client::http_publish(&url, &refs(&channels), &command, &headers, &body, token.as_deref()).await },
         |deliveries| deliveries as f64,
     )
+}
+
+/// A place in a channel's stream (spec 13.2). `epoch` is an opaque token (compare it
+/// as a string); `offset` is a number, exact up to `Number.MAX_SAFE_INTEGER`.
+#[napi(object)]
+pub struct Position {
+    /// The stream's epoch.
+    pub epoch: String,
+    /// The offset in that epoch (0: before the first publication).
+    pub offset: f64,
+}
+
+/// The largest integer a JS number holds exactly (2^53 - 1).
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+impl TryFrom<lhttp_client::OwnedPosition> for Position {
+    type Error = napi::Error<String>;
+
+    fn try_from(p: lhttp_client::OwnedPosition) -> Result<Position, Self::Error> {
+        if p.offset > MAX_SAFE_INTEGER {
+            return Err(napi::Error::new(
+                lhttp_core::Error::Position.as_str().to_owned(),
+                format!("offset {} of {p} is above Number.MAX_SAFE_INTEGER", p.offset),
+            ));
+        }
+        // Exact: at most 2^53 - 1.
+        Ok(Position {
+            epoch: p.epoch,
+            offset: p.offset as f64,
+        })
+    }
+}
+
+/// What a history read answered; `lib/client.js` makes it a plain object
+/// `{ channel, position, publications }`.
+#[napi]
+pub struct NativeHistory {
+    /// The client's answer.
+    history: lhttp_client::History,
+    /// Its position, as JS has it.
+    position: Position,
+}
+
+#[napi]
+impl NativeHistory {
+    /// The channel read.
+    #[napi(getter)]
+    pub fn channel(&self) -> String {
+        self.history.channel.clone()
+    }
+
+    /// The channel's current position (its epoch tells whether a `since` of another
+    /// epoch was answered with nothing).
+    #[napi(getter)]
+    pub fn position(&self) -> Position {
+        Position {
+            epoch: self.position.epoch.clone(),
+            offset: self.position.offset,
+        }
+    }
+
+    /// The publications, oldest first unless read `reverse`, each as it was delivered
+    /// live (with its `channel`, `offset` and `epoch` headers).
+    #[napi(getter)]
+    pub fn publications(&self) -> Vec<Message> {
+        self.history.publications.iter().cloned().map(Message::from).collect()
+    }
 }
 
 /// Borrowed channel names, as the Rust client takes them.

@@ -11,8 +11,10 @@ import {
   parse,
   serverErrorNames,
   type Client,
+  type History,
   type LhttpError,
   type Message,
+  type Position,
 } from '../lib'
 
 export async function useEverything(url: string): Promise<void> {
@@ -50,6 +52,12 @@ export async function useEverything(url: string): Promise<void> {
   const deliveries: number = await client.publish('a', 'body', { command: 'chat', headers: { x: '1' } })
   await client.send({ command: 'chat', body: new Uint8Array([1]) })
   for await (const m of client) void m.text
+  const mark: Position | null = client.position('a')
+  const page: History = await client.history('a', { limit: 2, since: mark ?? 'e:0', reverse: true })
+  const offset: number = page.position.offset
+  const firstText: string | null | undefined = page.publications[0]?.text
+  await client.history('a', { since: { epoch: page.position.epoch, offset: 3n } })
+  void [page.channel, offset, firstText]
   await client.unsubscribe('a')
   await client.close()
   const viaHttp: number = await httpPublish('http://127.0.0.1:8081', ['a'], 'body', { command: 'chat', token: 't' })
