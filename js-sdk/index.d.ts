@@ -149,10 +149,10 @@ export interface LhttpOptions {
   wasm?: Parameters<typeof init>[0];
 }
 
-/** A place in a channel's history: compare epochs as strings; `offset` is decimal (it may pass 2^53). */
+/** A place in a channel's history: compare epochs as strings; `offset` is a number, as in the Node SDK (exact to 2^53 - 1, beyond which reading it fails with `Position`). */
 export interface Position {
   epoch: string;
-  offset: string;
+  offset: number;
 }
 
 /** `Lhttp.history`'s answer: each publication as delivered live, with `channel`, `offset` and `epoch` headers. */

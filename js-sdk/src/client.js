@@ -344,10 +344,11 @@ function fromSession(e, extra) {
   return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
 }
 
-/** `'<epoch>:<offset>'` as `{ epoch, offset }` (a decimal string: it may pass 2^53). */
+/** `'<epoch>:<offset>'` as `{ epoch, offset }`, the offset a number as in the Node SDK (exact to 2^53 - 1). */
 function position(p) {
   const [epoch, offset] = p?.split(':') ?? [];
-  return p && { epoch, offset };
+  if (p && !Number.isSafeInteger(+offset)) throw new LhttpError('Position', `offset ${offset} is past 2^53 - 1`);
+  return p && { epoch, offset: +offset };
 }
 
 /** Channel names from names and (nested) arrays of names; each string is one name. */

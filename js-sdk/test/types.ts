@@ -24,7 +24,7 @@ export async function usage(): Promise<void> {
   const since: Position | undefined = client.position('room');
   const h: History = await client.history('room', { limit: 20, since, reverse: true });
   const latest: Message | undefined = h.publications[0];
-  console.log(h.channel, h.position.epoch, h.position.offset.length, latest?.header('offset'));
+  console.log(h.channel, h.position.epoch, h.position.offset + 1, latest?.header('offset'));
   const session = new Session({ requestTimeout: 1000, pingInterval: null });
   session.start(performance.now());
   const t = session.pollTransmit();
