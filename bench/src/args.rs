@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory"])]
+    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history"])]
     pub scenarios: Vec<Scenario>,
     /// Subscribers on the one channel of the fan-out scenarios.
     #[arg(long, default_value_t = 1000)]
@@ -71,6 +71,13 @@ pub struct Args {
     /// Idle connection counts for the memory scenario, comma-separated, ascending.
     #[arg(long, value_delimiter = ',', default_values_t = [5000usize, 9000])]
     pub idle: Vec<usize>,
+    /// Recoveries timed by the history scenario.
+    #[arg(long, default_value_t = 200)]
+    pub recovery_rounds: usize,
+    /// Publications each recovery round misses while disconnected (the default
+    /// recover_max of lhttpd is 300).
+    #[arg(long, default_value_t = 300)]
+    pub recovery_missed: usize,
     /// Worker threads of the load generator's runtime.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -90,6 +97,9 @@ pub enum Scenario {
     Latency,
     /// Server RSS per idle (subscribed) connection.
     Memory,
+    /// lhttpd only (needs --lhttpd): the flat-out fan-out with history off and
+    /// on, and the time to recover missed publications on resubscribe.
+    History,
 }
 
 impl Args {
@@ -116,12 +126,20 @@ impl Args {
             self.rounds = 1;
             self.window = self.window.min(32);
             self.idle = vec![20, 40];
+            self.recovery_rounds = self.recovery_rounds.min(3);
+            self.recovery_missed = self.recovery_missed.min(20);
         }
         if self.url.is_none() && self.lhttpd.is_none() && self.baseline.is_none() {
             return Err("nothing to measure: give --lhttpd, --baseline and/or --url".into());
         }
-        if self.subscribers == 0 || self.publishers == 0 || self.threads == 0 || self.rounds == 0 {
-            return Err("--subscribers, --publishers, --threads and --rounds must be at least 1".into());
+        if self.subscribers == 0
+            || self.publishers == 0
+            || self.threads == 0
+            || self.rounds == 0
+            || self.recovery_rounds == 0
+            || self.recovery_missed == 0
+        {
+            return Err("--subscribers, --publishers, --threads, --rounds and --recovery-* must be at least 1".into());
         }
         let positive = |v: f64| v.is_finite() && v > 0.0;
         if !positive(self.duration) || !positive(self.rate) {

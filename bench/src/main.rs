@@ -12,6 +12,7 @@
 //! - [`scenario`]: the measurements.
 //! - [`reader`]: the epoll thread that times every latency subscriber.
 //! - [`floor`]: the same latency loads over plain TCP: what the kernel alone costs.
+//! - [`history`]: fan-out with history off and on, recovery after a reconnect.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
 
@@ -19,6 +20,7 @@ mod args;
 mod conn;
 mod contention;
 mod floor;
+mod history;
 mod proc;
 mod publish;
 mod reader;
@@ -65,15 +67,21 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let results = runtime.block_on(run(&args));
+    let (results, history) = runtime.block_on(async { (run(&args).await, run_history(&args).await) });
     let load = report::Load {
         subscribers: args.subscribers,
         publishers: args.publishers,
         rate: args.rate,
     };
     println!();
-    println!("{}", report::table(&results, &load));
-    let errors = report::errors(&results);
+    if args.scenarios.iter().any(|s| *s != Scenario::History) {
+        println!("{}", report::table(&results, &load));
+    }
+    let mut errors = report::errors(&results);
+    if let Some(h) = &history {
+        println!("{}", history::table(h, args.subscribers, args.publishers));
+        errors.extend(history::errors(h));
+    }
     for e in &errors {
         println!("error: {e}");
     }
@@ -88,9 +96,7 @@ fn main() -> ExitCode {
 fn servers(args: &Args) -> Vec<ServerUnderTest> {
     let mut out = Vec::new();
     if let Some(path) = &args.lhttpd {
-        let mut a: Vec<OsString> = ["--listen", "127.0.0.1:0", "--log", "warn"].map(OsString::from).into();
-        a.extend(args.lhttpd_args.iter().map(OsString::from));
-        out.push(ServerUnderTest::process("lhttpd", path.clone(), a));
+        out.push(lhttpd(args, path, &[]));
     }
     if let Some(script) = &args.baseline {
         let a = vec![script.clone().into_os_string(), "--listen".into(), "127.0.0.1:0".into()];
@@ -100,6 +106,49 @@ fn servers(args: &Args) -> Vec<ServerUnderTest> {
         out.push(ServerUnderTest::external("server at URL", url, args.pid));
     }
     out
+}
+
+/// The lhttpd under test started with `extra` flags after the user's.
+fn lhttpd(args: &Args, path: &std::path::Path, extra: &[&str]) -> ServerUnderTest {
+    let mut a: Vec<OsString> = ["--listen", "127.0.0.1:0", "--log", "warn"].map(OsString::from).into();
+    a.extend(args.lhttpd_args.iter().map(OsString::from));
+    a.extend(extra.iter().map(OsString::from));
+    ServerUnderTest::process("lhttpd", path.to_path_buf(), a)
+}
+
+/// The history scenario, lhttpd only: the flat-out fan-out with history off
+/// and on (taking turns), then the recovery rounds. `None` when not asked
+/// for or without --lhttpd.
+async fn run_history(args: &Args) -> Option<history::HistoryResults> {
+    if !args.runs(Scenario::History) {
+        return None;
+    }
+    let Some(path) = &args.lhttpd else {
+        eprintln!("lhttp-bench: the history scenario needs --lhttpd; skipped");
+        return None;
+    };
+    let off = lhttpd(args, path, &[]);
+    let on = lhttpd(args, path, &history::FANOUT_FLAGS);
+    let mut h = history::HistoryResults {
+        missed: args.recovery_missed,
+        ..Default::default()
+    };
+    eprintln!("lhttp-bench: lhttpd: fan-out flat out, history off");
+    h.off = Some(text(scenario::fanout(&off, args, true).await));
+    eprintln!(
+        "lhttp-bench: lhttpd: fan-out flat out, history on ({})",
+        history::FANOUT_FLAGS.join(" ")
+    );
+    h.on = Some(text(scenario::fanout(&on, args, true).await));
+    eprintln!(
+        "lhttp-bench: lhttpd: {} recoveries of {} missed publications",
+        args.recovery_rounds, args.recovery_missed
+    );
+    let rec = lhttpd(args, path, &history::RECOVERY_FLAGS);
+    h.recovery = Some(text(
+        history::recovery(&rec, args.recovery_rounds, args.recovery_missed).await,
+    ));
+    Some(h)
 }
 
 /// Runs every scenario asked for; within a scenario the servers take turns,

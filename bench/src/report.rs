@@ -243,7 +243,7 @@ pub fn thousands(v: f64) -> String {
     out
 }
 
-fn render(lines: &[Vec<String>]) -> String {
+pub fn render(lines: &[Vec<String>]) -> String {
     let cols = lines.iter().map(Vec::len).max().unwrap_or(0);
     let width: Vec<usize> = (0..cols)
         .map(|c| {
