@@ -226,6 +226,9 @@ impl Session {
     /// subscribe's `ack` and each publication received), which a reconnect recovers
     /// from; `None` for a channel without history or not subscribed.
     pub fn position(&self, channel: &str) -> Option<Position<'_>> {
+        if !self.subscriptions.contains(channel) {
+            return None;
+        }
         self.positions.get(channel)
     }
 

@@ -145,6 +145,9 @@ impl Session {
             return;
         };
         self.ack_positions(&reply, &part);
+        for c in part.removed.iter().filter(|c| !self.subscriptions.contains(c)) {
+            self.positions.forget(c);
+        }
         let Some(call_id) = part.call else {
             self.next_restore(now);
             return;
@@ -288,7 +291,8 @@ impl Session {
                     if self.subscriptions.insert(c.clone()) {
                         added.push(c);
                     }
-                } else if self.drop_subscription(&c) {
+                } else if self.subscriptions.remove(&c) {
+                    // Its position is kept until the server acks: a refusal puts it back whole.
                     removed.push(c);
                 }
             }
@@ -376,7 +380,8 @@ impl Session {
             }
         }
         for c in msg.channels(names::UNSUBSCRIBE) {
-            if self.drop_subscription(&c) {
+            // Its position is kept until the server acks: a refusal puts it back whole.
+            if self.subscriptions.remove(&c) {
                 removed.push(c);
             }
         }
