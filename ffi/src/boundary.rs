@@ -88,6 +88,22 @@ pub(crate) unsafe fn write<T>(out: *mut T, value: T) -> Result<(), lhttp_result>
     Ok(())
 }
 
+/// Copies `text` into the caller's `buf[..len]` and its length to `*out_n`, `snprintf`-style:
+/// `BUFFER_TOO_SMALL` (with the length needed in `*out_n`) when it does not fit.
+///
+/// # Safety
+/// As [`out_bytes`] for `buf` and [`write`] for `out_n`.
+pub(crate) unsafe fn copy_out(text: &str, buf: *mut u8, len: usize, out_n: *mut usize) -> Result<(), lhttp_result> {
+    // SAFETY: per the caller.
+    let out = unsafe { out_bytes(buf, len)? };
+    if out.len() < text.len() {
+        unsafe { write(out_n, text.len())? };
+        return Err(crate::result::fail_core(lhttp_core::Error::BufferTooSmall));
+    }
+    out[..text.len()].copy_from_slice(text.as_bytes());
+    unsafe { write(out_n, text.len()) }
+}
+
 /// A shared reference to an object behind a handle.
 ///
 /// # Safety

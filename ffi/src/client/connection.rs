@@ -6,7 +6,7 @@ use std::ffi::c_char;
 use ::lhttp_client::BlockingClient;
 
 use crate::boundary::{guard, guard_or, null, object, write};
-use crate::result::{fail, fail_core, lhttp_result};
+use crate::result::{fail, lhttp_result};
 
 use super::{lhttp_client, lhttp_config, millis, url_text};
 
@@ -83,12 +83,6 @@ pub unsafe extern "C" fn lhttp_client_id(
         // SAFETY: the caller's pointers.
         let c = unsafe { object(client)? };
         let id = c.inner.client_id().ok_or(lhttp_result::NotFound)?;
-        let out = unsafe { crate::boundary::out_bytes(buf.cast(), len)? };
-        if out.len() < id.len() {
-            unsafe { write(out_n, id.len())? };
-            return Err(fail_core(lhttp_core::Error::BufferTooSmall));
-        }
-        out[..id.len()].copy_from_slice(id.as_bytes());
-        unsafe { write(out_n, id.len()) }
+        unsafe { crate::boundary::copy_out(&id, buf.cast(), len, out_n) }
     })
 }

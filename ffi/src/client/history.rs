@@ -7,7 +7,7 @@ use std::ffi::c_char;
 use ::lhttp_client::{History, OwnedPosition};
 use lhttp_core::position::Position;
 
-use crate::boundary::{guard, null, object, out_bytes, text, write};
+use crate::boundary::{copy_out, guard, null, object, text, write};
 use crate::message::lhttp_message;
 use crate::result::{fail, fail_core, lhttp_result};
 
@@ -36,13 +36,7 @@ pub unsafe extern "C" fn lhttp_client_position(
         let c = unsafe { object(client)? };
         let channel = unsafe { text(channel.cast(), channel_len, lhttp_result::Channel)? };
         let position = c.inner.position(channel).ok_or(lhttp_result::NotFound)?.to_string();
-        let out = unsafe { out_bytes(buf.cast(), len)? };
-        if out.len() < position.len() {
-            unsafe { write(out_n, position.len())? };
-            return Err(fail_core(lhttp_core::Error::BufferTooSmall));
-        }
-        out[..position.len()].copy_from_slice(position.as_bytes());
-        unsafe { write(out_n, position.len()) }
+        unsafe { copy_out(&position, buf.cast(), len, out_n) }
     })
 }
 
