@@ -102,6 +102,35 @@ pub struct ClusterConfig {
     /// How long a cluster-wide directory call waits for the other nodes' answers.
     #[serde(with = "secs")]
     pub timeout: Duration,
+    /// Where a cluster keeps history (when a namespace has it): in JetStream,
+    /// shared by every node (the default), or in each node's memory.
+    pub history: HistoryBackend,
+    /// The JetStream history stream's size limit in bytes; beyond it the oldest
+    /// entries go (and recoveries that needed them are `unrecovered`).
+    pub history_max_bytes: u64,
+}
+
+/// Where a cluster keeps the history of its channels (spec 13.6, 13.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryBackend {
+    /// One NATS JetStream stream for the deployment, shared by every node.
+    #[default]
+    Jetstream,
+    /// Each node's own memory (positions differ between nodes).
+    Memory,
+}
+
+impl std::str::FromStr for HistoryBackend {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "jetstream" => Ok(HistoryBackend::Jetstream),
+            "memory" => Ok(HistoryBackend::Memory),
+            _ => Err(format!("history backend {s:?}: expected jetstream or memory")),
+        }
+    }
 }
 
 /// Limits that keep one client from hurting the others.
@@ -167,6 +196,8 @@ impl Default for ClusterConfig {
             prefix: "lhttp".into(),
             takeover_key: None,
             timeout: Duration::from_secs(1),
+            history: HistoryBackend::Jetstream,
+            history_max_bytes: 1 << 30,
         }
     }
 }

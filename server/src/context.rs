@@ -3,7 +3,9 @@
 //! actions a handler may take (send, publish, subscribe, close).
 
 use crate::conn::Conn;
+use crate::handle::Later;
 use crate::handle::{Handle, Subscribed};
+use crate::history::Pending;
 use crate::reject::Reject;
 use crate::reply::{self, AckExtra};
 use bytes::Bytes;
@@ -57,6 +59,9 @@ pub struct Context<'a> {
     deliveries: Option<usize>,
     /// What the ack carries besides `id` and `deliveries`.
     ack: AckExtra,
+    /// Work the ack waits for (a shared history store's round trips): each adds
+    /// to the ack, or fails the request.
+    later: Vec<Pending<Result<AckExtra, Reject>>>,
 }
 
 impl<'a> Context<'a> {
@@ -76,6 +81,7 @@ impl<'a> Context<'a> {
             reply_body: None,
             deliveries: None,
             ack: AckExtra::default(),
+            later: Vec::new(),
         }
     }
 
@@ -240,14 +246,35 @@ impl<'a> Context<'a> {
     /// every node (built-in instruction headers are left out); returns local deliveries.
     pub fn publish(&mut self, channels: &[&str], body: &[u8]) -> Result<usize, lhttp_core::Error> {
         let bytes = self.encode_reply(body, &names::INSTRUCTIONS)?;
-        Ok(self.handle.publish(channels, bytes))
+        Ok(self.publish_bytes(channels, bytes))
+    }
+
+    /// Publishes encoded `bytes`; a channel a shared store keeps makes the ack
+    /// wait for its append, so a failed one is this request's error reply.
+    fn publish_bytes(&mut self, channels: &[&str], bytes: Bytes) -> usize {
+        let (out, pending) = self.handle.publish_later(channels, bytes);
+        for (_, p) in pending {
+            self.defer(Box::pin(async move { p.await.map(|_| AckExtra::default()) }));
+        }
+        out.deliveries
+    }
+
+    /// Makes the ack wait for `work`, whose headers and parts it then carries
+    /// after this context's own (a failure is the request's error reply instead).
+    pub(crate) fn defer(&mut self, work: Pending<Result<AckExtra, Reject>>) {
+        self.later.push(work);
+    }
+
+    /// The work the ack waits for, taken out (the pipeline runs it).
+    pub(crate) fn take_later(&mut self) -> Vec<Pending<Result<AckExtra, Reject>>> {
+        std::mem::take(&mut self.later)
     }
 
     /// Publishes the reply (command, headers and body as left by the processor)
     /// to `channels` on every node; returns local deliveries.
     pub fn publish_reply(&mut self, channels: &[&str]) -> Result<usize, lhttp_core::Error> {
         let bytes = self.encode_reply(self.reply_body(), &names::INSTRUCTIONS)?;
-        Ok(self.handle.publish(channels, bytes))
+        Ok(self.publish_bytes(channels, bytes))
     }
 
     /// Sets the `deliveries` count the ack of this message reports (a publish's
@@ -281,15 +308,28 @@ impl<'a> Context<'a> {
 
     /// Subscribes this connection to `channel`, recovering the publications
     /// after `since` on a channel with history ([`Handle::subscribe_since`]).
+    ///
+    /// On a channel a shared store (JetStream) keeps, the join ends after this
+    /// returns: the ack waits for it, and the answer has no position yet.
     pub fn subscribe_since(&mut self, channel: &str, since: Option<Position<'_>>) -> Result<Subscribed, Reject> {
-        self.handle.subscribe_since(self.conn, channel, since)
+        match self.handle.subscribe_later(self.conn, channel, since) {
+            Later::Ready(r) => r,
+            Later::Pending(p) => {
+                self.defer(Box::pin(async move { p.await.map(|_| AckExtra::default()) }));
+                Ok(Subscribed {
+                    new: true,
+                    position: None,
+                    recovered: None,
+                })
+            }
+        }
     }
 
     /// Subscribes this connection to `channels` (idempotent).
     pub fn subscribe(&mut self, channels: &[&str]) -> Result<(), Reject> {
         channels
             .iter()
-            .try_for_each(|ch| self.handle.subscribe(self.conn, ch).map(|_| ()))
+            .try_for_each(|ch| self.subscribe_since(ch, None).map(|_| ()))
     }
 
     /// Unsubscribes this connection from `channels`.

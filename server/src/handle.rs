@@ -7,7 +7,7 @@
 use crate::broker::Broker;
 use crate::config::Config;
 use crate::conn::Conn;
-use crate::history::{Entry, HistoryStore, Page, Query};
+use crate::history::{Entry, HistoryStore, OwnedQuery, Page, Pending, Query, SharedHistory};
 use crate::hooks::ChannelHooks;
 use crate::hub::{Change, Hub};
 use crate::id::{ConnId, IdMaker};
@@ -20,7 +20,7 @@ use lhttp_core::position::Position;
 use lhttp_core::{OwnedPosition, ServerError};
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 /// What a publish did on this node.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -49,6 +49,28 @@ pub struct Handle {
     shared: Arc<Shared>,
 }
 
+/// A handle that does not keep the server alive, for a store the handle owns.
+#[derive(Clone)]
+pub(crate) struct WeakHandle(Weak<Shared>);
+
+impl WeakHandle {
+    /// The handle, while the server lives.
+    pub(crate) fn upgrade(&self) -> Option<Handle> {
+        self.0.upgrade().map(|shared| Handle { shared })
+    }
+}
+
+/// The answer of work that may need a round trip: now, or later.
+pub(crate) enum Later<T> {
+    /// Done.
+    Ready(T),
+    /// Ends later.
+    Pending(Pending<T>),
+}
+
+/// A channel's new position, answered later by a shared store.
+pub(crate) type PendingPosition = (String, Pending<Result<OwnedPosition, Reject>>);
+
 struct Shared {
     /// Settings the server was started with.
     config: Config,
@@ -66,6 +88,9 @@ struct Shared {
     history: Arc<dyn HistoryStore>,
     /// Whether any namespace keeps history: without, a publish is as before history.
     any_history: bool,
+    /// The store every node shares (JetStream), when the cluster set one: it then
+    /// keeps and carries the channels with history instead of `history` and the broker.
+    shared_history: OnceLock<Arc<dyn SharedHistory>>,
     /// Listeners of subscription changes and closes, in the order added. Read on
     /// every (un)subscribe and close, written at setup.
     hooks: RwLock<Vec<Arc<dyn ChannelHooks>>>,
@@ -96,6 +121,7 @@ impl Handle {
                 connections: RwLock::new(HashMap::new()),
                 broker,
                 history,
+                shared_history: OnceLock::new(),
                 hooks: RwLock::new(hooks),
                 extensions,
                 shutdown: Trigger::new(),
@@ -123,6 +149,29 @@ impl Handle {
         &*self.shared.broker
     }
 
+    /// A handle that does not keep the server alive.
+    pub(crate) fn downgrade(&self) -> WeakHandle {
+        WeakHandle(Arc::downgrade(&self.shared))
+    }
+
+    /// Sets the store every node shares for channels with history (once, before the server runs).
+    pub(crate) fn set_shared_history(&self, store: Arc<dyn SharedHistory>) {
+        let _ = self.shared.shared_history.set(store);
+    }
+
+    /// The shared store, when `channel` keeps history and the cluster set one.
+    fn shared_for(&self, channel: &str) -> Option<&Arc<dyn SharedHistory>> {
+        self.shared.shared_history.get().filter(|_| self.has_history(channel))
+    }
+
+    /// A short name of the history backend, for logs and `/healthz`.
+    pub fn history_backend(&self) -> &'static str {
+        match self.shared.shared_history.get() {
+            Some(s) => s.name(),
+            None => self.shared.history.name(),
+        }
+    }
+
     /// A higher layer's state of type `T`, stored at construction.
     pub(crate) fn extension<T: Clone + Send + Sync + 'static>(&self) -> Option<&T> {
         self.shared.extensions.get::<T>()
@@ -136,10 +185,50 @@ impl Handle {
 
     /// Publishes as [`publish`](Self::publish) and also tells each channel with
     /// history its new position (what `POST /publish` answers).
+    ///
+    /// With a shared store (JetStream) a channel with history gets its position
+    /// later: it is not in `positions`, and a failed append is logged and
+    /// counted; [`publish_later`](Self::publish_later) waits for both.
     pub fn publish_positions(&self, channels: &[&str], message: Bytes) -> Published {
-        let out = self.deliver(channels, &[], &message);
-        self.shared.broker.publish(channels, &message);
+        let (out, pending) = self.publish_later(channels, message);
+        for (channel, p) in pending {
+            let handle = self.clone();
+            tokio::spawn(async move {
+                if let Err(r) = p.await {
+                    Metrics::inc(&handle.metrics().errors);
+                    tracing::warn!(%channel, code = %r.code, detail = %r.detail, "publish not kept in history");
+                }
+            });
+        }
         out
+    }
+
+    /// Publishes as [`publish_positions`](Self::publish_positions); the channels
+    /// a shared store keeps answer their position later.
+    pub(crate) fn publish_later(&self, channels: &[&str], message: Bytes) -> (Published, Vec<PendingPosition>) {
+        let Some(store) = self.shared.shared_history.get().filter(|_| self.shared.any_history) else {
+            let out = self.deliver(channels, &[], &message);
+            self.shared.broker.publish(channels, &message);
+            return (out, Vec::new());
+        };
+        let (mut streams, plain): (Vec<&str>, Vec<&str>) = channels.iter().partition(|c| self.has_history(c));
+        streams.sort_unstable();
+        streams.dedup();
+        let pending = streams
+            .into_iter()
+            .map(|ch| {
+                let ns = self.config().namespace_of(ch);
+                (ch.to_string(), store.append(ch, ns, message.clone()))
+            })
+            .collect();
+        let out = if plain.is_empty() {
+            Published::default()
+        } else {
+            let out = self.deliver(&plain, &[], &message);
+            self.shared.broker.publish(&plain, &message);
+            out
+        };
+        (out, pending)
     }
 
     /// Delivers an encoded message to this node's subscribers only (what a broker
@@ -217,6 +306,28 @@ impl Handle {
         Ok(self.shared.history.read(channel, ns, &Query { limit, since, reverse }))
     }
 
+    /// Reads `channel`'s history as [`history`](Self::history), from the shared
+    /// store when there is one.
+    pub(crate) fn history_later(
+        &self,
+        channel: &str,
+        limit: Option<usize>,
+        since: Option<Position<'_>>,
+        reverse: bool,
+    ) -> Later<Result<Page, Reject>> {
+        let Some(store) = self.shared_for(channel) else {
+            return Later::Ready(self.history(channel, limit, since, reverse));
+        };
+        let ns = self.config().namespace_of(channel);
+        let limit = limit.map_or(ns.recover_max, |l| l.min(ns.recover_max));
+        let query = OwnedQuery {
+            limit,
+            since: since.map(OwnedPosition::from),
+            reverse,
+        };
+        Later::Pending(store.read(channel, ns, query))
+    }
+
     /// Drops expired history and the streams nobody needs any more (the server's
     /// sweep task calls it; `/metrics` counts what is left).
     pub(crate) fn sweep_history(&self) {
@@ -230,9 +341,12 @@ impl Handle {
             });
     }
 
-    /// How many history streams this node keeps.
+    /// How many history streams this node keeps (with a shared store: follows).
     pub fn history_streams(&self) -> usize {
-        self.shared.history.stream_count()
+        match self.shared.shared_history.get() {
+            Some(s) => s.stream_count(),
+            None => self.shared.history.stream_count(),
+        }
     }
 
     /// Subscribes `conn` to `channel`; `Ok(false)` when it already was.
@@ -289,6 +403,91 @@ impl Handle {
         })
     }
 
+    /// Subscribes as [`subscribe_since`](Self::subscribe_since); a channel kept
+    /// by a shared store joins later (the connection holds the channel among its
+    /// subscriptions meanwhile, so an unsubscribe or a close ends the join).
+    pub(crate) fn subscribe_later(
+        &self,
+        conn: &Arc<Conn>,
+        channel: &str,
+        since: Option<Position<'_>>,
+    ) -> Later<Result<Subscribed, Reject>> {
+        let Some(store) = self.shared_for(channel) else {
+            return Later::Ready(self.subscribe_since(conn, channel, since));
+        };
+        if !conn.subscriptions().contains(channel) {
+            if let Err(r) = self
+                .hooks()
+                .iter()
+                .try_for_each(|h| h.before_subscribe(self, conn, channel))
+            {
+                return Later::Ready(Err(r));
+            }
+        }
+        let new = match self.add_subscription(conn, channel) {
+            Ok(n) => n,
+            Err(r) => return Later::Ready(Err(r)),
+        };
+        let ns = self.config().namespace_of(channel);
+        let joining = store.join(conn, channel, ns, since.map(OwnedPosition::from));
+        let has_since = since.is_some();
+        let (handle, conn, channel) = (self.clone(), conn.clone(), channel.to_string());
+        Later::Pending(Box::pin(async move {
+            match joining.await {
+                Ok(j) => {
+                    if new {
+                        handle
+                            .hooks()
+                            .iter()
+                            .for_each(|h| h.on_subscribe(&handle, &conn, &channel));
+                    }
+                    Ok(Subscribed {
+                        new,
+                        position: Some(j.position),
+                        recovered: has_since.then_some(j.recovered),
+                    })
+                }
+                Err(r) => {
+                    if new && conn.subscriptions().remove(channel.as_str()) {
+                        handle.left(&conn, &channel);
+                    }
+                    Err(r)
+                }
+            }
+        }))
+    }
+
+    /// Adds `conn` to the hub for `channel` when it still subscribes to it (a
+    /// shared store's join ends here); `false` when it left meanwhile.
+    pub(crate) fn hub_join(&self, conn: &Arc<Conn>, channel: &str) -> bool {
+        // The subscriptions' lock is held so that an unsubscribe either comes
+        // first (and nothing joins) or after (and removes it from the hub).
+        let subs = conn.subscriptions();
+        if !subs.contains(channel) {
+            return false;
+        }
+        self.shared.hub.subscribe(channel, conn);
+        true
+    }
+
+    /// Takes `conn` out of the hub for `channel` and nothing else (a shared
+    /// store's join of a connection that was subscribed already).
+    pub(crate) fn hub_leave(&self, conn: &Conn, channel: &str) {
+        self.shared.hub.unsubscribe(channel, conn.id());
+    }
+
+    /// Hands an entry of `channel` (a publication with its position) to its
+    /// local subscribers; returns how many got it.
+    pub(crate) fn deliver_entry(&self, channel: &str, entry: &Bytes) -> usize {
+        let frame = reply::frame(entry.clone());
+        self.shared.hub.deliver(&[channel], &[], &frame, &self.shared.metrics)
+    }
+
+    /// The local subscribers of `channel`.
+    pub(crate) fn subscribers(&self, channel: &str) -> Vec<Arc<Conn>> {
+        self.shared.hub.subscribers(channel)
+    }
+
     /// Adds `channel` to `conn`'s subscriptions within the limit; `Ok(false)` when it had it.
     fn add_subscription(&self, conn: &Conn, channel: &str) -> Result<bool, Reject> {
         let mut subs = conn.subscriptions();
@@ -326,6 +525,12 @@ impl Handle {
 
     /// The hub's and the listeners' side of `conn` leaving `channel`.
     fn left(&self, conn: &Conn, channel: &str) {
+        if let Some(store) = self.shared_for(channel) {
+            self.shared.hub.unsubscribe(channel, conn.id());
+            store.left(conn, channel);
+            self.hooks().iter().for_each(|h| h.on_unsubscribe(self, conn, channel));
+            return;
+        }
         // A stream keeps receiving the other nodes' publications after its last
         // local subscriber left, so that one who comes back within the ttl
         // finds no hole in it: the sweep closes the channel with the stream.

@@ -2,7 +2,7 @@
 //! JSON, with the rules of the `history` header (13.5) and the directory API's
 //! conventions (`{"result": ...}`, the publish token).
 
-use crate::handle::Handle;
+use crate::handle::{Handle, Later};
 use crate::history::Page;
 use crate::reject::Reject;
 use bytes::Bytes;
@@ -49,19 +49,22 @@ pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Bo
             )
         }
     };
-    match read(handle, &args) {
+    match read(handle, &args).await {
         Ok(v) => crate::http::json_answer(StatusCode::OK, json!({ "result": v }).to_string()),
         Err(r) => failed(StatusCode::BAD_REQUEST, &r.code, &r.detail),
     }
 }
 
-fn read(handle: &Handle, a: &Args) -> Result<Value, Reject> {
+async fn read(handle: &Handle, a: &Args) -> Result<Value, Reject> {
     let channel = a
         .channel
         .as_deref()
         .ok_or_else(|| Reject::new(ServerError::BadRequest.as_str(), "missing \"channel\""))?;
     let since = a.since.as_deref().map(Position::parse).transpose()?;
-    let page = handle.history(channel, a.limit, since, a.reverse)?;
+    let page = match handle.history_later(channel, a.limit, since, a.reverse) {
+        Later::Ready(page) => page?,
+        Later::Pending(page) => page.await?,
+    };
     Ok(to_json(&page))
 }
 

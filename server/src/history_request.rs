@@ -4,8 +4,10 @@
 
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
+use crate::handle::Later;
 use crate::history::Page;
 use crate::pubsub::channel_position;
+use crate::reply::AckExtra;
 use lhttp_core::owned::{owned_pairs, with_header_storage, PartSpec};
 use lhttp_core::position::{self, Position};
 use lhttp_core::reply::headers::COMMAND;
@@ -27,10 +29,23 @@ impl Filter for HistoryRequest {
             .map(read_reverse)
             .transpose()?
             .unwrap_or(false);
-        let page = ctx.handle().history(channel, limit, since, reverse)?;
-        let (position, parts) = answer(channel, &page)?;
-        ctx.add_ack_header(names::POSITION, &position);
-        ctx.set_ack_parts(parts);
+        match ctx.handle().history_later(channel, limit, since, reverse) {
+            Later::Ready(page) => {
+                let (position, parts) = answer(channel, &page?)?;
+                ctx.add_ack_header(names::POSITION, &position);
+                ctx.set_ack_parts(parts);
+            }
+            Later::Pending(page) => {
+                let channel = channel.to_string();
+                ctx.defer(Box::pin(async move {
+                    let (position, parts) = answer(&channel, &page.await?)?;
+                    Ok(AckExtra {
+                        headers: vec![(names::POSITION.to_string(), position)],
+                        parts,
+                    })
+                }));
+            }
+        }
         Ok(())
     }
 }

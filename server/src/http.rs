@@ -220,17 +220,23 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
         body.clone()
     };
     drop(storage);
-    let out = handle.publish_positions(&refs, body);
-    let positions = out
+    let (out, pending) = handle.publish_later(&refs, body);
+    let mut positions: Vec<(String, String)> = out
         .positions
         .iter()
         .map(|(ch, p)| (ch.clone(), p.as_position().to_string()))
         .collect();
+    for (ch, p) in pending {
+        match p.await {
+            Ok(p) => positions.push((ch, p.as_position().to_string())),
+            Err(r) => return error(StatusCode::SERVICE_UNAVAILABLE, &r.code, Some(&r.detail)),
+        }
+    }
     json(
         StatusCode::OK,
         to_json(&Published {
             deliveries: out.deliveries,
-            positions,
+            positions: positions.into_iter().collect(),
         }),
     )
 }

@@ -122,6 +122,14 @@ impl Hub {
         map.get(channel).map_or(0, |s| s.len())
     }
 
+    /// The local subscribers of `channel`.
+    pub fn subscribers(&self, channel: &str) -> Vec<Arc<Conn>> {
+        let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
+        map.get(channel)
+            .map(|s| s.values().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// The channels with a local subscriber.
     pub fn channels(&self) -> Vec<String> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());

@@ -68,7 +68,7 @@ mod tls;
 mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
-pub use config::{ClusterConfig, Config, Limits, Namespace};
+pub use config::{ClusterConfig, Config, HistoryBackend, Limits, Namespace};
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};
 pub use context::{Context, Handshake, PartView};

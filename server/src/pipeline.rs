@@ -1,6 +1,8 @@
 //! What happens to each message and connection event: limits, parsing by core,
 //! the filters in order, the processor for the command, then the ack or the
-//! error reply. Nothing here blocks or awaits.
+//! error reply. Nothing here blocks or awaits: work a request must wait for (a
+//! shared history store's round trip) runs in its own task, which then sends
+//! the ack or the error reply.
 
 use crate::conn::Conn;
 use crate::context::{Context, Handshake};
@@ -121,15 +123,37 @@ impl Pipeline {
                 return error(handle, conn, &r, cmd, id);
             }
         }
-        if let Some(id) = id {
-            if conn
-                .outbox()
-                .push(reply::ack_frame_with(id, ctx.deliveries(), ctx.ack_extra()))
-                .is_ok()
-            {
-                Metrics::inc(&metrics.messages_out);
-            }
+        let later = ctx.take_later();
+        if !later.is_empty() {
+            let (handle, conn) = (handle.clone(), conn.clone());
+            let (deliveries, mut extra) = (ctx.deliveries(), ctx.ack_extra().clone());
+            let (cmd, id) = (msg.command.to_string(), id.map(str::to_string));
+            tokio::spawn(async move {
+                for work in later {
+                    match work.await {
+                        Ok(more) => {
+                            extra.headers.extend(more.headers);
+                            extra.parts.extend(more.parts);
+                        }
+                        Err(r) => return error(&handle, &conn, &r, Some(&cmd), id.as_deref()),
+                    }
+                }
+                if let Some(id) = id {
+                    ack(&handle, &conn, &id, deliveries, &extra);
+                }
+            });
+            return;
         }
+        if let Some(id) = id {
+            ack(handle, conn, id, ctx.deliveries(), ctx.ack_extra());
+        }
+    }
+}
+
+/// Sends the ack of request `id`.
+fn ack(handle: &Handle, conn: &Conn, id: &str, deliveries: Option<usize>, extra: &reply::AckExtra) {
+    if conn.outbox().push(reply::ack_frame_with(id, deliveries, extra)).is_ok() {
+        Metrics::inc(&handle.metrics().messages_out);
     }
 }
 

@@ -7,6 +7,8 @@
 
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
+use crate::handle::{Later, Subscribed};
+use crate::reply::AckExtra;
 use lhttp_core::position::{self, Position};
 use lhttp_core::{names, Message, ServerError};
 
@@ -32,34 +34,53 @@ impl Filter for PubSub {
         if since.is_empty() && !new.iter().any(|c| ctx.handle().has_history(c)) {
             return ctx.subscribe(&new);
         }
-        let (mut recovered, mut unrecovered) = (Vec::new(), Vec::new());
-        let mut positions = Vec::new();
         let mut done: Vec<&str> = Vec::new();
+        let mut joins = Vec::new();
+        let mut waiting = false;
         for ch in new {
             if done.contains(&ch) {
                 continue;
             }
             done.push(ch);
             let from = since.iter().find(|(c, _)| *c == ch).map(|(_, p)| *p);
-            let s = ctx.subscribe_since(ch, from)?;
-            match s.recovered {
-                Some(true) => recovered.push(ch),
-                Some(false) => unrecovered.push(ch),
-                None => {}
+            let join = match ctx.handle().subscribe_later(ctx.conn(), ch, from) {
+                Later::Ready(r) => Later::Ready(Ok(r?)),
+                Later::Pending(p) => {
+                    waiting = true;
+                    Later::Pending(p)
+                }
+            };
+            joins.push((ch.to_string(), join));
+        }
+        if !waiting {
+            let answers = joins.into_iter().filter_map(|(ch, j)| match j {
+                Later::Ready(Ok(s)) => Some((ch, s)),
+                _ => None,
+            });
+            for (name, value) in ack_headers(answers)? {
+                ctx.add_ack_header(name, &value);
             }
-            if let Some(p) = s.position {
-                positions.push(channel_position(ch, p.as_position())?);
+            return Ok(());
+        }
+        // A join that needs the shared store's round trip: the ack waits for all.
+        ctx.defer(Box::pin(async move {
+            let mut answers = Vec::new();
+            for (ch, j) in joins {
+                let s = match j {
+                    Later::Ready(r) => r?,
+                    Later::Pending(p) => p.await?,
+                };
+                answers.push((ch, s));
             }
-        }
-        for p in positions {
-            ctx.add_ack_header(names::POSITION, &p);
-        }
-        if !recovered.is_empty() {
-            ctx.add_ack_header(names::RECOVERED, &recovered.join(" "));
-        }
-        if !unrecovered.is_empty() {
-            ctx.add_ack_header(names::UNRECOVERED, &unrecovered.join(" "));
-        }
+            let headers = ack_headers(answers.into_iter())?
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v))
+                .collect();
+            Ok(AckExtra {
+                headers,
+                parts: Vec::new(),
+            })
+        }));
         Ok(())
     }
 
@@ -74,6 +95,30 @@ impl Filter for PubSub {
         }
         Ok(())
     }
+}
+
+/// The ack's headers for the channels subscribed (13.3, 13.4): each one's
+/// `position`, then which were `recovered` and which `unrecovered`.
+fn ack_headers(answers: impl Iterator<Item = (String, Subscribed)>) -> Result<Vec<(&'static str, String)>, Reject> {
+    let (mut recovered, mut unrecovered) = (Vec::new(), Vec::new());
+    let mut out = Vec::new();
+    for (ch, s) in answers {
+        match s.recovered {
+            Some(true) => recovered.push(ch.clone()),
+            Some(false) => unrecovered.push(ch.clone()),
+            None => {}
+        }
+        if let Some(p) = s.position {
+            out.push((names::POSITION, channel_position(&ch, p.as_position())?));
+        }
+    }
+    if !recovered.is_empty() {
+        out.push((names::RECOVERED, recovered.join(" ")));
+    }
+    if !unrecovered.is_empty() {
+        out.push((names::UNRECOVERED, unrecovered.join(" ")));
+    }
+    Ok(out)
 }
 
 /// The `since` headers of `msg`, each read by core and naming a channel that

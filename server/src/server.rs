@@ -97,10 +97,10 @@ impl Server {
         builtins.push(Arc::new(HistoryRequest));
         builtins.push(upstream.clone() as Arc<dyn Filter>);
         let ids = IdMaker::new();
-        let joined = cluster::join(&config.cluster, ids.node()).await?;
+        let joined = cluster::join(&config, ids.node()).await?;
         let mut extensions = http::Extensions::new();
         extensions.insert(joined.extension());
-        // One node's streams; a cluster backend (JetStream) would be chosen here.
+        // One node's streams; a cluster that keeps history in JetStream shares its own instead.
         let history: Arc<dyn HistoryStore> = Arc::new(MemoryHistory::new());
         let handle = Handle::new(
             config,
@@ -110,6 +110,7 @@ impl Server {
             extensions,
             vec![joined.listener()],
         );
+        joined.share_history(&handle);
         Ok(Server {
             handle,
             processors: Vec::new(),

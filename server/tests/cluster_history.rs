@@ -5,11 +5,12 @@
 //! on another node its position is of another epoch: unrecovered.
 mod cluster_support;
 use cluster_support::*;
-use lhttp_server::Namespace;
+use lhttp_server::{HistoryBackend, Namespace};
 use std::time::Duration;
 
 fn history_config(url: &str) -> lhttp_server::Config {
     let mut c = cluster_config(url);
+    c.cluster.history = HistoryBackend::Memory;
     c.namespace = Namespace {
         history_size: 100,
         history_ttl: Duration::from_secs(60),

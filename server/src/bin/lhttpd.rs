@@ -103,6 +103,9 @@ struct Args {
     /// Seconds a cluster-wide directory call waits for other nodes [default: 1].
     #[arg(long, value_name = "SECS")]
     cluster_timeout: Option<f64>,
+    /// Where a cluster keeps history: `jetstream` (one stream shared by every node) or `memory` (each node its own) [default: jetstream].
+    #[arg(long, env = "LHTTPD_CLUSTER_HISTORY", value_name = "BACKEND")]
+    cluster_history: Option<lhttp_server::HistoryBackend>,
     /// Most publications kept per channel of the default namespace; history is on with --history-ttl too [default: 0, off]. Named namespaces: `[namespaces.<name>]` in the TOML file.
     #[arg(long, env = "LHTTPD_HISTORY_SIZE")]
     history_size: Option<usize>,
@@ -196,6 +199,9 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     if let Some(k) = &args.takeover_key {
         c.cluster.takeover_key = Some(k.clone());
+    }
+    if let Some(b) = args.cluster_history {
+        c.cluster.history = b;
     }
     if let Some(s) = args.cluster_timeout {
         c.cluster.timeout = secs(s)?;

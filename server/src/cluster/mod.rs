@@ -15,6 +15,7 @@
 //! - `takeover`: the connection-key takeover filter.
 
 mod directory;
+mod jetstream;
 mod local;
 mod nats;
 mod ops;
@@ -30,7 +31,7 @@ pub use ops::CLOSE_TAKEN_OVER;
 pub use takeover::Takeover;
 
 use crate::broker::{Broker, EmbeddedBroker};
-use crate::config::ClusterConfig;
+use crate::config::{ClusterConfig, Config, HistoryBackend};
 use crate::conn::Conn;
 use crate::handle::Handle;
 use std::io;
@@ -91,6 +92,8 @@ pub(crate) struct Joined {
     state: Arc<State>,
     /// The NATS broker when `[cluster] nats` is set.
     nats: Option<Arc<NatsBroker>>,
+    /// The JetStream history when the cluster keeps history there.
+    history: Option<Arc<jetstream::JetStreamHistory>>,
 }
 
 impl Joined {
@@ -107,6 +110,13 @@ impl Joined {
         self.state.clone()
     }
 
+    /// Gives `handle` the history store every node shares, when there is one.
+    pub(crate) fn share_history(&self, handle: &Handle) {
+        if let Some(h) = &self.history {
+            handle.set_shared_history(h.clone());
+        }
+    }
+
     /// The lifecycle listener that keeps the directory in step with the connections.
     pub(crate) fn listener(&self) -> Arc<dyn ChannelHooks> {
         Arc::new(Forget(self.state.clone()))
@@ -115,6 +125,9 @@ impl Joined {
     /// Starts the broker's tasks and the directory's responder for `handle`;
     /// they end at shutdown.
     pub(crate) fn start(&self, handle: &Handle) {
+        if let Some(h) = &self.history {
+            h.start(handle);
+        }
         if let Some(b) = &self.nats {
             b.start(handle.clone());
         }
@@ -135,11 +148,13 @@ impl Joined {
 /// `node` (retrying in the background if it is down now) and makes the NATS
 /// broker and the directory's link. With the embedded broker the directory is
 /// this node's alone.
-pub(crate) async fn join(config: &ClusterConfig, node: &str) -> io::Result<Joined> {
+pub(crate) async fn join(whole: &Config, node: &str) -> io::Result<Joined> {
+    let config = &whole.cluster;
     let Some(urls) = &config.nats else {
         return Ok(Joined {
             state: Arc::default(),
             nats: None,
+            history: None,
         });
     };
     let addrs = urls
@@ -158,6 +173,8 @@ pub(crate) async fn join(config: &ClusterConfig, node: &str) -> io::Result<Joine
         .await
         .map_err(|e| io::Error::other(format!("nats: {e}")))?;
     let broker = Arc::new(NatsBroker::new(client.clone(), &config.prefix));
+    let history = (whole.has_any_history() && config.history == HistoryBackend::Jetstream)
+        .then(|| Arc::new(jetstream::JetStreamHistory::new(client.clone(), &config.prefix, whole)));
     let link = Arc::new(rpc::Link::new(client, &config.prefix, node, config.timeout));
     Ok(Joined {
         state: Arc::new(State {
@@ -165,5 +182,6 @@ pub(crate) async fn join(config: &ClusterConfig, node: &str) -> io::Result<Joine
             link: Some(link),
         }),
         nats: Some(broker),
+        history,
     })
 }

@@ -6,8 +6,11 @@
 //! stream's lock, so a recovery orders itself against live publications.
 
 mod memory;
+mod shared;
 
 pub use memory::MemoryHistory;
+pub(crate) use shared::SharedHistory;
+pub(crate) use shared::{OwnedQuery, Pending, SharedJoined};
 
 use crate::config::Namespace;
 use crate::reject::Reject;

@@ -1,0 +1,216 @@
+//! Channel history in NATS JetStream across lhttpd nodes joined through a real
+//! `nats-server -js`: one stream for the cluster, so offsets and the epoch are
+//! the same on every node, a client recovers on any node, and the epoch outlives
+//! the nodes (spec 13.6).
+mod cluster_support;
+use cluster_support::*;
+use lhttp_server::Namespace;
+use std::time::Duration;
+
+fn js_config(url: &str, size: usize) -> lhttp_server::Config {
+    let mut c = cluster_config(url);
+    c.namespace = Namespace {
+        history_size: size,
+        history_ttl: Duration::from_secs(60),
+        recover_max: 300,
+    };
+    c
+}
+
+/// nats-server with JetStream, its store in a fresh directory.
+async fn nats_js() -> (Nats, tempdir::Dir) {
+    let dir = tempdir::Dir::new();
+    let nats = Nats::start_with(free_port(), vec!["-js".into(), "-sd".into(), dir.path()]).await;
+    (nats, dir)
+}
+
+mod tempdir {
+    /// A directory removed when dropped.
+    pub struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        pub fn new() -> Dir {
+            let p = std::env::temp_dir().join(format!(
+                "lhttp-js-{}-{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos()
+            ));
+            std::fs::create_dir_all(&p).unwrap();
+            Dir(p)
+        }
+
+        pub fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+/// The `offset` and `epoch` a publication carries.
+fn position(m: &Received) -> (u64, String) {
+    let offset = m.header("offset").expect("offset").parse().unwrap();
+    (offset, m.header("epoch").expect("epoch").to_string())
+}
+
+/// Subscribes `ws` to `channel` (with a `since` when given); returns the
+/// publications sent before the ack, and the ack.
+async fn join(ws: &mut Ws, channel: &str, since: Option<&(u64, String)>) -> (Vec<Received>, Received) {
+    let since = since.map_or(String::new(), |(o, e)| format!("since:{channel} {e}:{o}\r\n"));
+    ws.send(&format!("LHTTP/1.0 sub\r\nsubscribe:{channel}\r\n{since}id:j\r\n\r\n"))
+        .await;
+    let mut got = Vec::new();
+    loop {
+        let m = ws.recv_any().await;
+        if m.command() == "ack" {
+            return (got, m);
+        }
+        assert_ne!(m.command(), "error", "{m:?}");
+        got.push(m);
+    }
+}
+
+/// Publishes and waits for the ack (the entry is in the stream then).
+async fn publish(ws: &mut Ws, channel: &str, body: &str) {
+    let ack = ws.request("send", &[("publish", channel)], body).await;
+    assert_eq!(ack.command(), "ack", "{ack:?}");
+}
+
+/// Waits until JetStream has the stream (each node sets it up at start).
+async fn history_ready(ws: &mut Ws) {
+    wait_for(|| async { true }).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let r = ws.request("h", &[("history", "ready-check"), ("limit", "0")], "").await;
+        if r.command() == "ack" {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "history never ready: {r:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_recovers_on_another_node_with_the_same_offsets_and_epoch() {
+    let (nats, _dir) = nats_js().await;
+    let a = Node::start(js_config(&nats.url(), 100)).await;
+    let b = Node::start(js_config(&nats.url(), 100)).await;
+    let mut pub_b = Ws::connect(b.addr).await;
+    history_ready(&mut pub_b).await;
+    let mut sub_a = Ws::connect(a.addr).await;
+    history_ready(&mut sub_a).await;
+    let (old, ack) = join(&mut sub_a, "room", None).await;
+    assert!(old.is_empty());
+    let start = ack.header("position").expect("position").to_string();
+    assert!(start.starts_with("room "), "{start}");
+    for i in 1..=5 {
+        publish(&mut pub_b, "room", &format!("m{i}")).await;
+    }
+    let mut last = (0, String::new());
+    let mut offsets = Vec::new();
+    for i in 1..=5 {
+        let m = sub_a.recv().await;
+        assert_eq!(m.body(), format!("m{i}"));
+        last = position(&m);
+        offsets.push(last.0);
+    }
+    assert!(offsets.windows(2).all(|w| w[0] < w[1]), "{offsets:?}");
+    assert_eq!(
+        start,
+        format!("room {}:0", last.1),
+        "an empty channel starts at 0 in the stream's epoch"
+    );
+    drop(sub_a);
+    for i in 6..=8 {
+        publish(&mut pub_b, "room", &format!("m{i}")).await;
+    }
+    // Back on the other node: exactly the 3 missed, in order, then recovered.
+    let mut back = Ws::connect(b.addr).await;
+    let (got, ack) = join(&mut back, "room", Some(&last)).await;
+    let bodies: Vec<&str> = got.iter().map(Received::body).collect();
+    assert_eq!(bodies, ["m6", "m7", "m8"]);
+    assert!(got.iter().all(|m| position(m).1 == last.1), "one epoch on every node");
+    assert_eq!(ack.header("recovered"), Some("room"), "{ack:?}");
+    let top = position(got.last().unwrap());
+    assert_eq!(
+        ack.header("position"),
+        Some(format!("room {}:{}", top.1, top.0).as_str())
+    );
+    // Live ones follow, once each.
+    publish(&mut pub_b, "room", "m9").await;
+    let m = back.recv().await;
+    assert_eq!(m.body(), "m9");
+    assert!(position(&m).0 > top.0);
+    // Reconnecting twice with no traffic: nothing repeated.
+    let now = position(&m);
+    for _ in 0..2 {
+        let mut again = Ws::connect(a.addr).await;
+        let (got, ack) = join(&mut again, "room", Some(&now)).await;
+        assert!(got.is_empty(), "{got:?}");
+        assert_eq!(ack.header("recovered"), Some("room"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_much_missed_or_another_epoch_is_unrecovered_and_nothing_old_is_sent() {
+    let (nats, _dir) = nats_js().await;
+    let a = Node::start(js_config(&nats.url(), 3)).await;
+    let mut p = Ws::connect(a.addr).await;
+    history_ready(&mut p).await;
+    let mut s = Ws::connect(a.addr).await;
+    join(&mut s, "chat:x", None).await;
+    publish(&mut p, "chat:x", "first").await;
+    let seen = position(&s.recv().await);
+    drop(s);
+    for i in 0..5 {
+        publish(&mut p, "chat:x", &format!("n{i}")).await;
+    }
+    let mut back = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut back, "chat:x", Some(&seen)).await;
+    assert!(got.is_empty(), "nothing old: {got:?}");
+    assert_eq!(ack.header("unrecovered"), Some("chat:x"), "{ack:?}");
+    // A wrong epoch.
+    let mut other = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut other, "chat:x", Some(&(1, "0123456789abcdef".into()))).await;
+    assert!(got.is_empty());
+    assert_eq!(ack.header("unrecovered"), Some("chat:x"));
+    // Live ones still come after an unrecovered join.
+    publish(&mut p, "chat:x", "live").await;
+    assert_eq!(back.recv().await.body(), "live");
+    assert_eq!(other.recv().await.body(), "live");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_epoch_belongs_to_the_stream_and_outlives_the_nodes() {
+    let (nats, _dir) = nats_js().await;
+    let a = Node::start(js_config(&nats.url(), 10)).await;
+    let mut p = Ws::connect(a.addr).await;
+    history_ready(&mut p).await;
+    let mut s = Ws::connect(a.addr).await;
+    join(&mut s, "room", None).await;
+    publish(&mut p, "room", "before").await;
+    let seen = position(&s.recv().await);
+    drop((p, s));
+    a.stop().await;
+    let b = Node::start(js_config(&nats.url(), 10)).await;
+    let mut p = Ws::connect(b.addr).await;
+    history_ready(&mut p).await;
+    publish(&mut p, "room", "after").await;
+    let mut back = Ws::connect(b.addr).await;
+    let (got, ack) = join(&mut back, "room", Some(&seen)).await;
+    let bodies: Vec<&str> = got.iter().map(Received::body).collect();
+    assert_eq!(bodies, ["after"], "{ack:?}");
+    assert_eq!(position(&got[0]).1, seen.1, "same epoch after the node restarted");
+    assert_eq!(ack.header("recovered"), Some("room"));
+    // History reads come from the stream too.
+    let r = back.request("h", &[("history", "room")], "").await;
+    assert_eq!(r.command(), "ack", "{r:?}");
+    assert!(r.body().contains("before") && r.body().contains("after"), "{r:?}");
+}
