@@ -256,6 +256,7 @@ fn healthz(handle: &Handle) -> Response<Body> {
         "node": handle.node_id(),
         "broker": broker.name(),
         "broker_up": up,
+        "history": handle.history_backend(),
         "connections": handle.connection_count(),
         "channels": handle.channel_count(),
     });
