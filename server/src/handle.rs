@@ -472,8 +472,9 @@ impl Handle {
 
     /// Takes `conn` out of the hub for `channel` and nothing else (a shared
     /// store's join of a connection that was subscribed already).
-    pub(crate) fn hub_leave(&self, conn: &Conn, channel: &str) {
-        self.shared.hub.unsubscribe(channel, conn.id());
+    /// `true` when it was in the hub.
+    pub(crate) fn hub_leave(&self, conn: &Conn, channel: &str) -> bool {
+        self.shared.hub.unsubscribe(channel, conn.id()) != Change::None
     }
 
     /// Hands an entry of `channel` (a publication with its position) to its

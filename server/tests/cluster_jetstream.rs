@@ -359,3 +359,54 @@ async fn a_lost_stream_is_a_new_epoch_its_subscribers_are_told_and_recover_nothi
     let now = ack.header("position").expect("position");
     assert!(!now.contains(&seen.1), "a new epoch: {now} after {}", seen.1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recovery_during_a_flood_on_another_node_loses_and_repeats_nothing() {
+    let (nats, _dir) = nats_js().await;
+    let a = Node::start(js_config(&nats.url(), 1000)).await;
+    let b = Node::start(js_config(&nats.url(), 1000)).await;
+    let mut p = Ws::connect(b.addr).await;
+    history_ready(&mut p).await;
+    let mut first = Ws::connect(a.addr).await;
+    history_ready(&mut first).await;
+    join(&mut first, "room", None).await;
+    for i in 1..=50 {
+        publish(&mut p, "room", &format!("m{i}")).await;
+    }
+    let mut seen = (0, String::new());
+    for i in 1..=50 {
+        let m = first.recv().await;
+        assert_eq!(m.body(), format!("m{i}"));
+        seen = position(&m);
+    }
+    drop(first);
+    // A flood from node B, without waiting for acks; the client comes back on
+    // node A in the middle of it.
+    for i in 51..=150 {
+        p.send(&format!("LHTTP/1.0 chat\r\npublish:room\r\n\r\nm{i}")).await;
+    }
+    let mut back = Ws::connect(a.addr).await;
+    let since = format!("since:room {}:{}\r\n", seen.1, seen.0);
+    back.send(&format!("LHTTP/1.0 sub\r\nsubscribe:room\r\n{since}id:j\r\n\r\n"))
+        .await;
+    for i in 151..=400 {
+        p.send(&format!("LHTTP/1.0 chat\r\npublish:room\r\n\r\nm{i}")).await;
+    }
+    let mut got = Vec::new();
+    let mut ack = None;
+    while got.len() < 350 {
+        let m = back.recv_any().await;
+        match m.command() {
+            "ack" => ack = Some(m),
+            "error" => panic!("{m:?}"),
+            _ => got.push(m.body().to_string()),
+        }
+    }
+    let want: Vec<String> = (51..=400).map(|i| format!("m{i}")).collect();
+    assert_eq!(got, want, "every publication once, in order");
+    let ack = match ack {
+        Some(a) => a,
+        None => back.recv_any().await,
+    };
+    assert_eq!(ack.header("recovered"), Some("room"), "{ack:?}");
+}

@@ -42,6 +42,9 @@ struct Joiner {
 struct State {
     /// The last offset the reader delivered (`None`: none since it subscribed).
     top: Option<u64>,
+    /// The last offset known to be the channel's, delivered or read by a join
+    /// (what the next live entry must name as its previous one).
+    known: Option<u64>,
     /// The connections joining, not yet in the hub.
     joiners: Vec<Joiner>,
     /// Every connection holding the channel, joined or joining.
@@ -102,6 +105,7 @@ impl Channel {
         let joining: Vec<Arc<Conn>> = {
             let mut s = lock(&self.state);
             s.top = None;
+            s.known = None;
             s.joiners.drain(..).map(|j| j.conn).collect()
         };
         for conn in handle.subscribers(&self.name).iter().chain(&joining) {
@@ -123,7 +127,14 @@ impl Channel {
         let current = self.inner.current()?;
         // A connection joined already is taken out of the hub, so the missed
         // entries come before the live ones.
-        handle.hub_leave(conn, &self.name);
+        let was_joined = handle.hub_leave(conn, &self.name);
+        let fail = |e: Reject| {
+            self.drop_joiner(conn);
+            if was_joined {
+                handle.hub_join(conn, &self.name);
+            }
+            e
+        };
         {
             let mut s = lock(&self.state);
             s.joiners.retain(|j| j.conn.id() != conn.id());
@@ -135,8 +146,7 @@ impl Channel {
         let mut ready = self.ready.clone();
         let subscribed = ready.wait_for(|r| !matches!(r, Ok(false))).await.map(|r| r.clone());
         if let Err(e) = subscribed.unwrap_or_else(|_| Err("the channel is no longer followed".into())) {
-            self.drop_joiner(conn);
-            return Err(super::unavailable(e));
+            return Err(fail(super::unavailable(e)));
         }
         // Up to date with what this node delivered: nothing to read.
         let quick = {
@@ -152,21 +162,16 @@ impl Channel {
             None => match &since {
                 Some(p) => match read::recover(&self.inner, &current, &self.name, ns, p).await {
                     Ok(r) => (r.entries, r.last, Some(r.recovered)),
-                    Err(e) => {
-                        self.drop_joiner(conn);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(fail(e)),
                 },
                 None => match read::last(&current, &self.name).await {
                     Ok(last) => (Vec::new(), last, None),
-                    Err(e) => {
-                        self.drop_joiner(conn);
-                        return Err(e);
-                    }
+                    Err(e) => return Err(fail(e)),
                 },
             },
         };
         let mut s = lock(&self.state);
+        s.known = s.known.max(Some(last));
         let Some(i) = s.joiners.iter().position(|j| j.conn.id() == conn.id()) else {
             return Err(Reject::new(
                 ServerError::Internal.as_str(),
@@ -213,19 +218,30 @@ impl Channel {
         let Ok(current) = self.inner.current() else {
             return;
         };
-        let top = lock(&self.state).top;
-        match top {
-            Some(t) if seq <= t => return,
-            Some(t) if prev > t => match read::range(&self.inner, &current, &self.name, t, prev).await {
+        let (top, known) = {
+            let s = lock(&self.state);
+            (s.top, s.known)
+        };
+        if top.is_some_and(|t| seq <= t) {
+            return;
+        }
+        // The entry the next one must follow: the last delivered; before any,
+        // the last a join read (what comes before it, the join already had).
+        let base = match top {
+            Some(t) => Some(t),
+            None => known.filter(|k| seq > *k),
+        };
+        match base {
+            Some(b) if prev > b => match read::range(&self.inner, &current, &self.name, b, prev).await {
                 Ok(Some(missed)) => {
-                    tracing::debug!(channel = %self.name, from = t, to = prev, "filled a hole from the stream");
+                    tracing::debug!(channel = %self.name, from = b, to = prev, "filled a hole from the stream");
                     for (offset, message) in missed {
                         self.deliver(handle, offset, message);
                     }
                 }
                 _ => return self.hole(handle, seq),
             },
-            Some(t) if prev < t => return self.hole(handle, seq),
+            Some(b) if prev < b => return self.hole(handle, seq),
             _ => {}
         }
         if let Some((offset, message)) = read::delivered(&current, &self.name, seq, payload) {
@@ -242,6 +258,7 @@ impl Channel {
         }
         handle.deliver_entry(&self.name, &message);
         s.top = Some(offset);
+        s.known = s.known.max(Some(offset));
         let mut i = 0;
         while i < s.joiners.len() {
             let j = &mut s.joiners[i];
@@ -271,7 +288,9 @@ impl Channel {
             CloseCode::InsufficientState.code(),
             "missed publications of a channel with history; reconnect to recover",
         );
-        lock(&self.state).top = Some(seq);
+        let mut s = lock(&self.state);
+        s.top = Some(seq);
+        s.known = Some(seq);
     }
 }
 
