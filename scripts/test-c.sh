@@ -69,14 +69,8 @@ cleanup() {
   for dir in "${SCRATCH[@]}"; do rm -rf "$dir"; done
 }
 trap cleanup EXIT
-# wait_for FILE TEXT: bounded wait (no timing assertion) for TEXT to appear in FILE.
-wait_for() {
-  for _ in $(seq 1 400); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "gave up waiting for '$2' in $1:"; cat "$1"; return 1
-}
+# shellcheck source=lib/wait.sh
+source "$ROOT/scripts/lib/wait.sh"
 "$LIB/lhttpd" --listen 127.0.0.1:0 --log warn > "$BUILD/lhttpd.out" 2>&1 &
 PIDS+=($!)
 wait_for "$BUILD/lhttpd.out" "lhttpd listening on"

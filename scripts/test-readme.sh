@@ -26,14 +26,8 @@ failed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 bad() { echo "FAILED: $*"; failed=$((failed + 1)); }
 snip() { python3 "$ROOT/scripts/snippets.py" "$@"; }
-# wait_for FILE TEXT: a bounded wait (no timing assertion) for TEXT to appear in FILE.
-wait_for() {
-  for _ in $(seq 1 1200); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "gave up waiting for '$2' in $1:"; cat "$1"; return 1
-}
+# shellcheck source=lib/wait.sh
+source "$ROOT/scripts/lib/wait.sh"
 listening_on() { sed -n 's/^.*listening on \([0-9.:]*\).*$/\1/p' "$1" | head -1; }
 # run NAME README BLOCK [ADDR]: a shell block as written, in a fresh folder, with $LHTTP set.
 run_block() {
