@@ -636,27 +636,9 @@ async fn http_publish_answers_positions_and_api_history_reads() {
     s.stop().await;
 }
 
-/// Runs `lhttpd` with `args` and `env` until it prints its address; returns it and the address.
+/// Runs `lhttpd` on a free port with `args` and `env`; returns it and its address.
 fn lhttpd(args: &[&str], env: &[(&str, &str)]) -> (std::process::Child, String) {
-    use std::io::BufRead;
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lhttpd"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("lhttpd listening on ")
-        .expect(&line)
-        .to_string();
-    (child, addr)
+    common::lhttpd(&[&["--listen", "127.0.0.1:0"], args].concat(), env)
 }
 
 #[tokio::test]

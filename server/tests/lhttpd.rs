@@ -4,33 +4,7 @@
 mod common;
 use common::*;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-
-/// Starts lhttpd with `args` and `env`, returning it and its address.
-fn lhttpd(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
-        .args(args)
-        .envs(env.iter().copied())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("lhttpd listening on ")
-        .expect(&line)
-        .to_string();
-    (child, addr)
-}
-
-fn stop(mut child: Child) {
-    let _ = child.kill();
-    let _ = child.wait();
-}
+use std::process::{Command, Stdio};
 
 #[tokio::test]
 async fn config_file_sets_the_limits_and_flags_override_it() {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 mod http;
+mod process;
 mod running;
 mod websocket;
 
@@ -13,6 +14,7 @@ mod websocket;
 #[allow(unused_imports)]
 pub use self::{
     http::http,
+    process::{lhttpd, stop},
     running::{start, start_with, Running},
     websocket::Msg,
 };
