@@ -14,7 +14,7 @@ mod websocket;
 pub use self::{
     http::http,
     running::{start, start_with, Running},
-    websocket::Msg,
+    websocket::{request as websocket_request, Msg},
 };
 
 use futures_util::SinkExt;
