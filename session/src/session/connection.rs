@@ -124,6 +124,7 @@ impl Session {
 
     pub(super) fn attempt_failed(&mut self, now: u64, error: Error) {
         self.connect_deadline = None;
+        self.connection_ended();
         self.connect_error = Some(error.clone());
         self.events.push_back(Event::ConnectFailed { error: error.clone() });
         let exhausted = self

@@ -241,8 +241,19 @@ impl Session {
         }
     }
 
-    /// What a connection's end resets.
+    /// What a connection's end (or a failed attempt) resets: its own token
+    /// messages wait for no answer any more.
     pub(super) fn connection_ended(&mut self) {
+        let own: Vec<u64> = self
+            .calls
+            .parts
+            .iter()
+            .filter(|(_, p)| p.auth.is_some())
+            .map(|(id, _)| *id)
+            .collect();
+        for wire in own {
+            self.calls.parts.remove(&wire);
+        }
         self.stage = Stage::None;
         self.refreshing = false;
         self.restore_waiting = None;
