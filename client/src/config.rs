@@ -50,6 +50,17 @@ pub struct Config {
     /// send it; `None` (the default) sends none. A server that does not allow
     /// that origin refuses the handshake with 403 `OriginNotAllowed`.
     pub origin: Option<String>,
+    /// A connection token (spec 14), sent in `connect` on every connection.
+    /// `Debug` never shows it. Default none.
+    pub token: Option<lhttp_session::Token>,
+    /// Gets connection tokens: called on connect, on reconnect and before the
+    /// token expires (the session decides when), so a long-lived client refreshes
+    /// without the application doing anything. Default none.
+    pub token_callback: Option<crate::TokenCallback>,
+    /// Gets a channel's subscription token before it is subscribed (and again
+    /// on each restore and before it expires); answers `None` for channels that
+    /// need none. Default none.
+    pub subscription_token_callback: Option<crate::SubscriptionTokenCallback>,
 }
 
 impl Config {
@@ -68,6 +79,9 @@ impl Config {
             request_timeout: Duration::from_millis(session.request_timeout),
             max_buffered: session.max_buffered,
             origin: None,
+            token: None,
+            token_callback: None,
+            subscription_token_callback: None,
         }
     }
 
@@ -84,6 +98,9 @@ impl Config {
             max_attempts: self.max_attempts,
             max_buffered: self.max_buffered,
             seed: random_seed(),
+            token: self.token.clone(),
+            token_callback: self.token_callback.is_some(),
+            subscription_token_callback: self.subscription_token_callback.is_some(),
         }
     }
 }

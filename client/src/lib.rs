@@ -8,6 +8,7 @@
 //! - `connect` — opening one WebSocket (TCP, TLS, handshake, refusals read).
 //! - `shared` — the session behind a lock, the waiting callers, `recv()`'s inbox.
 //! - `task` — the driver: the session's I/O and timers.
+//! - [`token`] — the application's token callbacks, run when the session asks.
 //! - [`client`] — the async [`Client`] handle.
 //! - [`blocking`] — [`BlockingClient`], the same on a runtime of its own.
 //! - [`http`] — [`http_publish`] through the server's `POST /publish`.
@@ -23,11 +24,13 @@ pub mod message;
 mod shared;
 mod task;
 mod tls;
+pub mod token;
 
 pub use blocking::BlockingClient;
 pub use client::Client;
 pub use config::Config;
 pub use error::Error;
 pub use http::{http_publish, http_publish_blocking};
-pub use lhttp_session::{History, OwnedPosition, DEFAULT_COMMAND};
+pub use lhttp_session::{History, OwnedPosition, Token, DEFAULT_COMMAND};
 pub use message::{Message, Part, PartSpec};
+pub use token::{SubscriptionTokenCallback, TokenCallback};

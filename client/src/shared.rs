@@ -48,6 +48,8 @@ pub(crate) struct State {
     pub opening: Option<oneshot::Sender<Result<(), Error>>>,
     /// Whether the driver has stopped (nothing more will arrive).
     pub stopped: bool,
+    /// Tokens the session asked for, for the driver to get.
+    pub needs: Vec<crate::token::Need>,
     inbox: Inbox,
 }
 
@@ -72,6 +74,7 @@ impl Shared {
                 waiters: HashMap::new(),
                 opening: None,
                 stopped: false,
+                needs: Vec::new(),
                 inbox: Inbox::default(),
             }),
             origin: Instant::now(),

@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{self, Message as Frame};
 
 use crate::connect::{self, data_frame, Socket};
 use crate::shared::{Answer, Shared, State};
+use crate::token::Need;
 use crate::{Config, Error};
 
 /// The longest a close frame may take to write before the socket is dropped anyway.
@@ -35,10 +36,19 @@ pub(crate) async fn run(shared: Arc<Shared>, config: Arc<Config>) {
         while let Some(transmit) = shared.feed(|s, _| s.session.poll_transmit()) {
             link.carry_out(transmit, &shared, &config).await;
         }
-        let (ended, deadline, read) = shared.feed(|s, _| {
+        let (ended, deadline, read, needs) = shared.feed(|s, _| {
             route(s);
-            (s.session.is_ended(), s.session.next_deadline(), s.session.wants_read())
+            let needs = std::mem::take(&mut s.needs);
+            (
+                s.session.is_ended(),
+                s.session.next_deadline(),
+                s.session.wants_read(),
+                needs,
+            )
         });
+        for need in needs {
+            get_token(&shared, &config, need);
+        }
         shared.readers.notify_waiters();
         if ended {
             return;
@@ -132,6 +142,8 @@ fn route(state: &mut State) {
             // An error reply tied to no request reaches recv() as the message it is.
             Event::ServerError { reply, .. } => state.notice(Ok(reply)),
             Event::Closed { code, reason } => tracing::debug!(?code, reason, "lhttp socket closed"),
+            Event::TokenNeeded => state.needs.push(Need::Token),
+            Event::SubscriptionTokenNeeded { channel } => state.needs.push(Need::SubscriptionToken(channel)),
             Event::Reconnecting { attempt, delay } => {
                 tracing::warn!(attempt, delay_ms = delay, "lhttp connection lost; reconnecting")
             }
@@ -146,6 +158,38 @@ fn route(state: &mut State) {
                     state.notice(Err(error));
                 }
             }
+        }
+    }
+}
+
+/// Runs the application's callback for what the session asked for, in a task of
+/// its own (the driver goes on meanwhile), and gives the session its answer.
+fn get_token(shared: &Arc<Shared>, config: &Config, need: Need) {
+    let shared = shared.clone();
+    match need {
+        Need::Token => {
+            let Some(cb) = config.token_callback.clone() else {
+                return shared.call(|s, now| s.session.token_failed(now, Error::Io("no token callback".into())));
+            };
+            tokio::spawn(async move {
+                let answer = (cb.0)().await;
+                shared.call(|s, now| match answer {
+                    Ok(token) => s.session.set_token(now, token.into()),
+                    Err(error) => s.session.token_failed(now, error),
+                });
+            });
+        }
+        Need::SubscriptionToken(channel) => {
+            let Some(cb) = config.subscription_token_callback.clone() else {
+                return shared.call(|s, now| s.session.set_subscription_token(now, &channel, None));
+            };
+            tokio::spawn(async move {
+                let answer = (cb.0)(channel.clone()).await;
+                shared.call(|s, now| match answer {
+                    Ok(token) => s.session.set_subscription_token(now, &channel, token.map(Into::into)),
+                    Err(error) => s.session.subscription_token_failed(now, &channel, error),
+                });
+            });
         }
     }
 }

@@ -33,6 +33,7 @@
 //! - [`multipart`]: offsets, splitting a body into parts and reading each part.
 //! - [`encode`](mod@encode): writing messages and multipart bodies into caller buffers.
 //! - [`position`]: history positions, `<epoch>:<offset>` and `<ch> <epoch>:<offset>`.
+//! - [`auth`]: the words of authentication: `connect`, `refresh`, `expires-in`, personal channels.
 //! - [`reply`]: the server half: reserved commands, reply headers, server error
 //!   names, close codes, and the `connected` / `ack` / `error` replies.
 //! - `owned` (feature `alloc`): [`OwnedMessage`], a message that owns its fields.
@@ -46,6 +47,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+pub mod auth;
 pub mod channel;
 pub mod encode;
 pub mod error;
@@ -98,6 +100,11 @@ pub mod names {
     pub const MULTIPART: &str = "multipart";
     /// A request id the server echoes in its `ack` or `error` (also [`crate::reply::headers::ID`]).
     pub const ID: &str = "id";
+    /// A signed token (spec 5.5, 14): the connection's on `connect` and `refresh`,
+    /// a channel's subscription token on a subscribe.
+    pub const TOKEN: &str = "token";
+    /// The HTTP header of credentials; never forwarded to an upstream backend (9.6).
+    pub const AUTHORIZATION: &str = "authorization";
 
     // History and recovery (section 13).
 
@@ -129,8 +136,19 @@ pub mod names {
 
     /// The headers that are instructions to the server (9.2, 13.4): a published message
     /// goes out without them.
-    pub const INSTRUCTIONS: [&str; 5] = [SUBSCRIBE, UNSUBSCRIBE, UPSTREAM, ID, SINCE];
+    /// A `token` is one too: a credential is never published.
+    pub const INSTRUCTIONS: [&str; 6] = [SUBSCRIBE, UNSUBSCRIBE, UPSTREAM, ID, SINCE, TOKEN];
 
-    /// The standard headers not sent to an upstream backend as HTTP headers (spec 9.6).
-    pub const NOT_FORWARDED: &[&str] = &[SUBSCRIBE, UNSUBSCRIBE, PUBLISH, UPSTREAM, MULTIPART, ID];
+    /// The standard headers not sent to an upstream backend as HTTP headers (spec 9.6);
+    /// credentials (`token`, `authorization`) never leave the server.
+    pub const NOT_FORWARDED: &[&str] = &[
+        SUBSCRIBE,
+        UNSUBSCRIBE,
+        PUBLISH,
+        UPSTREAM,
+        MULTIPART,
+        ID,
+        TOKEN,
+        AUTHORIZATION,
+    ];
 }

@@ -43,6 +43,11 @@ pub mod headers {
     pub const LHTTP_COMMAND: &str = "lhttp-command";
     /// The HTTP header carrying the sender's client id to an `upstream` backend.
     pub const LHTTP_CLIENT_ID: &str = "lhttp-client-id";
+    /// The channel an `error` reply is about (a refused channel, an ended subscription).
+    pub const CHANNEL: &str = crate::names::CHANNEL;
+    /// Whole seconds until the token of a `connect`, `refresh` or token-carrying
+    /// `subscribe` expires, in its `ack` (spec 8.2, 14).
+    pub const EXPIRES_IN: &str = "expires-in";
 }
 
 /// Whether clients may not use `command`: the reserved ones, compared ASCII case-insensitively.
@@ -121,6 +126,9 @@ server_errors! {
     UnknownCall,
     /// A `history` request names a channel without history (13.5).
     NoHistory,
+    /// A token's `exp` has passed (14.1); without `id` and with `channel`, a
+    /// subscription ended because its token expired (14.7).
+    TokenExpired,
 }
 
 impl ServerError {
@@ -186,11 +194,17 @@ pub enum CloseCode {
     /// 4002: the node missed publications of a channel with history that it could not
     /// read back (13.6); reconnect and recover.
     InsufficientState,
+    /// 4003: the connection token of a `connect` does not verify (14.1).
+    TokenRefused,
+    /// 4004: the connection token expired, at `connect` or unrefreshed past its grace (14.3).
+    TokenExpired,
+    /// 4005: the server requires a token and none was accepted in time (14.4).
+    Unauthenticated,
 }
 
 impl CloseCode {
     /// Every code, in declaration order.
-    pub const ALL: [CloseCode; 7] = [
+    pub const ALL: [CloseCode; 10] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
         CloseCode::Policy,
@@ -198,6 +212,9 @@ impl CloseCode {
         CloseCode::TryAgainLater,
         CloseCode::TakenOver,
         CloseCode::InsufficientState,
+        CloseCode::TokenRefused,
+        CloseCode::TokenExpired,
+        CloseCode::Unauthenticated,
     ];
 
     /// The number on the wire.
@@ -210,6 +227,9 @@ impl CloseCode {
             CloseCode::TryAgainLater => 1013,
             CloseCode::TakenOver => 4001,
             CloseCode::InsufficientState => 4002,
+            CloseCode::TokenRefused => 4003,
+            CloseCode::TokenExpired => 4004,
+            CloseCode::Unauthenticated => 4005,
         }
     }
 
@@ -228,14 +248,21 @@ impl CloseCode {
             CloseCode::TryAgainLater => "slow consumer",
             CloseCode::TakenOver => "taken over by a newer connection",
             CloseCode::InsufficientState => "insufficient state",
+            CloseCode::TokenRefused => "token refused",
+            CloseCode::TokenExpired => "token expired",
+            CloseCode::Unauthenticated => "unauthenticated",
         }
     }
 
     /// Whether a client that reconnects automatically should do so after this code:
-    /// not after 1008 (it would be refused again) nor 4001 (it would take the key
-    /// back from its replacement, and the two would fight forever).
+    /// not after 1008, 4003 or 4005 (it would be refused again) nor 4001 (it would
+    /// take the key back from its replacement, and the two would fight forever).
+    /// After 4004 it should only with a new token (the session's call, spec 12).
     pub const fn should_reconnect(self) -> bool {
-        !matches!(self, CloseCode::Policy | CloseCode::TakenOver)
+        !matches!(
+            self,
+            CloseCode::Policy | CloseCode::TakenOver | CloseCode::TokenRefused | CloseCode::Unauthenticated
+        )
     }
 }
 
@@ -287,6 +314,8 @@ pub struct ErrorReply<'b> {
     pub command: Option<&'b str>,
     /// The failed request's id, when the server could read it.
     pub id: Option<&'b str>,
+    /// The channel the error is about, when it is about one (14.6, 14.7).
+    pub channel: Option<&'b str>,
 }
 
 impl ErrorReply<'_> {
@@ -338,6 +367,7 @@ impl<'b> Reply<'b> {
                 detail: msg.header(headers::DETAIL).unwrap_or(""),
                 command: msg.header(headers::COMMAND),
                 id: msg.header(headers::ID),
+                channel: msg.header(headers::CHANNEL),
             })),
             _ => None,
         }
@@ -449,6 +479,7 @@ impl ErrorReply<'_> {
                 Some((headers::DETAIL, self.detail)),
                 self.command.map(|v| (headers::COMMAND, v)),
                 self.id.map(|v| (headers::ID, v)),
+                self.channel.map(|v| (headers::CHANNEL, v)),
             ],
             f,
         )
@@ -477,6 +508,9 @@ mod tests {
         assert!(!should_reconnect(Some(1008)));
         assert!(!should_reconnect(Some(4001)));
         assert!(should_reconnect(Some(4002)));
+        assert!(!should_reconnect(Some(4003)));
+        assert!(should_reconnect(Some(4004)), "with a new token: the session decides");
+        assert!(!should_reconnect(Some(4005)));
         for c in CloseCode::ALL {
             assert_eq!(CloseCode::from_code(c.code()), Some(c));
         }
@@ -501,6 +535,7 @@ mod tests {
             detail: "line1\nline2",
             command: None,
             id: None,
+            channel: None,
         };
         let mut out = [0u8; 128];
         assert_eq!(bad.encode(&mut out), Err(Error::HeaderValue));

@@ -363,6 +363,7 @@ fn check_reply(v: &Vector) -> Check {
             detail: text("detail").unwrap_or(""),
             command: text("command"),
             id: text("id"),
+            channel: text("channel"),
         }),
         Some(other) => return Err(format!("unknown reply kind {other:?}")),
     };

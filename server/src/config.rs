@@ -54,6 +54,135 @@ pub struct Config {
     pub namespace: Namespace,
     /// Named namespaces (`[namespaces.<name>]`): `chat:room1` is in `chat` (spec 13.1).
     pub namespaces: BTreeMap<String, Namespace>,
+    /// Connection and subscription tokens (`[token]`, spec 14): the keys that
+    /// verify them and whether a connection must present one.
+    pub token: TokenConfig,
+}
+
+/// The `[token]` table (spec 14.5). Without a key no token verifies, and
+/// connections that present none work as before tokens existed.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The HMAC secret of HS256/384/512 tokens. Never logged (`Debug` hides it).
+    pub hmac_secret: Option<String>,
+    /// A file holding the HMAC secret (trailing line breaks ignored), so it stays
+    /// out of process lists and shell history.
+    pub hmac_secret_file: Option<PathBuf>,
+    /// PEM files of public keys (RSA, EC P-256 / P-384, Ed25519) of RS/PS, ES and EdDSA tokens.
+    pub public_keys: Vec<PathBuf>,
+    /// A JSON Web Key Set: a file, or an `http(s)://` URL fetched and cached.
+    pub jwks: Option<String>,
+    /// The `aud` every token must carry, when set.
+    pub audience: Option<String>,
+    /// The `iss` every token must carry, when set.
+    pub issuer: Option<String>,
+    /// Close connections that have not authenticated within `connect_timeout`,
+    /// and refuse their messages until they do (14.4).
+    pub require: bool,
+    /// How long a connection may take to authenticate when tokens are required. Default 10 s.
+    #[serde(with = "secs_opt")]
+    pub connect_timeout: Option<Duration>,
+    /// How long after its token's `exp` a connection (or subscription) is kept for
+    /// a refresh under way before it is ended. Default 25 s.
+    #[serde(with = "secs_opt")]
+    pub grace: Option<Duration>,
+}
+
+impl std::fmt::Debug for TokenConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret is never printed, not even in a debug dump of the settings.
+        f.debug_struct("TokenConfig")
+            .field("hmac_secret", &self.hmac_secret.as_ref().map(|_| "<redacted>"))
+            .field("hmac_secret_file", &self.hmac_secret_file)
+            .field("public_keys", &self.public_keys)
+            .field("jwks", &self.jwks)
+            .field("audience", &self.audience)
+            .field("issuer", &self.issuer)
+            .field("require", &self.require)
+            .field("connect_timeout", &self.connect_timeout())
+            .field("grace", &self.grace())
+            .finish()
+    }
+}
+
+impl TokenConfig {
+    /// Whether any key is configured (else no token can verify).
+    pub fn has_keys(&self) -> bool {
+        self.hmac_secret.is_some()
+            || self.hmac_secret_file.is_some()
+            || !self.public_keys.is_empty()
+            || self.jwks.is_some()
+    }
+
+    /// How long a connection may take to authenticate (default 10 s).
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout.unwrap_or(Duration::from_secs(10))
+    }
+
+    /// How long an expired token's connection or subscription is kept (default 25 s).
+    pub fn grace(&self) -> Duration {
+        self.grace.unwrap_or(Duration::from_secs(25))
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.hmac_secret.is_some() && self.hmac_secret_file.is_some() {
+            return Err("token: give the HMAC secret once, as hmac_secret or hmac_secret_file, not both".into());
+        }
+        if self.hmac_secret.as_deref() == Some("") {
+            return Err("token: the HMAC secret is empty".into());
+        }
+        if self.require && !self.has_keys() {
+            return Err("token: --require-token needs a key to verify tokens with \
+                 (--token-hmac-secret, --token-public-key or --token-jwks)"
+                .into());
+        }
+        if self.connect_timeout().is_zero() {
+            return Err("token: connect_timeout must be above zero".into());
+        }
+        Ok(())
+    }
+}
+
+/// Who may subscribe to a namespace's channels (spec 14.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubscribeRule {
+    /// Any connection (the default: as before permissions existed).
+    #[default]
+    Anyone,
+    /// Connections with a uid from their token.
+    Authenticated,
+    /// Only with a subscription token for the channel.
+    Token,
+}
+
+/// Who may publish to a namespace's channels from a connection (spec 14.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PublishRule {
+    /// Any connection (the default).
+    #[default]
+    Anyone,
+    /// Connections with a uid from their token.
+    Authenticated,
+    /// Connections subscribed to the channel.
+    Subscribers,
+    /// No connection: backends publish through HTTP.
+    Nobody,
+}
+
+/// Who may read a namespace's history from a connection (spec 14.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HistoryRule {
+    /// Whoever the `subscribe` rule lets in (for `token`: subscribers). The default.
+    #[default]
+    Subscribe,
+    /// Connections subscribed to the channel.
+    Subscribers,
+    /// No connection: backends read through HTTP.
+    Nobody,
 }
 
 /// One namespace's settings (spec/PROTOCOL.md 13.1). A table so that later
@@ -68,6 +197,12 @@ pub struct Namespace {
     pub history_ttl: Duration,
     /// Most publications one recovery (or one history read) returns.
     pub recover_max: usize,
+    /// Who may subscribe (14.6).
+    pub subscribe: SubscribeRule,
+    /// Who may publish from a connection (14.6).
+    pub publish: PublishRule,
+    /// Who may read history from a connection (14.6).
+    pub history_read: HistoryRule,
 }
 
 impl Default for Namespace {
@@ -76,6 +211,9 @@ impl Default for Namespace {
             history_size: 0,
             history_ttl: Duration::ZERO,
             recover_max: 300,
+            subscribe: SubscribeRule::default(),
+            publish: PublishRule::default(),
+            history_read: HistoryRule::default(),
         }
     }
 }
@@ -185,6 +323,7 @@ impl Default for Config {
             cluster: ClusterConfig::default(),
             namespace: Namespace::default(),
             namespaces: BTreeMap::new(),
+            token: TokenConfig::default(),
         }
     }
 }
@@ -251,6 +390,7 @@ impl Config {
         if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
             return Err("max_headers and max_queue must be at least 1".into());
         }
+        self.token.validate()?;
         self.validate_namespaces()
     }
 
@@ -295,6 +435,19 @@ mod secs {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = f64::deserialize(d)?;
         Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom)
+    }
+}
+
+/// An optional duration in seconds (absent: the setting's default).
+mod secs_opt {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        let s = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(s)
+            .map(Some)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -345,5 +498,27 @@ mod tests {
             toml::from_str::<Config>("[namespace]\nhistory_sise = 1\n").is_err(),
             "unknown keys are refused"
         );
+    }
+
+    #[test]
+    fn token_settings_read_and_refuse_what_cannot_work() {
+        let c: Config = toml::from_str(
+            "[token]\nhmac_secret = \"s3cret\"\nrequire = true\ngrace = 2\n[namespaces.notice]\nsubscribe = \"token\"\npublish = \"nobody\"\nhistory_read = \"subscribers\"\n",
+        )
+        .unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!(c.token.grace(), Duration::from_secs(2));
+        assert_eq!(c.token.connect_timeout(), Duration::from_secs(10));
+        assert_eq!(c.namespace_of("notice:#ann").subscribe, SubscribeRule::Token);
+        assert_eq!(c.namespace_of("notice:#ann").publish, PublishRule::Nobody);
+        assert_eq!(c.namespace_of("room").publish, PublishRule::Anyone);
+        assert!(!format!("{c:?}").contains("s3cret"), "the secret is never printed");
+        let mut c = Config::default();
+        c.token.require = true;
+        assert!(c.validate().unwrap_err().contains("needs a key"));
+        c.token.hmac_secret = Some("a".into());
+        c.token.hmac_secret_file = Some("f".into());
+        assert!(c.validate().unwrap_err().contains("not both"));
+        assert!(toml::from_str::<Config>("[namespace]\npublish = \"everyone\"\n").is_err());
     }
 }

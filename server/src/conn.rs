@@ -5,6 +5,7 @@
 //! hub never disagrees with a connection about what it subscribes to).
 
 use crate::id::ConnId;
+use crate::identity::Identity;
 use crate::outbox::Outbox;
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
@@ -21,6 +22,10 @@ pub struct Conn {
     /// Channels this connection is subscribed to, so subscribing twice is a no-op
     /// and everything is unsubscribed when it closes. A std mutex: never held across an await.
     subscriptions: Mutex<HashSet<Box<str>>>,
+    /// Who the connection is, from its tokens (spec 14). A std mutex: never held across an await.
+    identity: Mutex<Identity>,
+    /// Wakes the connection's expiry task when its deadlines change.
+    deadlines: tokio::sync::Notify,
 }
 
 impl Conn {
@@ -31,7 +36,39 @@ impl Conn {
             client_id: client_id.into_boxed_str(),
             outbox: Outbox::new(max_queue),
             subscriptions: Mutex::new(HashSet::new()),
+            identity: Mutex::new(Identity::default()),
+            deadlines: tokio::sync::Notify::new(),
         }
+    }
+
+    /// Who the connection is, from its tokens (a copy).
+    pub fn identity(&self) -> Identity {
+        self.identity_mut().clone()
+    }
+
+    /// The uid from the connection's token, if it has one.
+    pub fn uid(&self) -> Option<String> {
+        self.identity_mut().uid().map(str::to_string)
+    }
+
+    /// Whether the connection subscribes to `channel`.
+    pub fn is_subscribed(&self, channel: &str) -> bool {
+        self.subscriptions().contains(channel)
+    }
+
+    /// The identity, locked (the token filter and the pub/sub checks change it).
+    pub(crate) fn identity_mut(&self) -> MutexGuard<'_, Identity> {
+        self.identity.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes the expiry task: a deadline changed.
+    pub(crate) fn deadlines_changed(&self) {
+        self.deadlines.notify_one();
+    }
+
+    /// Waits until a deadline changes.
+    pub(crate) async fn deadline_change(&self) {
+        self.deadlines.notified().await;
     }
 
     /// The connection's number on this node.

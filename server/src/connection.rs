@@ -208,11 +208,11 @@ where
         match stream.next().await {
             Some(Ok(Message::Text(t))) => {
                 seen();
-                pipeline.message(&handle, &conn, t.as_bytes());
+                handle_message(&handle, &pipeline, &conn, t.as_bytes()).await;
             }
             Some(Ok(Message::Binary(b))) => {
                 seen();
-                pipeline.message(&handle, &conn, &b);
+                handle_message(&handle, &pipeline, &conn, &b).await;
             }
             Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => seen(),
             Some(Ok(Message::Close(_))) => {
@@ -229,6 +229,15 @@ where
                 return ReadEnd::Closed;
             }
         }
+    }
+}
+
+/// Hands one message to the pipeline; when it has to wait for a token's key set,
+/// waits here (reading nothing else, so messages keep their order), then runs it again.
+async fn handle_message(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>, data: &[u8]) {
+    if let Some(wait) = pipeline.message(handle, conn, data) {
+        wait.await;
+        pipeline.message_again(handle, conn, data);
     }
 }
 

@@ -19,10 +19,13 @@ use std::sync::Arc;
 pub struct Handshake {
     /// Path and query the client connected to.
     pub uri: http::Uri,
-    /// The upgrade request's HTTP headers.
+    /// The upgrade request's HTTP headers (without an `Authorization` carrying a
+    /// connection token: the server verified it, and a credential is never kept).
     pub headers: http::HeaderMap,
     /// The peer's address.
     pub peer: std::net::SocketAddr,
+    /// The connection token of the `Authorization` header, verified (spec 14.2).
+    pub(crate) verified: Option<crate::token::Verified>,
 }
 
 /// One part of a multipart body, with its headers read by core.
@@ -62,6 +65,12 @@ pub struct Context<'a> {
     /// Work the ack waits for (a shared history store's round trips): each adds
     /// to the ack, or fails the request.
     later: Vec<Pending<Result<AckExtra, Reject>>>,
+    /// A filter answered the request itself: nothing more runs, no ack is sent.
+    finished: bool,
+    /// Whether a filter may have the request wait for a key fetch (not on its second run).
+    may_wait: bool,
+    /// The key fetch the request waits for before it runs again.
+    wait: Option<crate::token::KeyFetch>,
 }
 
 impl<'a> Context<'a> {
@@ -82,7 +91,53 @@ impl<'a> Context<'a> {
             deliveries: None,
             ack: AckExtra::default(),
             later: Vec::new(),
+            finished: false,
+            may_wait: true,
+            wait: None,
         }
+    }
+
+    /// The request is answered (a built-in filter sent its own reply): no later
+    /// filter or processor runs and no ack is sent.
+    pub(crate) fn finish(&mut self) {
+        self.finished = true;
+    }
+
+    /// Whether [`finish`](Self::finish) was called.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Has the request wait for `fetch` (a key set a token needs), then run again
+    /// from the start; `false` when it ran once already and must go on without.
+    pub(crate) fn wait_for(&mut self, fetch: crate::token::KeyFetch) -> bool {
+        if !self.may_wait {
+            return false;
+        }
+        self.wait = Some(fetch);
+        self.finished = true;
+        true
+    }
+
+    /// The key fetch a filter asked the request to wait for.
+    pub(crate) fn take_wait(&mut self) -> Option<crate::token::KeyFetch> {
+        self.wait.take()
+    }
+
+    /// Marks this run as the second one, after a wait: no more waiting.
+    pub(crate) fn no_more_waiting(&mut self) {
+        self.may_wait = false;
+    }
+
+    /// The uid from the connection's token, if it has one (spec 14.2): what the
+    /// built-in permissions check, and a user's filter may check too.
+    pub fn uid(&self) -> Option<String> {
+        self.conn.uid()
+    }
+
+    /// Who the connection is, from its tokens.
+    pub fn identity(&self) -> crate::identity::Identity {
+        self.conn.identity()
     }
 
     /// The server handle (publish anywhere, look up other connections).

@@ -22,6 +22,7 @@ impl Filter for HistoryRequest {
         let Some(channel) = ctx.header(names::HISTORY) else {
             return Ok(());
         };
+        crate::permissions::may_read_history(ctx, channel)?;
         let limit = ctx.header(names::LIMIT).map(read_limit).transpose()?;
         let since = ctx.header(names::SINCE).map(Position::parse).transpose()?;
         let reverse = ctx

@@ -41,7 +41,7 @@ pub(crate) async fn route(
     req: Request<Incoming>,
 ) -> Result<Response<Body>, std::convert::Infallible> {
     if is_upgrade(&req) {
-        return Ok(upgrade(app, peer, req));
+        return Ok(upgrade(app, peer, req).await);
     }
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/publish") => publish(&app.handle, req).await,
@@ -89,7 +89,42 @@ pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
         .max_frame_size(Some(hard_max))
 }
 
-fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<Body> {
+/// The connection token of an upgrade's `Authorization: Bearer` header (spec
+/// 14.2), verified (waiting for the key set if it must be fetched); `Ok(None)`
+/// without the header, `Err` with the 401 answer when it is refused.
+async fn bearer_token(
+    handle: &Handle,
+    req: &Request<Incoming>,
+) -> Result<Option<crate::token::Verified>, Box<Response<Body>>> {
+    let Some(token) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return Ok(None);
+    };
+    let tokens = handle.extension::<Arc<crate::token::Tokens>>().cloned();
+    let refuse = |code: ServerError, detail: &str| {
+        Metrics::inc(&handle.metrics().tokens_refused);
+        Err(Box::new(error(StatusCode::UNAUTHORIZED, code.as_str(), Some(detail))))
+    };
+    let Some(tokens) = tokens else {
+        return refuse(ServerError::Unauthorized, "this server verifies no tokens");
+    };
+    if let Some(fetch) = tokens.key_fetch(token) {
+        fetch.await;
+    }
+    match tokens.connection(token) {
+        Ok(v) => Ok(Some(v)),
+        Err(crate::token::Refusal::Expired) => refuse(ServerError::TokenExpired, "the token has expired"),
+        Err(crate::token::Refusal::Invalid(why)) => {
+            refuse(ServerError::Unauthorized, &format!("the token is refused: {why}"))
+        }
+    }
+}
+
+async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<Body> {
     let key = req
         .headers()
         .get(header::SEC_WEBSOCKET_KEY)
@@ -117,6 +152,14 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
     if app.handle.is_shutting_down() {
         return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::ShuttingDown);
     }
+    let verified = match bearer_token(&app.handle, &req).await {
+        Ok(v) => v,
+        Err(refusal) => return *refusal,
+    };
+    if verified.is_some() {
+        // Verified: the credential is not kept where a filter could log it.
+        req.headers_mut().remove(header::AUTHORIZATION);
+    }
     let Ok(permit) = app.permits.clone().try_acquire_owned() else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::TooManyConnections);
     };
@@ -124,6 +167,7 @@ fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Response<B
         uri: req.uri().clone(),
         headers: req.headers().clone(),
         peer,
+        verified,
     };
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
@@ -156,7 +200,8 @@ pub(crate) fn authorized(handle: &Handle, req: &Request<Incoming>) -> bool {
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    constant_time_eq(given.as_bytes(), token.as_bytes())
+    // subtle's comparison: its time does not depend on where the bytes differ.
+    subtle::ConstantTimeEq::ct_eq(given.as_bytes(), token.as_bytes()).into()
 }
 
 /// The 401 answer of every route protected by the bearer token.
@@ -170,10 +215,6 @@ pub(crate) fn unauthorized() -> Response<Body> {
             None,
         ))))
         .unwrap_or_default()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {

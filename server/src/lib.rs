@@ -13,7 +13,10 @@
 //!    ([`Config`], [`Limits`]: plain settings), `reject` ([`Reject`]), `broker`
 //!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
 //!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
-//!    every task), `origin`, `statics`, `tls`.
+//!    every task), `origin`, `statics`, `tls`, `identity` ([`Identity`]: who a
+//!    connection is, from its tokens).
+//! 2. `token` ([`Tokens`]: verifying connection and subscription tokens with the
+//!    configured keys; no state of the server), beside `hub` and `history`.
 //! 2. `hub`: local channel subscriptions and shared-frame fan-out; beside it
 //!    `history` ([`HistoryStore`]: the streams of channels with history, with
 //!    [`MemoryHistory`] by default).
@@ -24,10 +27,13 @@
 //!    `context` ([`Context`]: what processors and filters see and can do), `filter`
 //!    and `processor` (the two extension traits).
 //! 5. Built-in filters, using only what a user's filter can: `pubsub` (with
-//!    recovery), `history_request` (the `history` header), `multipart`,
-//!    `upstream`, and [`cluster`]'s takeover.
+//!    recovery, subscription tokens), `history_request` (the `history` header),
+//!    `permissions` (the namespaces' rules and personal channels they ask),
+//!    `multipart`, `upstream`, and [`cluster`]'s takeover.
 //! 6. [`cluster`]: nodes joined through NATS (a broker) and the cluster-wide
-//!    connection directory, which listen to the handle's lifecycle events.
+//!    connection directory, which listen to the handle's lifecycle events; and
+//!    `authenticate`, the first filter: `connect`, `refresh`, required tokens and
+//!    their expiry, binding a token's uid and info in the directory.
 //! 7. `http` (one port for WebSocket upgrades, `POST /publish`, `/healthz`,
 //!    `/metrics`, static files; `directory_http` serves the directory as
 //!    `POST /api/<call>`, `history_http` answers `POST /api/history`), `connection` (one connection's task: read, write in
@@ -35,6 +41,7 @@
 //!    graceful shutdown).
 //! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`).
 
+mod authenticate;
 mod broker;
 pub mod cluster;
 mod config;
@@ -52,10 +59,12 @@ mod hooks;
 mod http;
 mod hub;
 mod id;
+mod identity;
 mod metrics;
 mod multipart;
 mod origin;
 mod outbox;
+mod permissions;
 mod pipeline;
 mod processor;
 mod pubsub;
@@ -65,10 +74,13 @@ mod server;
 mod shutdown;
 mod statics;
 mod tls;
+mod token;
 mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
-pub use config::{ClusterConfig, Config, HistoryBackend, Limits, Namespace};
+pub use config::{
+    ClusterConfig, Config, HistoryBackend, HistoryRule, Limits, Namespace, PublishRule, SubscribeRule, TokenConfig,
+};
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};
 pub use context::{Context, Handshake, PartView};
@@ -76,8 +88,10 @@ pub use filter::Filter;
 pub use handle::{Handle, Published, Subscribed};
 pub use history::{Entry, HistoryStore, Joined, MemoryHistory, Page, Query};
 pub use hooks::ChannelHooks;
+pub use identity::Identity;
 pub use metrics::Metrics;
 pub use outbox::CLOSE_SLOW_CONSUMER;
 pub use processor::Processor;
 pub use reject::Reject;
 pub use server::Server;
+pub use token::{Grant, Refusal, Tokens, Verified, LEEWAY_SECS};

@@ -31,6 +31,10 @@ pub struct Metrics {
     pub upstream_failures: AtomicU64,
     /// History streams kept on this node (gauge, set when `/metrics` is read).
     pub history_streams: AtomicU64,
+    /// Connection and subscription tokens that verified.
+    pub tokens_accepted: AtomicU64,
+    /// Connection and subscription tokens refused (invalid or expired).
+    pub tokens_refused: AtomicU64,
 }
 
 impl Metrics {
@@ -42,7 +46,7 @@ impl Metrics {
     /// Renders every metric, plus `channels` and the broker's health and drops given by the caller.
     pub fn render(&self, channels: usize, broker_up: bool, broker_dropped: u64) -> String {
         let mut out = String::with_capacity(2048);
-        let rows: [(&str, &str, &str, u64); 15] = [
+        let rows: [(&str, &str, &str, u64); 17] = [
             (
                 "lhttp_connections",
                 "gauge",
@@ -90,6 +94,18 @@ impl Metrics {
                 "counter",
                 "Error replies sent.",
                 self.errors.load(Relaxed),
+            ),
+            (
+                "lhttp_tokens_accepted_total",
+                "counter",
+                "Connection and subscription tokens that verified.",
+                self.tokens_accepted.load(Relaxed),
+            ),
+            (
+                "lhttp_tokens_refused_total",
+                "counter",
+                "Connection and subscription tokens refused.",
+                self.tokens_refused.load(Relaxed),
             ),
             (
                 "lhttp_slow_consumers_total",

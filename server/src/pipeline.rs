@@ -51,10 +51,26 @@ impl Pipeline {
         }
     }
 
-    /// Handles one received message.
-    pub(crate) fn message(&self, handle: &Handle, conn: &Arc<Conn>, data: &[u8]) {
-        let metrics = handle.metrics();
-        Metrics::inc(&metrics.messages_in);
+    /// Handles one received message. When a filter has it wait (a token's key set
+    /// is being fetched), returns that wait: the caller awaits it, before reading
+    /// anything else, then calls [`message_again`](Self::message_again).
+    pub(crate) fn message(&self, handle: &Handle, conn: &Arc<Conn>, data: &[u8]) -> Option<crate::token::KeyFetch> {
+        Metrics::inc(&handle.metrics().messages_in);
+        self.handle_message(handle, conn, data, true)
+    }
+
+    /// Handles a message again after its wait; it cannot wait a second time.
+    pub(crate) fn message_again(&self, handle: &Handle, conn: &Arc<Conn>, data: &[u8]) {
+        let _ = self.handle_message(handle, conn, data, false);
+    }
+
+    fn handle_message(
+        &self,
+        handle: &Handle,
+        conn: &Arc<Conn>,
+        data: &[u8],
+        may_wait: bool,
+    ) -> Option<crate::token::KeyFetch> {
         let limits = &handle.config().limits;
         if data.len() > limits.max_message_size {
             let detail = format!(
@@ -62,18 +78,22 @@ impl Pipeline {
                 data.len(),
                 limits.max_message_size
             );
-            return error(
+            error(
                 handle,
                 conn,
                 &Reject::new(ServerError::MessageTooLarge.as_str(), detail),
                 None,
                 None,
             );
+            return None;
         }
         let mut storage = vec![EMPTY_HEADER; limits.max_headers];
         let msg = match parse(data, &mut storage) {
             Ok(m) => m,
-            Err(e) => return error(handle, conn, &e.into(), None, None),
+            Err(e) => {
+                error(handle, conn, &e.into(), None, None);
+                return None;
+            }
         };
         // Headers only the server sets (13.3) are dropped here, before any filter
         // or processor, so no handler can mistake a client's for the server's.
@@ -96,7 +116,8 @@ impl Pipeline {
                 ServerError::ReservedCommand.as_str(),
                 format!("command {:?} is reserved for the server", msg.command),
             );
-            return error(handle, conn, &r, cmd, id);
+            error(handle, conn, &r, cmd, id);
+            return None;
         }
         let channels = [names::SUBSCRIBE, names::PUBLISH, names::UNSUBSCRIBE]
             .iter()
@@ -107,12 +128,20 @@ impl Pipeline {
                 ServerError::TooManyChannels.as_str(),
                 format!("at most {} channels per message", limits.max_channels),
             );
-            return error(handle, conn, &r, cmd, id);
+            error(handle, conn, &r, cmd, id);
+            return None;
         }
         let mut ctx = Context::new(handle, conn, Some(msg), None);
+        if !may_wait {
+            ctx.no_more_waiting();
+        }
         for f in &self.filters {
             if let Err(r) = f.before_request(&mut ctx) {
-                return error(handle, conn, &r, cmd, id);
+                error(handle, conn, &r, cmd, id);
+                return None;
+            }
+            if ctx.is_finished() {
+                return ctx.take_wait();
             }
         }
         if let Some(p) = self.processors.get(msg.command) {
@@ -120,7 +149,8 @@ impl Pipeline {
         }
         for f in &self.filters {
             if let Err(r) = f.after_request(&mut ctx) {
-                return error(handle, conn, &r, cmd, id);
+                error(handle, conn, &r, cmd, id);
+                return None;
             }
         }
         let later = ctx.take_later();
@@ -142,11 +172,12 @@ impl Pipeline {
                     ack(&handle, &conn, &id, deliveries, &extra);
                 }
             });
-            return;
+            return None;
         }
         if let Some(id) = id {
             ack(handle, conn, id, ctx.deliveries(), ctx.ack_extra());
         }
+        None
     }
 }
 
@@ -164,7 +195,13 @@ fn error(handle: &Handle, conn: &Conn, r: &Reject, command: Option<&str>, id: Op
     tracing::debug!(client = %conn.client_id(), code = %r.code, detail = %r.detail, "error reply");
     if conn
         .outbox()
-        .push(reply::error_frame(&r.code, &r.detail, command, id))
+        .push(reply::channel_error_frame(
+            &r.code,
+            &r.detail,
+            command,
+            id,
+            r.channel.as_deref(),
+        ))
         .is_ok()
     {
         Metrics::inc(&metrics.messages_out);

@@ -3,14 +3,22 @@
 //! before the processor runs, the publish after it, so subscribers get the
 //! command, headers and body the processor left. A subscribe's `since` headers
 //! recover what a client missed on channels with history (spec 13.4), and its
-//! ack tells each such channel's position and whether it was recovered.
+//! ack tells each such channel's position and whether it was recovered. The
+//! channel permissions (spec 14.6 to 14.8) are checked here, and a subscribe's
+//! subscription token verified, before the subscriptions change.
 
 use crate::context::Context;
 use crate::filter::{Filter, Reject};
 use crate::handle::{Later, Subscribed};
+use crate::identity::unix_now;
+use crate::permissions;
 use crate::reply::AckExtra;
+use crate::token::{Grant, Refusal, Tokens};
+use crate::Metrics;
 use lhttp_core::position::{self, Position};
+use lhttp_core::reply::headers::EXPIRES_IN;
 use lhttp_core::{names, Message, ServerError};
+use std::sync::Arc;
 
 /// Handles the pub/sub headers.
 #[derive(Debug, Default)]
@@ -29,10 +37,17 @@ impl Filter for PubSub {
         } else {
             since(&msg, &new)?
         };
+        // Nothing changes unless every channel may be subscribed (14.6 to 14.8).
+        let grant = subscription_token(ctx, &msg, &new)?;
+        for ch in &new {
+            permissions::may_subscribe(ctx, ch, grant.as_ref().is_some_and(|g| g.channel == *ch))?;
+        }
         let gone: Vec<&str> = msg.unsubscribe().collect();
         ctx.unsubscribe(&gone);
+        forget_expiries(ctx, &gone);
         if since.is_empty() && !new.iter().any(|c| ctx.handle().has_history(c)) {
-            return ctx.subscribe(&new);
+            ctx.subscribe(&new)?;
+            return record_grant(ctx, grant);
         }
         let mut done: Vec<&str> = Vec::new();
         let mut joins = Vec::new();
@@ -60,7 +75,7 @@ impl Filter for PubSub {
             for (name, value) in ack_headers(answers)? {
                 ctx.add_ack_header(name, &value);
             }
-            return Ok(());
+            return record_grant(ctx, grant);
         }
         // A join that needs the shared store's round trip: the ack waits for all.
         ctx.defer(Box::pin(async move {
@@ -81,7 +96,7 @@ impl Filter for PubSub {
                 parts: Vec::new(),
             })
         }));
-        Ok(())
+        record_grant(ctx, grant)
     }
 
     fn after_request(&self, ctx: &mut Context<'_>) -> Result<(), Reject> {
@@ -89,6 +104,10 @@ impl Filter for PubSub {
             return Ok(());
         };
         let channels: Vec<&str> = msg.publish().collect();
+        // After the subscribe took effect: `subscribe:x publish:x` publishes as a subscriber.
+        for ch in &channels {
+            permissions::may_publish(ctx, ch)?;
+        }
         if !channels.is_empty() {
             let n = ctx.publish_reply(&channels)?;
             ctx.set_deliveries(n);
@@ -138,6 +157,72 @@ fn since<'a>(msg: &Message<'_, 'a>, subscribing: &[&str]) -> Result<Vec<(&'a str
         out.push((ch, p));
     }
     Ok(out)
+}
+
+/// The subscription token of a subscribe (14.7), verified: it must name one of
+/// the channels subscribed and the connection's uid. `None` without a `token`.
+fn subscription_token(ctx: &Context<'_>, msg: &Message<'_, '_>, subscribing: &[&str]) -> Result<Option<Grant>, Reject> {
+    let Some(token) = msg.header(names::TOKEN) else {
+        return Ok(None);
+    };
+    let about = |r: Reject| match subscribing {
+        [one] => r.for_channel(one),
+        _ => r,
+    };
+    let metrics = ctx.handle().metrics();
+    let Some(tokens) = ctx.handle().extension::<Arc<Tokens>>() else {
+        Metrics::inc(&metrics.tokens_refused);
+        return Err(about(Reject::unauthorized("this server verifies no tokens")));
+    };
+    let grant = tokens.subscription(token).map_err(|r| {
+        Metrics::inc(&metrics.tokens_refused);
+        about(match r {
+            Refusal::Expired => Reject::new(ServerError::TokenExpired.as_str(), "the subscription token has expired"),
+            Refusal::Invalid(why) => Reject::unauthorized(format!("the subscription token is refused: {why}")),
+        })
+    })?;
+    let refuse = |why: &str| {
+        Metrics::inc(&metrics.tokens_refused);
+        Err(about(Reject::unauthorized(why.to_string())))
+    };
+    if !subscribing.contains(&grant.channel.as_str()) {
+        return refuse("the subscription token is for another channel");
+    }
+    if grant.uid != ctx.identity().uid {
+        return refuse("the subscription token is for another uid");
+    }
+    Metrics::inc(&metrics.tokens_accepted);
+    Ok(Some(grant))
+}
+
+/// Keeps the subscription's expiry (the expiry task ends it, 14.7) and tells it in the ack.
+fn record_grant(ctx: &mut Context<'_>, grant: Option<Grant>) -> Result<(), Reject> {
+    let Some(grant) = grant else {
+        return Ok(());
+    };
+    {
+        let mut id = ctx.conn().identity_mut();
+        match grant.exp {
+            Some(exp) => id.subscriptions.insert(grant.channel.clone(), exp),
+            None => id.subscriptions.remove(&grant.channel),
+        };
+    }
+    ctx.conn().deadlines_changed();
+    if let Some(exp) = grant.exp {
+        ctx.add_ack_header(EXPIRES_IN, &exp.saturating_sub(unix_now()).to_string());
+    }
+    Ok(())
+}
+
+/// Unsubscribed channels keep no expiry.
+fn forget_expiries(ctx: &Context<'_>, channels: &[&str]) {
+    if channels.is_empty() {
+        return;
+    }
+    let mut id = ctx.conn().identity_mut();
+    for ch in channels {
+        id.subscriptions.remove(*ch);
+    }
 }
 
 /// `<ch> <epoch>:<offset>`, written by core.

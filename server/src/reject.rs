@@ -12,6 +12,8 @@ pub struct Reject {
     pub code: Cow<'static, str>,
     /// A human explanation sent as the reply's `detail` header.
     pub detail: String,
+    /// The channel the refusal is about, sent as the reply's `channel` header (spec 8.3).
+    pub channel: Option<String>,
 }
 
 impl Reject {
@@ -20,7 +22,19 @@ impl Reject {
         Reject {
             code: code.into(),
             detail: detail.into(),
+            channel: None,
         }
+    }
+
+    /// This rejection, about `channel`.
+    pub fn for_channel(mut self, channel: &str) -> Self {
+        self.channel = Some(channel.to_string());
+        self
+    }
+
+    /// An `Unauthorized` rejection (a token that does not verify, or none where one is needed).
+    pub fn unauthorized(detail: impl Into<String>) -> Self {
+        Reject::new(lhttp_core::ServerError::Unauthorized.as_str(), detail)
     }
 
     /// A `Forbidden` rejection.

@@ -25,6 +25,17 @@ pub fn frame(bytes: Bytes) -> Frame {
 /// `LHTTP/1.0 error` with `code`, `detail` (cleaned to a header value), and the
 /// request's `command` and `id` when known.
 pub fn error_frame(code: &str, detail: &str, command: Option<&str>, id: Option<&str>) -> Frame {
+    channel_error_frame(code, detail, command, id, None)
+}
+
+/// [`error_frame`] about one `channel` (a refused channel, an ended subscription, spec 14).
+pub fn channel_error_frame(
+    code: &str,
+    detail: &str,
+    command: Option<&str>,
+    id: Option<&str>,
+    channel: Option<&str>,
+) -> Frame {
     let detail = clean_value(detail);
     server_frame(
         ErrorReply {
@@ -32,6 +43,7 @@ pub fn error_frame(code: &str, detail: &str, command: Option<&str>, id: Option<&
             detail: &detail,
             command,
             id,
+            channel,
         }
         .to_vec(),
     )
@@ -128,6 +140,7 @@ const UNWRITABLE: ErrorReply<'static> = ErrorReply {
     detail: "the server could not write its reply",
     command: None,
     id: None,
+    channel: None,
 };
 
 fn server_frame(bytes: Result<Vec<u8>, lhttp_core::Error>) -> Frame {

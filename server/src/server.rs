@@ -3,6 +3,7 @@
 //! processors and filters, then serves a listener until a shutdown future
 //! completes, and shuts down gracefully.
 
+use crate::authenticate::Authenticate;
 use crate::config::Config;
 use crate::filter::Filter;
 use crate::handle::Handle;
@@ -16,6 +17,7 @@ use crate::pipeline::Pipeline;
 use crate::processor::Processor;
 use crate::pubsub::PubSub;
 use crate::reply;
+use crate::token::Tokens;
 use crate::upstream::{Allow, Upstream};
 use crate::{cluster, tls};
 use hyper::server::conn::http1;
@@ -59,6 +61,8 @@ pub struct Server {
     filters: Vec<Arc<dyn Filter>>,
     /// The built-in filters that run after the user's, in order.
     builtins: Vec<Arc<dyn Filter>>,
+    /// The connection-token filter, which runs before the user's.
+    authenticate: Arc<dyn Filter>,
     upstream: Arc<Upstream>,
     origins: Arc<Origins>,
     tls: Option<TlsAcceptor>,
@@ -87,6 +91,11 @@ impl Server {
         }
         let upstream = Arc::new(Upstream::new(&config).map_err(invalid)?);
         cluster::check(&config.cluster).map_err(invalid)?;
+        let tokens = Tokens::load(&config.token).map_err(invalid)?.map(Arc::new);
+        if let Some(t) = &tokens {
+            t.warm_up().await;
+        }
+        let authenticate: Arc<dyn Filter> = Arc::new(Authenticate::new(&config.token, tokens.clone()));
         let origins = Arc::new(Origins::new(&config.allowed_origins));
         let mut builtins: Vec<Arc<dyn Filter>> = Vec::new();
         if let Some(param) = &config.cluster.takeover_key {
@@ -100,6 +109,9 @@ impl Server {
         let joined = cluster::join(&config, ids.node()).await?;
         let mut extensions = http::Extensions::new();
         extensions.insert(joined.extension());
+        if let Some(t) = tokens {
+            extensions.insert(t);
+        }
         // One node's streams; a cluster that keeps history in JetStream shares its own instead.
         let history: Arc<dyn HistoryStore> = Arc::new(MemoryHistory::new());
         let handle = Handle::new(
@@ -116,6 +128,7 @@ impl Server {
             processors: Vec::new(),
             filters: Vec::new(),
             builtins,
+            authenticate,
             upstream,
             origins,
             tls,
@@ -135,7 +148,10 @@ impl Server {
         self
     }
 
-    /// Adds a filter; user filters run in registration order, before the built-in ones.
+    /// Adds a filter; user filters run in registration order, before the built-in
+    /// ones (but after the connection-token checks, spec 14: a filter sees the
+    /// connection's [`Context::uid`](crate::Context::uid) and may refuse on top of
+    /// the namespaces' rules).
     pub fn filter(mut self, filter: impl Filter) -> Self {
         self.filters.push(Arc::new(filter));
         self
@@ -149,8 +165,9 @@ impl Server {
         let Server {
             handle,
             processors,
-            mut filters,
+            filters: user_filters,
             builtins,
+            authenticate,
             upstream,
             origins,
             tls,
@@ -168,6 +185,8 @@ impl Server {
             order.push(p.clone());
             map.insert(command, p);
         }
+        let mut filters = vec![authenticate];
+        filters.extend(user_filters);
         filters.extend(builtins);
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));

@@ -15,6 +15,7 @@ fn history_config(url: &str) -> lhttp_server::Config {
         history_size: 100,
         history_ttl: Duration::from_secs(60),
         recover_max: 300,
+        ..Namespace::default()
     };
     c
 }

@@ -13,6 +13,7 @@ fn js_config(url: &str, size: usize) -> lhttp_server::Config {
         history_size: size,
         history_ttl: Duration::from_secs(60),
         recover_max: 300,
+        ..Namespace::default()
     };
     c
 }

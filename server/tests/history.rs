@@ -17,6 +17,7 @@ fn history(size: usize, ttl_secs: u64, recover_max: usize) -> Config {
             history_size: size,
             history_ttl: Duration::from_secs(ttl_secs),
             recover_max,
+            ..Namespace::default()
         },
         ..Config::default()
     }
@@ -258,6 +259,7 @@ async fn a_publish_to_two_history_channels_is_an_entry_in_each_and_both_recover(
             history_size: 100,
             history_ttl: Duration::from_secs(60),
             recover_max: 300,
+            ..Namespace::default()
         },
     );
     let s = start_with(config).await;
@@ -490,6 +492,7 @@ async fn bad_since_headers_are_refused_and_nothing_is_subscribed() {
             history_size: 10,
             history_ttl: Duration::from_secs(60),
             recover_max: 10,
+            ..Namespace::default()
         },
     );
     let s2 = start_with(config).await;

@@ -28,6 +28,22 @@ pub(crate) struct Part {
     pub subscribes: bool,
     /// For a restore message, the channels it recovers with `since` (13.4).
     pub recovering: Vec<String>,
+    /// The session's own token messages: `connect`, `refresh`, a subscription's refresh.
+    pub auth: Option<AuthPart>,
+    /// The channel whose subscription token this subscribe carries (its ack's
+    /// `expires-in` is that token's).
+    pub token_channel: Option<String>,
+}
+
+/// The session's own token messages (spec 14).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AuthPart {
+    /// `connect` with the connection token.
+    Connect,
+    /// `refresh` with a new connection token.
+    Refresh,
+    /// A subscribe again with a new subscription token, before the old one expires.
+    Resubscribe,
 }
 
 /// One application call, until its last part is answered.

@@ -30,6 +30,21 @@ pub struct Config {
     /// Seeds the jitter of the reconnect delays (drivers pass a random value;
     /// tests a fixed one). Default 0.
     pub seed: u64,
+    /// A connection token to send in `connect` on every connection (spec 12, 14).
+    /// Default none.
+    pub token: Option<crate::Token>,
+    /// The driver can get connection tokens: the session asks with
+    /// [`Event::TokenNeeded`](crate::Event::TokenNeeded) on each connection (unless
+    /// the last token is still good) and before the token expires, and the
+    /// driver answers [`Session::set_token`](crate::Session::set_token) or
+    /// [`Session::token_failed`](crate::Session::token_failed). Default `false`.
+    pub token_callback: bool,
+    /// The driver can get subscription tokens: before a channel's subscribe goes
+    /// out (and before each restore and expiry of a channel that had one) the
+    /// session asks with [`Event::SubscriptionTokenNeeded`](crate::Event::SubscriptionTokenNeeded),
+    /// answered by [`Session::set_subscription_token`](crate::Session::set_subscription_token)
+    /// (with `None` for a channel that needs none). Default `false`.
+    pub subscription_token_callback: bool,
 }
 
 impl Default for Config {
@@ -44,6 +59,9 @@ impl Default for Config {
             max_attempts: None,
             max_buffered: 10_000,
             seed: 0,
+            token: None,
+            token_callback: false,
+            subscription_token_callback: false,
         }
     }
 }

@@ -130,6 +130,34 @@ pub enum Event {
         /// How many were dropped since the last `Lagged` event.
         dropped: u64,
     },
+    /// The session needs a connection token (spec 12, 14): for a new connection or
+    /// because the current one expires soon. The driver answers with
+    /// [`Session::set_token`](crate::Session::set_token) or
+    /// [`Session::token_failed`](crate::Session::token_failed).
+    TokenNeeded,
+    /// The session needs the subscription token of `channel`, before subscribing
+    /// it (or again) or because its token expires soon. The driver answers with
+    /// [`Session::set_subscription_token`](crate::Session::set_subscription_token)
+    /// (`None`: the channel needs no token) or
+    /// [`Session::subscription_token_failed`](crate::Session::subscription_token_failed).
+    SubscriptionTokenNeeded {
+        /// The channel.
+        channel: String,
+    },
+    /// A `refresh` of the connection token, or a subscription's, was refused or
+    /// could not be made (the driver had no token); the server ends what expires.
+    RefreshFailed {
+        /// Why.
+        error: Error,
+    },
+    /// The server ended a subscription (its subscription token expired, 14.7); the
+    /// channel is no longer in the subscription set.
+    Unsubscribed {
+        /// The channel.
+        channel: String,
+        /// The server's error (`TokenExpired`).
+        error: Error,
+    },
 }
 
 /// The name of the error [`Event::as_error`] gives for [`Event::RestoreRefused`].
@@ -148,9 +176,11 @@ impl Event {
     /// the same in every SDK; `None` for the other events.
     pub fn as_error(&self) -> Option<Error> {
         match self {
-            Event::ServerError { error, .. } | Event::Unreadable { error } | Event::GaveUp { error } => {
-                Some(error.clone())
-            }
+            Event::ServerError { error, .. }
+            | Event::Unreadable { error }
+            | Event::GaveUp { error }
+            | Event::RefreshFailed { error }
+            | Event::Unsubscribed { error, .. } => Some(error.clone()),
             Event::RestoreRefused { channel, error } => Some(Error::Server {
                 code: RESTORE_REFUSED.into(),
                 detail: alloc::format!(

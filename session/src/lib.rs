@@ -39,9 +39,12 @@
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
 //! - [`history`]: [`History`], a history request's answer read from its `ack`.
 //! - `positions`: the last position of each subscribed channel with history.
+//! - [`token`]: [`Token`], a connection or subscription token that `Debug` hides.
 //! - `session`: the state machine, [`Session`]: its state and what the driver reads;
 //!   `session::connection` handles socket events and time, `session::requests` the
-//!   application's calls and their answers, `session::recovery` positions and recovery.
+//!   application's calls and their answers, `session::recovery` positions and recovery,
+//!   `session::tokens` connection and subscription tokens (asking the driver, `connect`,
+//!   `refresh`, subscribes held for their tokens).
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -56,6 +59,7 @@ pub mod event;
 pub mod history;
 mod positions;
 mod session;
+pub mod token;
 mod vecmap;
 
 pub use config::Config;
@@ -64,6 +68,7 @@ pub use event::{Event, RequestId, Transmit};
 pub use history::{History, HISTORY_COMMAND};
 pub use lhttp_core::{Limits, OwnedMessage, OwnedPosition, Position};
 pub use session::{Session, State};
+pub use token::Token;
 
 /// The command of the client's own subscribe requests.
 pub const SUBSCRIBE_COMMAND: &str = "subscribe";

@@ -6,9 +6,10 @@
 mod connection;
 mod recovery;
 mod requests;
+mod tokens;
 
 use alloc::borrow::ToOwned;
-use alloc::collections::VecDeque;
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -17,10 +18,11 @@ use lhttp_core::reply::{headers, Reply};
 use lhttp_core::{channel, names, CloseCode, Limits, OwnedMessage, Position, ServerError};
 
 use crate::backoff::Backoff;
-use crate::calls::{Call, Calls, Part};
+use crate::calls::{AuthPart, Call, Calls, Part};
 use crate::positions::Positions;
 use crate::vecmap::VecSet;
-use crate::{Config, Error, Event, RequestId, Transmit, SUBSCRIBE_COMMAND, UNSUBSCRIBE_COMMAND};
+use crate::{Config, Error, Event, RequestId, Token, Transmit, SUBSCRIBE_COMMAND, UNSUBSCRIBE_COMMAND};
+use tokens::{Held, Stage, SubToken};
 
 /// Channels per message until a server announces its own limit (below the
 /// server's default of 64, so older servers are never exceeded).
@@ -72,6 +74,8 @@ enum Answer {
     Error {
         error: Error,
         id: Option<String>,
+        #[allow(dead_code)]
+        channel: Option<String>,
     },
 }
 
@@ -104,6 +108,22 @@ pub struct Session {
     dropping: bool,
     /// Drops since the last `Lagged` event, reported at the next read.
     unreported_drops: u64,
+    /// The connection token (spec 14): the configured one, or the driver's last.
+    token: Option<Token>,
+    /// When to ask for a new connection token (`expires-in` minus the margin).
+    token_refresh_at: Option<u64>,
+    /// A `TokenNeeded` is out, unanswered.
+    token_asked: bool,
+    /// Where the current connection's `connect` is.
+    stage: Stage,
+    /// A refresh of the connection token is under way (asked or sent).
+    refreshing: bool,
+    /// Each subscribed channel's subscription token answer (callback only).
+    sub_tokens: BTreeMap<String, SubToken>,
+    /// Subscribe calls waiting for their channels' subscription tokens.
+    held: Vec<Held>,
+    /// The channel whose token a restore waits for.
+    restore_waiting: Option<String>,
 }
 
 impl Session {
@@ -131,7 +151,21 @@ impl Session {
             connect_error: None,
             dropping: false,
             unreported_drops: 0,
+            token: None,
+            token_refresh_at: None,
+            token_asked: false,
+            stage: Stage::None,
+            refreshing: false,
+            sub_tokens: BTreeMap::new(),
+            held: Vec::new(),
+            restore_waiting: None,
         }
+        .with_configured_token()
+    }
+
+    fn with_configured_token(mut self) -> Session {
+        self.token = self.config.token.clone();
+        self
     }
 
     // ---- what the driver reads ----
@@ -178,10 +212,14 @@ impl Session {
                 at = Some(at.map_or(t, |a| a.min(t)));
             }
         };
+        for h in &self.held {
+            add(Some(h.deadline));
+        }
         match self.state {
             State::Connecting | State::Handshaking => add(self.connect_deadline),
             State::Waiting => add(self.wake_at),
             State::Restoring | State::Open => {
+                add(self.next_refresh());
                 if let Some(every) = self.config.ping_interval {
                     add(self.next_ping);
                     add(Some(self.last_activity.saturating_add(every.saturating_mul(2))));

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use lhttp_session::{Config, Error, Event, History, OwnedMessage, Position, Session, State, Transmit};
+use lhttp_session::{Config, Error, Event, History, OwnedMessage, Position, Session, State, Token, Transmit};
 use serde_json::{json, Map, Value};
 
 /// The fewest session vectors the suite must hold.
@@ -51,6 +51,11 @@ fn config(v: &Value) -> Result<Config, String> {
             "max_attempts" => c.max_attempts = value.as_u64().map(|n| n as u32),
             "max_buffered" => c.max_buffered = ms()? as usize,
             "seed" => c.seed = ms()?,
+            "token" => c.token = value.as_str().map(Token::new),
+            "token_callback" => c.token_callback = value.as_bool().ok_or("config token_callback")?,
+            "subscription_token_callback" => {
+                c.subscription_token_callback = value.as_bool().ok_or("config subscription_token_callback")?
+            }
             other => return Err(format!("unknown config key {other}")),
         }
     }
@@ -85,6 +90,7 @@ fn error_of(v: &Value) -> Result<Error, String> {
             reason,
         }),
         Some("Io") => Ok(Error::Io(reason)),
+        Some("Timeout") => Ok(Error::Timeout),
         other => Err(format!("connect_failed error {other:?}")),
     }
 }
@@ -140,6 +146,12 @@ fn event_json(e: &Event) -> Value {
         Event::Lagged { dropped } => json!({"type": "lagged", "dropped": dropped}),
         Event::Recovered { channel } => json!({"type": "recovered", "channel": channel}),
         Event::Unrecovered { channel } => json!({"type": "unrecovered", "channel": channel}),
+        Event::TokenNeeded => json!({"type": "token_needed"}),
+        Event::SubscriptionTokenNeeded { channel } => json!({"type": "subscription_token_needed", "channel": channel}),
+        Event::RefreshFailed { error } => json!({"type": "refresh_failed", "error": error.name()}),
+        Event::Unsubscribed { channel, error } => {
+            json!({"type": "unsubscribed", "channel": channel, "error": error.name()})
+        }
     }
 }
 
@@ -228,6 +240,28 @@ fn run_step(s: &mut Session, now: u64, step: &Map<String, Value>) -> Check {
         }
         "tick" => {
             s.tick(now);
+            None
+        }
+        "set_token" => {
+            s.set_token(
+                now,
+                Token::new(step.get("token").and_then(Value::as_str).ok_or("no token")?),
+            );
+            None
+        }
+        "token_failed" => {
+            s.token_failed(now, error_of(step.get("error").ok_or("no error")?)?);
+            None
+        }
+        "set_subscription_token" => {
+            let channel = step.get("channel").and_then(Value::as_str).ok_or("no channel")?;
+            let token = step.get("token").and_then(Value::as_str).map(Token::new);
+            s.set_subscription_token(now, channel, token);
+            None
+        }
+        "subscription_token_failed" => {
+            let channel = step.get("channel").and_then(Value::as_str).ok_or("no channel")?;
+            s.subscription_token_failed(now, channel, error_of(step.get("error").ok_or("no error")?)?);
             None
         }
         "subscribe" => Some(s.subscribe(now, &channels).map(|id| Some(id.0))),

@@ -530,6 +530,15 @@ fn event(e: Event) -> JsValue {
         Event::Lagged { dropped } => object(&[kind("lagged"), ("dropped", (dropped as f64).into())]),
         Event::Recovered { channel } => object(&[kind("recovered"), ("channel", channel.into())]),
         Event::Unrecovered { channel } => object(&[kind("unrecovered"), ("channel", channel.into())]),
+        // Tokens (spec 14): the browser driver's answers come with its token callback.
+        Event::TokenNeeded => object(&[kind("token_needed")]),
+        Event::SubscriptionTokenNeeded { channel } => {
+            object(&[kind("subscription_token_needed"), ("channel", channel.into())])
+        }
+        Event::RefreshFailed { error: e } => object(&[kind("refresh_failed"), ("error", error(&e))]),
+        Event::Unsubscribed { channel, error: e } => {
+            object(&[kind("unsubscribed"), ("channel", channel.into()), ("error", error(&e))])
+        }
     };
     if let Some(e) = as_error {
         let _ = Reflect::set(&obj, &JsValue::from_str("asError"), &error(&e));

@@ -12,7 +12,8 @@ use std::time::Duration;
 ///
 /// Settings come from defaults, then the --config TOML file, then environment
 /// variables and flags (flags win).
-#[derive(Parser, Debug)]
+// No `Debug`: the arguments hold the HMAC secret, which is never printed.
+#[derive(Parser)]
 #[command(name = "lhttpd", version, about, long_about = None)]
 struct Args {
     /// TOML configuration file (same keys as the flags, e.g. `listen = "0.0.0.0:8081"`, `[limits]`, `[namespace]`, `[namespaces.chat]`).
@@ -115,6 +116,43 @@ struct Args {
     /// Most publications one recovery or history read returns, default namespace [default: 300].
     #[arg(long, env = "LHTTPD_RECOVER_MAX")]
     recover_max: Option<usize>,
+    /// HMAC secret verifying HS256/384/512 connection and subscription tokens (prefer --token-hmac-secret-file: a flag shows in process lists).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "LHTTPD_TOKEN_HMAC_SECRET",
+        hide_env_values = true
+    )]
+    token_hmac_secret: Option<String>,
+    /// File holding the HMAC secret of tokens (trailing line breaks ignored).
+    #[arg(long, value_name = "FILE", env = "LHTTPD_TOKEN_HMAC_SECRET_FILE")]
+    token_hmac_secret_file: Option<PathBuf>,
+    /// PEM public key (RSA, EC P-256/P-384, Ed25519) verifying RS/PS, ES and EdDSA tokens (repeatable).
+    #[arg(
+        long = "token-public-key",
+        value_name = "FILE",
+        env = "LHTTPD_TOKEN_PUBLIC_KEY",
+        value_delimiter = ','
+    )]
+    token_public_keys: Vec<PathBuf>,
+    /// JSON Web Key Set verifying tokens by kid: a file, or an http(s):// URL (cached 1 h, fetched again on an unknown kid).
+    #[arg(long, value_name = "FILE_OR_URL", env = "LHTTPD_TOKEN_JWKS")]
+    token_jwks: Option<String>,
+    /// The audience (aud) every token must name.
+    #[arg(long, env = "LHTTPD_TOKEN_AUDIENCE")]
+    token_audience: Option<String>,
+    /// The issuer (iss) every token must name.
+    #[arg(long, env = "LHTTPD_TOKEN_ISSUER")]
+    token_issuer: Option<String>,
+    /// Close connections that do not authenticate with a token within --connect-timeout; refuse their messages until then.
+    #[arg(long, env = "LHTTPD_REQUIRE_TOKEN")]
+    require_token: bool,
+    /// Seconds a connection may take to authenticate with --require-token [default: 10].
+    #[arg(long, value_name = "SECS", env = "LHTTPD_CONNECT_TIMEOUT")]
+    connect_timeout: Option<f64>,
+    /// Seconds an expired token's connection or subscription is kept for a refresh under way [default: 25].
+    #[arg(long, value_name = "SECS", env = "LHTTPD_TOKEN_GRACE")]
+    token_grace: Option<f64>,
     /// Log level or filter (error, warn, info, debug, trace).
     #[arg(long, env = "LHTTPD_LOG", default_value = "info")]
     log: String,
@@ -212,6 +250,30 @@ fn config(args: &Args) -> Result<Config, String> {
     if let Some(s) = args.history_ttl {
         ns.history_ttl = secs(s)?;
     }
+    let t = &mut c.token;
+    if let Some(s) = &args.token_hmac_secret {
+        t.hmac_secret = Some(s.clone());
+    }
+    if let Some(f) = &args.token_hmac_secret_file {
+        t.hmac_secret_file = Some(f.clone());
+    }
+    t.public_keys.extend(args.token_public_keys.iter().cloned());
+    if let Some(j) = &args.token_jwks {
+        t.jwks = Some(j.clone());
+    }
+    if let Some(a) = &args.token_audience {
+        t.audience = Some(a.clone());
+    }
+    if let Some(i) = &args.token_issuer {
+        t.issuer = Some(i.clone());
+    }
+    t.require |= args.require_token;
+    if let Some(s) = args.connect_timeout {
+        t.connect_timeout = Some(secs(s)?);
+    }
+    if let Some(s) = args.token_grace {
+        t.grace = Some(secs(s)?);
+    }
     c.validate()?;
     Ok(c)
 }
@@ -242,6 +304,7 @@ struct Summary {
     tls: bool,
     pages: String,
     origins: String,
+    tokens: &'static str,
 }
 
 impl Summary {
@@ -249,6 +312,11 @@ impl Summary {
         Summary {
             tls: config.tls_cert.is_some(),
             pages: pages(config),
+            tokens: match (config.token.has_keys(), config.token.require) {
+                (true, true) => "required",
+                (true, false) => "verified when given",
+                (false, _) => "none",
+            },
             origins: if config.allowed_origins.is_empty() {
                 "same origin only".to_string()
             } else {
@@ -308,9 +376,14 @@ async fn main() -> ExitCode {
     let addr = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
     // Scripts and tests read this line to learn the port when started with port 0.
     println!("lhttpd listening on {addr}");
-    let Summary { tls, pages, origins } = summary;
+    let Summary {
+        tls,
+        pages,
+        origins,
+        tokens,
+    } = summary;
     let broker = server.handle().broker().name();
-    tracing::info!(%addr, tls, %pages, broker, allowed_origins = %origins, "lhttpd started");
+    tracing::info!(%addr, tls, %pages, broker, allowed_origins = %origins, tokens, "lhttpd started");
     match server.run(listener, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

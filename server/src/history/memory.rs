@@ -279,6 +279,7 @@ mod tests {
             history_size: size,
             history_ttl: Duration::from_millis(ttl_ms),
             recover_max,
+            ..Namespace::default()
         }
     }
 

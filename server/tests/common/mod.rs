@@ -16,7 +16,7 @@ pub use self::{
     http::http,
     process::{lhttpd, stop},
     running::{start, start_with, Running},
-    websocket::Msg,
+    websocket::{request as websocket_request, Msg},
 };
 
 use futures_util::SinkExt;

@@ -51,7 +51,7 @@ impl Session {
             None => self.delivered(msg),
             Some(Answer::Connected { client_id, limits }) => self.connected(now, client_id, limits),
             Some(Answer::Ack { id, deliveries }) => self.acked(now, id.as_deref(), deliveries, msg),
-            Some(Answer::Error { error, id }) => self.refused(now, id.as_deref(), error, msg),
+            Some(Answer::Error { error, id, .. }) => self.refused(now, id.as_deref(), error, msg),
         }
     }
 
@@ -96,6 +96,7 @@ impl Session {
             _ => {}
         }
         self.expire(now);
+        self.refresh_due(now);
         if matches!(self.state, State::Restoring | State::Open) {
             if let Some(every) = self.config.ping_interval {
                 if !self.wants_read() {
@@ -123,6 +124,7 @@ impl Session {
 
     pub(super) fn attempt_failed(&mut self, now: u64, error: Error) {
         self.connect_deadline = None;
+        self.connection_ended();
         self.connect_error = Some(error.clone());
         self.events.push_back(Event::ConnectFailed { error: error.clone() });
         let exhausted = self
@@ -156,6 +158,7 @@ impl Session {
     pub(super) fn fail_everything(&mut self, error: &Error) {
         self.backlog.clear();
         self.restore.clear();
+        self.held.clear();
         self.calls.parts.clear();
         let calls = core::mem::take(&mut self.calls.calls);
         for (id, call) in calls {
@@ -185,6 +188,7 @@ impl Session {
         self.events.push_back(Event::Closed { code, reason });
         self.restore.clear();
         self.next_ping = None;
+        self.connection_ended();
         // What was written may or may not have taken effect: it fails. What
         // never left the queue goes out on the next connection.
         let sent: Vec<u64> = self
@@ -201,7 +205,12 @@ impl Session {
                 }
             }
         }
-        let final_code = !lhttp_core::reply::should_reconnect(code);
+        let mut final_code = !lhttp_core::reply::should_reconnect(code);
+        if code == Some(CloseCode::TokenExpired.code()) {
+            // Reconnecting helps only with a new token (spec 12).
+            self.token = None;
+            final_code |= !self.config.token_callback;
+        }
         if !self.config.reconnect || final_code {
             self.give_up(error);
         } else {
@@ -215,8 +224,18 @@ impl Session {
         if self.state != State::Handshaking {
             return;
         }
-        self.connect_deadline = None;
         self.last_activity = now;
+        self.next_ping = self.config.ping_interval.map(|every| now + every);
+        if self.uses_tokens() {
+            // The connect timeout runs on until the `connect` is acked.
+            return self.authenticate(now);
+        }
+        self.begin_restore(now);
+    }
+
+    /// Subscribes every channel of the set again (9.4), then opens.
+    pub(super) fn begin_restore(&mut self, now: u64) {
+        self.connect_deadline = None;
         let mut batch = self.max_channels();
         // Channels whose subscribe is still queued go out with it, not twice.
         let queued: Vec<&String> = self
@@ -235,9 +254,11 @@ impl Session {
         if channels.iter().any(|c| self.position(c).is_some()) {
             batch = batch.min(super::MAX_SINCE_PER_MESSAGE);
         }
-        self.restore = channels.chunks(batch).map(<[String]>::to_vec).collect();
+        let (private, public): (Vec<String>, Vec<String>) =
+            channels.into_iter().partition(|c| self.has_subscription_token(c));
+        self.restore = public.chunks(batch).map(<[String]>::to_vec).collect();
+        self.restore.extend(private.into_iter().map(|c| alloc::vec![c]));
         self.state = State::Restoring;
-        self.next_ping = self.config.ping_interval.map(|every| now + every);
         self.next_restore(now);
     }
 
@@ -247,12 +268,24 @@ impl Session {
             self.opened();
             return;
         };
+        // A channel with a subscription token goes alone, once the driver gave a new one.
+        let token = match self.restore_token(&batch) {
+            Ok(token) => token,
+            Err(()) => {
+                self.restore.push_front(batch);
+                return;
+            }
+        };
+        let token_channel = token.as_ref().map(|_| batch[0].clone());
         let wire = self.calls.next_wire_id();
         let (since, recovering) = self.since(&batch);
         let encoded = channel::list(&batch).and_then(|list| {
             let mut msg = OwnedMessage::new(SUBSCRIBE_COMMAND).with_header(names::SUBSCRIBE, list);
             for value in since {
                 msg = msg.with_header(names::SINCE, value);
+            }
+            if let Some(t) = &token {
+                msg = msg.with_header(names::TOKEN, t.as_str());
             }
             msg.with_header(headers::ID, wire.to_string()).encode()
         });
@@ -269,6 +302,8 @@ impl Session {
                         restore: batch,
                         subscribes: true,
                         recovering,
+                        auth: None,
+                        token_channel,
                     },
                 );
                 self.transmits.push_back(Transmit::Frame(bytes));
@@ -330,6 +365,7 @@ fn answer(msg: &OwnedMessage) -> Option<Answer> {
             },
             Reply::Error(e) => Answer::Error {
                 id: e.id.map(str::to_owned),
+                channel: e.channel.map(str::to_owned),
                 error: Error::Server {
                     code: e.code.to_owned(),
                     detail: e.detail.to_owned(),

@@ -12,6 +12,7 @@ impl Session {
     /// subscribe starts from the server's position, not a stale one).
     pub(super) fn drop_subscription(&mut self, channel: &str) -> bool {
         self.positions.forget(channel);
+        self.sub_tokens.remove(channel);
         self.subscriptions.remove(channel)
     }
 

@@ -145,8 +145,13 @@ impl Session {
             return;
         };
         self.ack_positions(&reply, &part);
+        self.ack_expiry(now, &reply, &part);
         for c in part.removed.iter().filter(|c| !self.subscriptions.contains(c)) {
             self.positions.forget(c);
+            self.sub_tokens.remove(c);
+        }
+        if let Some(auth) = part.auth {
+            return self.auth_acked(now, auth, &reply);
         }
         let Some(call_id) = part.call else {
             self.next_restore(now);
@@ -173,9 +178,14 @@ impl Session {
 
     pub(super) fn refused(&mut self, now: u64, id: Option<&str>, error: Error, reply: OwnedMessage) {
         let Some((_, part)) = self.take_part(id) else {
-            self.events.push_back(Event::ServerError { error, reply });
+            if !self.subscription_ended(&error, &reply) {
+                self.events.push_back(Event::ServerError { error, reply });
+            }
             return;
         };
+        if let Some(auth) = part.auth {
+            return self.auth_refused(now, auth, error);
+        }
         let Some(call_id) = part.call else {
             // A refused restore batch is tried again one channel at a time, so the
             // refusal names exactly the channels the server would not take.
@@ -239,6 +249,10 @@ impl Session {
             let Some(part) = self.calls.parts.remove(&wire) else {
                 continue;
             };
+            if part.auth.is_some() {
+                self.auth_timed_out(now, part.auth);
+                return;
+            }
             match part.call {
                 None => {
                     // The server does not answer its restore: the connection is dead.
@@ -280,6 +294,9 @@ impl Session {
         } else {
             (UNSUBSCRIBE_COMMAND, names::UNSUBSCRIBE)
         };
+        if subscribe && self.config.subscription_token_callback {
+            return self.hold_subscribe(now, channels);
+        }
         let mut parts = Vec::new();
         for chunk in channels.chunks(self.max_channels()) {
             let msg = OwnedMessage::new(command).with_header(header, channel::list(chunk)?);
@@ -344,6 +361,8 @@ impl Session {
                     restore: Vec::new(),
                     subscribes,
                     recovering: Vec::new(),
+                    auth: None,
+                    token_channel: None,
                 },
             );
             self.queue(Queued {
