@@ -17,43 +17,6 @@ fn js_config(url: &str, size: usize) -> lhttp_server::Config {
     c
 }
 
-/// nats-server with JetStream, its store in a fresh directory.
-async fn nats_js() -> (Nats, tempdir::Dir) {
-    let dir = tempdir::Dir::new();
-    let nats = Nats::start_with(free_port(), vec!["-js".into(), "-sd".into(), dir.path()]).await;
-    (nats, dir)
-}
-
-mod tempdir {
-    /// A directory removed when dropped.
-    pub struct Dir(std::path::PathBuf);
-
-    impl Dir {
-        pub fn new() -> Dir {
-            let p = std::env::temp_dir().join(format!(
-                "lhttp-js-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 /// The `offset` and `epoch` a publication carries.
 fn position(m: &Received) -> (u64, String) {
     let offset = m.header("offset").expect("offset").parse().unwrap();
@@ -83,23 +46,9 @@ async fn publish(ws: &mut Ws, channel: &str, body: &str) {
     assert_eq!(ack.command(), "ack", "{ack:?}");
 }
 
-/// Waits until JetStream has the stream (each node sets it up at start).
-async fn history_ready(ws: &mut Ws) {
-    wait_for(|| async { true }).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let r = ws.request("h", &[("history", "ready-check"), ("limit", "0")], "").await;
-        if r.command() == "ack" {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "history never ready: {r:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_recovers_on_another_node_with_the_same_offsets_and_epoch() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 100)).await;
     let b = Node::start(js_config(&nats.url(), 100)).await;
     let mut pub_b = Ws::connect(b.addr).await;
@@ -160,7 +109,7 @@ async fn a_client_recovers_on_another_node_with_the_same_offsets_and_epoch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_much_missed_or_another_epoch_is_unrecovered_and_nothing_old_is_sent() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 3)).await;
     let mut p = Ws::connect(a.addr).await;
     history_ready(&mut p).await;
@@ -189,7 +138,7 @@ async fn too_much_missed_or_another_epoch_is_unrecovered_and_nothing_old_is_sent
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_epoch_belongs_to_the_stream_and_outlives_the_nodes() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 10)).await;
     let mut p = Ws::connect(a.addr).await;
     history_ready(&mut p).await;
