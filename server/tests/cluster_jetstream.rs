@@ -163,3 +163,47 @@ async fn the_epoch_belongs_to_the_stream_and_outlives_the_nodes() {
     assert_eq!(r.command(), "ack", "{r:?}");
     assert!(r.body().contains("before") && r.body().contains("after"), "{r:?}");
 }
+
+// Fails: `read::after` (server/src/cluster/jetstream/read.rs) takes a `since`
+// whose entry is not kept (offset 0 of an empty channel is never an entry) as
+// recovered only while the stream's first sequence is at most `since + 1`, and
+// any channel outgrowing its entries moves the first sequence: so once a stream
+// dropped anything, a client of a quiet channel is told `unrecovered` on every
+// reconnect though it missed nothing. Un-ignore with the fix.
+#[ignore = "JetStream backend bug: a since of offset 0 is unrecovered once the stream dropped its first entry"]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_channel_is_recovered_after_other_channels_were_trimmed() {
+    let (nats, _dir) = nats_jetstream().await;
+    let a = Node::start(js_config(&nats.url(), 2)).await;
+    let mut p = Ws::connect(a.addr).await;
+    history_ready(&mut p).await;
+    // Subscribed while the channel is empty: position 0 of the stream's epoch.
+    let mut s = Ws::connect(a.addr).await;
+    let (_, ack) = join(&mut s, "quiet", None).await;
+    let since = ack
+        .header("position")
+        .and_then(|p| p.strip_prefix("quiet "))
+        .expect("position");
+    let (epoch, offset) = since.split_once(':').expect("epoch:offset");
+    assert_eq!(offset, "0");
+    let since = (0, epoch.to_string());
+    drop(s);
+    // Another channel outgrows its 2 entries: the stream drops its first one,
+    // none of `quiet`'s.
+    for i in 0..3 {
+        publish(&mut p, "busy", &format!("b{i}")).await;
+    }
+    // Nothing of `quiet` was published: nothing was missed.
+    let mut back = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut back, "quiet", Some(&since)).await;
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(ack.header("recovered"), Some("quiet"), "{ack:?}");
+    // One publication of `quiet` while away: recovered with it.
+    drop(back);
+    publish(&mut p, "quiet", "q1").await;
+    let mut again = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut again, "quiet", Some(&since)).await;
+    let bodies: Vec<&str> = got.iter().map(Received::body).collect();
+    assert_eq!(bodies, ["q1"], "{ack:?}");
+    assert_eq!(ack.header("recovered"), Some("quiet"), "{ack:?}");
+}
