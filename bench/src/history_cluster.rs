@@ -185,7 +185,8 @@ pub async fn recovery(nats_bin: &PathBuf, node: NodeOf<'_>, rounds: usize, misse
     result
 }
 
-/// The cluster's table: fan-out off and on with their CPU, the ratio against
+/// The cluster's table: fan-out off and on with where the CPU went (the load
+/// generator's share shows when it, not the cluster, is the limit), the ratio against
 /// [`TARGET`], and the recovery time on the other node.
 pub fn table(h: &ClusterResults, subscribers: usize, publishers: usize) -> String {
     let mut lines = vec![["metric (2 nodes, history in JetStream)", "lhttpd", "target", "met"]
@@ -199,10 +200,11 @@ pub fn table(h: &ClusterResults, subscribers: usize, publishers: usize) -> Strin
                 n => format!(", {n} subs lost"),
             };
             format!(
-                "{} (CPU lhttpd A+B {}, nats {}{lost})",
+                "{} (CPU lhttpd A+B {}, nats {}, load generator {}{lost})",
                 thousands(c.fanout.delivered_per_sec),
                 pct(c.fanout.server_cpu),
-                pct(c.nats_cpu)
+                pct(c.nats_cpu),
+                pct(c.fanout.generator_cpu)
             )
         }
         Some(Err(_)) => "error".into(),
@@ -274,7 +276,7 @@ mod tests {
                 delivered_per_sec: d,
                 offered_per_sec: d,
                 server_cpu: Some(150.0),
-                generator_cpu: None,
+                generator_cpu: Some(180.0),
                 lost: 0,
             },
             nats_cpu: Some(30.0),
@@ -293,7 +295,7 @@ mod tests {
             let row = t.lines().find(|l| l.contains("history on / history off")).unwrap();
             let cells: Vec<&str> = row.split('|').map(str::trim).collect();
             assert_eq!(cells[2..5], [shown, ">= 40%", met], "{t}");
-            assert!(t.contains("CPU lhttpd A+B 150%, nats 30%"), "{t}");
+            assert!(t.contains("CPU lhttpd A+B 150%, nats 30%, load generator 180%"), "{t}");
         }
     }
 
