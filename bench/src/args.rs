@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history"])]
+    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history", "history-cluster"])]
     pub scenarios: Vec<Scenario>,
     /// Subscribers on the one channel of the fan-out scenarios.
     #[arg(long, default_value_t = 1000)]
@@ -100,6 +100,10 @@ pub enum Scenario {
     /// lhttpd only (needs --lhttpd): the flat-out fan-out with history off and
     /// on, and the time to recover missed publications on resubscribe.
     History,
+    /// The same on two lhttpd nodes whose history is in JetStream (needs
+    /// --lhttpd and nats-server; the benchmark starts `nats-server -js`):
+    /// publisher on A, subscribers over A and B, recovery on B.
+    HistoryCluster,
 }
 
 impl Args {

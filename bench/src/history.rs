@@ -46,8 +46,21 @@ pub async fn recovery(server: &ServerUnderTest, rounds: usize, missed: usize) ->
 }
 
 async fn recovery_on(server: &Running, rounds: usize, missed: usize) -> Result<Latency> {
-    let mut publisher = conn::open(&server.url, 64 * 1024, 0).await?;
-    let mut client = conn::open(&server.url, 64 * 1024, 0).await?;
+    recovery_between(&server.url, &server.url, &server.url, rounds, missed).await
+}
+
+/// The recovery rounds with the publisher on `publish_on`, the first subscribe
+/// on `first_on` and every reconnect (and so every recovery) on `recover_on`:
+/// one URL for one node, or the nodes of a cluster sharing the history.
+pub async fn recovery_between(
+    publish_on: &str,
+    first_on: &str,
+    recover_on: &str,
+    rounds: usize,
+    missed: usize,
+) -> Result<Latency> {
+    let mut publisher = conn::open(publish_on, 64 * 1024, 0).await?;
+    let mut client = conn::open(first_on, 64 * 1024, 0).await?;
     let ack = request(&mut client, &[sub(), id("s")], "s").await?;
     let mut position = position_in(&ack)?;
     let body = [b'x'; 64];
@@ -67,7 +80,7 @@ async fn recovery_on(server: &Running, rounds: usize, missed: usize) -> Result<L
         // The last publish's ack: all of them are in the history now.
         let last = format!("p{round}");
         read_until(&mut publisher, |cmd, i| cmd == "ack" && i == last).await?;
-        client = conn::open(&server.url, 64 * 1024, 0).await?;
+        client = conn::open(recover_on, 64 * 1024, 0).await?;
         let since = format!("{CHANNEL} {position}");
         let tag = format!("r{round}");
         let t0 = Instant::now();
@@ -145,8 +158,9 @@ fn id(v: &str) -> Header<'_> {
     Header { name: "id", value: v }
 }
 
-/// Sends `headers` and returns the text of the ack with `id` `tag`.
-async fn request(ws: &mut Ws, headers: &[Header<'_>], tag: &str) -> Result<String> {
+/// Sends `headers` and returns the text of the ack with `id` `tag` (an error
+/// reply is an `Err`).
+pub async fn request(ws: &mut Ws, headers: &[Header<'_>], tag: &str) -> Result<String> {
     ws.send(conn::message(headers, b"")?).await?;
     read_until(ws, |cmd, i| cmd == "ack" && i == tag).await
 }

@@ -13,6 +13,7 @@
 //! - [`reader`]: the epoll thread that times every latency subscriber.
 //! - [`floor`]: the same latency loads over plain TCP: what the kernel alone costs.
 //! - [`history`]: fan-out with history off and on, recovery after a reconnect.
+//! - [`history_cluster`]: the same on two nodes with history in JetStream.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
 
@@ -21,6 +22,7 @@ mod conn;
 mod contention;
 mod floor;
 mod history;
+mod history_cluster;
 mod proc;
 mod publish;
 mod reader;
@@ -67,20 +69,34 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (results, history) = runtime.block_on(async { (run(&args).await, run_history(&args).await) });
+    let (results, history, cluster) = runtime.block_on(async {
+        (
+            run(&args).await,
+            run_history(&args).await,
+            run_history_cluster(&args).await,
+        )
+    });
     let load = report::Load {
         subscribers: args.subscribers,
         publishers: args.publishers,
         rate: args.rate,
     };
     println!();
-    if args.scenarios.iter().any(|s| *s != Scenario::History) {
+    if args
+        .scenarios
+        .iter()
+        .any(|s| !matches!(s, Scenario::History | Scenario::HistoryCluster))
+    {
         println!("{}", report::table(&results, &load));
     }
     let mut errors = report::errors(&results);
     if let Some(h) = &history {
         println!("{}", history::table(h, args.subscribers, args.publishers));
         errors.extend(history::errors(h));
+    }
+    if let Some(h) = &cluster {
+        println!("{}", history_cluster::table(h, args.subscribers, args.publishers));
+        errors.extend(history_cluster::errors(h));
     }
     for e in &errors {
         println!("error: {e}");
@@ -147,6 +163,44 @@ async fn run_history(args: &Args) -> Option<history::HistoryResults> {
     let rec = lhttpd(args, path, &history::RECOVERY_FLAGS);
     h.recovery = Some(text(
         history::recovery(&rec, args.recovery_rounds, args.recovery_missed).await,
+    ));
+    Some(h)
+}
+
+/// The history-cluster scenario, lhttpd only: the flat-out fan-out on two
+/// nodes with history off and in JetStream, then the recovery rounds on the
+/// other node, each on a fresh nats-server and fresh nodes. `None` when not
+/// asked for, without --lhttpd, or without nats-server (a note says so).
+async fn run_history_cluster(args: &Args) -> Option<history_cluster::ClusterResults> {
+    if !args.runs(Scenario::HistoryCluster) {
+        return None;
+    }
+    let Some(path) = &args.lhttpd else {
+        eprintln!("lhttp-bench: the history-cluster scenario needs --lhttpd; skipped");
+        return None;
+    };
+    let Some(nats) = history_cluster::nats_binary() else {
+        eprintln!("lhttp-bench: history-cluster skipped: no nats-server (set NATS_SERVER, or put it on the PATH)");
+        return None;
+    };
+    let node = |extra: &[&str]| lhttpd(args, path, extra);
+    let mut h = history_cluster::ClusterResults {
+        missed: args.recovery_missed,
+        ..Default::default()
+    };
+    eprintln!("lhttp-bench: 2-node cluster: fan-out flat out, history off");
+    h.off = Some(text(history_cluster::fanout(&nats, &node, args, false).await));
+    eprintln!(
+        "lhttp-bench: 2-node cluster: fan-out flat out, history in JetStream ({})",
+        history::FANOUT_FLAGS.join(" ")
+    );
+    h.on = Some(text(history_cluster::fanout(&nats, &node, args, true).await));
+    eprintln!(
+        "lhttp-bench: 2-node cluster: {} recoveries on B of {} publications missed on A",
+        args.recovery_rounds, args.recovery_missed
+    );
+    h.recovery = Some(text(
+        history_cluster::recovery(&nats, &node, args.recovery_rounds, args.recovery_missed).await,
     ));
     Some(h)
 }

@@ -137,14 +137,34 @@ pub async fn fanout(server: &ServerUnderTest, args: &Args, flat_out: bool) -> Re
 }
 
 async fn fanout_on(server: &Running, args: &Args, flat_out: bool) -> Result<Fanout> {
-    let swarm = Swarm::start(&server.url, args.subscribers, 1, None).await?;
+    let (fanout, _) = fanout_across(&[&server.url], &server.url, &[server.pid], args, flat_out).await?;
+    Ok(fanout)
+}
+
+/// The fan-out with the subscribers spread over `sub_urls` (the nodes of a
+/// cluster; see [`Swarm::start_across`]) and the publishers on `pub_url`. Also
+/// returns the CPU of each of `pids` over the measured seconds, in percent of
+/// one core; the fan-out's `server_cpu` is their sum. With several nodes, a
+/// probe first reaches every subscriber, so nothing measured is lost to a
+/// route not yet made.
+pub async fn fanout_across(
+    sub_urls: &[&str],
+    pub_url: &str,
+    pids: &[Option<u32>],
+    args: &Args,
+    flat_out: bool,
+) -> Result<(Fanout, Vec<Option<f64>>)> {
+    let swarm = Swarm::start_across(sub_urls, args.subscribers, 1, None).await?;
+    if sub_urls.len() > 1 {
+        swarm.probe(pub_url).await?;
+    }
     let pace = if flat_out {
         Pace::FlatOut { window: args.window }
     } else {
         Pace::Rate(args.rate / args.publishers as f64)
     };
     let pubs = publish::start(
-        &server.url,
+        pub_url,
         args.publishers,
         pace,
         Body::fixed(args.body_size)?,
@@ -154,22 +174,30 @@ async fn fanout_on(server: &Running, args: &Args, flat_out: bool) -> Result<Fano
     let shared = swarm.shared.clone();
     tokio::time::sleep(Duration::from_secs_f64(args.warmup)).await;
     let me = std::process::id();
-    let (g0, c0) = (proc::cpu_seconds(me).ok(), cpu(server));
+    let cpus = || {
+        pids.iter()
+            .map(|p| p.and_then(|p| proc::cpu_seconds(p).ok()))
+            .collect::<Vec<_>>()
+    };
+    let (g0, c0) = (proc::cpu_seconds(me).ok(), cpus());
     let (d0, p0, t0) = (shared.delivered(), shared.published.load(Relaxed), Instant::now());
     tokio::time::sleep(Duration::from_secs_f64(args.duration)).await;
     let (d1, p1, t1) = (shared.delivered(), shared.published.load(Relaxed), Instant::now());
-    let (g1, c1) = (proc::cpu_seconds(me).ok(), cpu(server));
+    let (g1, c1) = (proc::cpu_seconds(me).ok(), cpus());
     shared.stop.store(true, Relaxed);
     let mut pub_conns = publish::join(pubs).await?;
     let finished = swarm.finish(&mut pub_conns[0]).await?;
     let secs = (t1 - t0).as_secs_f64();
-    Ok(Fanout {
+    let percent = |a: Option<f64>, b: Option<f64>| a.zip(b).map(|(a, b)| (b - a) / secs * 100.0);
+    let per_pid: Vec<Option<f64>> = c0.into_iter().zip(c1).map(|(a, b)| percent(a, b)).collect();
+    let fanout = Fanout {
         delivered_per_sec: (d1 - d0) as f64 / secs,
         offered_per_sec: (p1 - p0) as f64 * shared.subscribers() as f64 / secs,
-        server_cpu: c0.zip(c1).map(|(a, b)| (b - a) / secs * 100.0),
-        generator_cpu: g0.zip(g1).map(|(a, b)| (b - a) / secs * 100.0),
+        server_cpu: per_pid.iter().copied().sum(),
+        generator_cpu: percent(g0, g1),
         lost: finished.lost,
-    })
+    };
+    Ok((fanout, per_pid))
 }
 
 /// Latency of publishes at `shape.rate` per second to `shape.subscribers`

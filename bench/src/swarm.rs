@@ -31,6 +31,10 @@ const READ_BUFFER: usize = 4 * 1024;
 /// How long subscribers may take to notice the end of a scenario.
 const FINISH_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often [`Swarm::probe`] publishes, and how long it may take.
+const PROBE_EVERY: Duration = Duration::from_millis(20);
+const PROBE_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// One subscriber's count, alone on its cache line so subscribers running on
 /// different cores never contend.
 #[repr(align(64))]
@@ -99,6 +103,11 @@ impl Shared {
     pub fn subscribers(&self) -> u64 {
         self.slots.len() as u64
     }
+
+    /// Messages received by the subscriber that received the fewest.
+    pub fn slowest(&self) -> u64 {
+        self.slots.iter().map(|s| s.0.load(Relaxed)).min().unwrap_or(0)
+    }
 }
 
 /// What the subscribers saw, all together.
@@ -134,8 +143,20 @@ impl Swarm {
     /// acked), and starts receiving. With a `clock`, one thread reads them all
     /// and records latencies; without, each has a counting task.
     pub async fn start(url: &str, n: usize, rooms: usize, clock: Option<Clock>) -> Result<Swarm> {
+        Swarm::start_across(&[url], n, rooms, clock).await
+    }
+
+    /// [`start`](Self::start) with the subscribers spread over the nodes of a
+    /// cluster: subscriber `i` connects to `urls[i % urls.len()]`.
+    pub async fn start_across(urls: &[&str], n: usize, rooms: usize, clock: Option<Clock>) -> Result<Swarm> {
         let rooms = rooms.clamp(1, n.max(1));
-        let conns = conn::open_subscribed(url, n, READ_BUFFER, |i| room(i % rooms, rooms)).await?;
+        let k = urls.len().max(1);
+        let mut conns = Vec::with_capacity(n);
+        for (j, url) in urls.iter().enumerate() {
+            // Node j's subscribers are j, j + k, ...: the rooms come out as on one node.
+            let count = n / k + usize::from(j < n % k);
+            conns.extend(conn::open_subscribed(url, count, READ_BUFFER, |i| room((i * k + j) % rooms, rooms)).await?);
+        }
         let timed = clock.is_some();
         let shared = Arc::new(Shared {
             slots: (0..n).map(|_| Slot::default()).collect(),
@@ -161,6 +182,32 @@ impl Swarm {
             Receivers::Tasks(tasks)
         };
         Ok(Swarm { shared, receivers })
+    }
+
+    /// Publishes a probe to every room through a connection to `url` every
+    /// [`PROBE_EVERY`] until each counting subscriber received one: across
+    /// nodes, a channel reaches a node's subscribers only once the cluster
+    /// routes it there, and a publish sent before that never arrives. Probes
+    /// count as published, so the flat-out window stays exact.
+    pub async fn probe(&self, url: &str) -> Result<()> {
+        use futures_util::SinkExt;
+        let mut control = conn::open(url, READ_BUFFER, 0).await?;
+        let deadline = Instant::now() + PROBE_TIMEOUT;
+        while self.shared.slowest() == 0 {
+            if Instant::now() > deadline {
+                return Err(
+                    format!("a subscriber got no probe within {PROBE_TIMEOUT:?}: the cluster does not route").into(),
+                );
+            }
+            for r in 0..self.shared.rooms {
+                self.shared.published.fetch_add(1, Relaxed);
+                control
+                    .send(conn::publish(&room(r, self.shared.rooms), b"probe")?)
+                    .await?;
+            }
+            tokio::time::sleep(PROBE_EVERY).await;
+        }
+        Ok(())
     }
 
     /// Ends the scenario: sets the stop flag and sends one more publish to

@@ -243,8 +243,10 @@ pub struct ClusterConfig {
     /// Where a cluster keeps history (when a namespace has it): in JetStream,
     /// shared by every node (the default), or in each node's memory.
     pub history: HistoryBackend,
-    /// The JetStream history stream's size limit in bytes; beyond it the oldest
-    /// entries go (and recoveries that needed them are `unrecovered`).
+    /// The JetStream history stream's size limit in bytes (0: none, the
+    /// default: the per-channel limit bounds it, as on the memory backend).
+    /// Full, JetStream refuses new entries (an error reply) or, in some cases,
+    /// drops old ones, which can make recoveries that needed them unrecovered.
     pub history_max_bytes: u64,
 }
 
@@ -336,7 +338,7 @@ impl Default for ClusterConfig {
             takeover_key: None,
             timeout: Duration::from_secs(1),
             history: HistoryBackend::Jetstream,
-            history_max_bytes: 1 << 30,
+            history_max_bytes: 0,
         }
     }
 }

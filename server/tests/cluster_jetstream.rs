@@ -18,43 +18,6 @@ fn js_config(url: &str, size: usize) -> lhttp_server::Config {
     c
 }
 
-/// nats-server with JetStream, its store in a fresh directory.
-async fn nats_js() -> (Nats, tempdir::Dir) {
-    let dir = tempdir::Dir::new();
-    let nats = Nats::start_with(free_port(), vec!["-js".into(), "-sd".into(), dir.path()]).await;
-    (nats, dir)
-}
-
-mod tempdir {
-    /// A directory removed when dropped.
-    pub struct Dir(std::path::PathBuf);
-
-    impl Dir {
-        pub fn new() -> Dir {
-            let p = std::env::temp_dir().join(format!(
-                "lhttp-js-{}-{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            ));
-            std::fs::create_dir_all(&p).unwrap();
-            Dir(p)
-        }
-
-        pub fn path(&self) -> String {
-            self.0.display().to_string()
-        }
-    }
-
-    impl Drop for Dir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-}
-
 /// The `offset` and `epoch` a publication carries.
 fn position(m: &Received) -> (u64, String) {
     let offset = m.header("offset").expect("offset").parse().unwrap();
@@ -84,23 +47,9 @@ async fn publish(ws: &mut Ws, channel: &str, body: &str) {
     assert_eq!(ack.command(), "ack", "{ack:?}");
 }
 
-/// Waits until JetStream has the stream (each node sets it up at start).
-async fn history_ready(ws: &mut Ws) {
-    wait_for(|| async { true }).await;
-    let deadline = tokio::time::Instant::now() + WAIT;
-    loop {
-        let r = ws.request("h", &[("history", "ready-check"), ("limit", "0")], "").await;
-        if r.command() == "ack" {
-            return;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "history never ready: {r:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_recovers_on_another_node_with_the_same_offsets_and_epoch() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 100)).await;
     let b = Node::start(js_config(&nats.url(), 100)).await;
     let mut pub_b = Ws::connect(b.addr).await;
@@ -161,7 +110,7 @@ async fn a_client_recovers_on_another_node_with_the_same_offsets_and_epoch() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_much_missed_or_another_epoch_is_unrecovered_and_nothing_old_is_sent() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 3)).await;
     let mut p = Ws::connect(a.addr).await;
     history_ready(&mut p).await;
@@ -190,7 +139,7 @@ async fn too_much_missed_or_another_epoch_is_unrecovered_and_nothing_old_is_sent
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_epoch_belongs_to_the_stream_and_outlives_the_nodes() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 10)).await;
     let mut p = Ws::connect(a.addr).await;
     history_ready(&mut p).await;
@@ -275,7 +224,7 @@ async fn broker_up(addr: std::net::SocketAddr) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_that_missed_entries_fills_the_hole_from_the_stream() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let link = Link::to(nats.port).await;
     let a = Node::start(js_config(&link.url, 100)).await;
     let b = Node::start(js_config(&nats.url(), 100)).await;
@@ -308,7 +257,7 @@ async fn a_node_that_missed_entries_fills_the_hole_from_the_stream() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hole_the_stream_no_longer_holds_closes_the_channels_subscribers_with_4002() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let link = Link::to(nats.port).await;
     let a = Node::start(js_config(&link.url, 2)).await;
     let b = Node::start(js_config(&nats.url(), 2)).await;
@@ -334,7 +283,7 @@ async fn a_hole_the_stream_no_longer_holds_closes_the_channels_subscribers_with_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_stream_is_a_new_epoch_its_subscribers_are_told_and_recover_nothing_old() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 10)).await;
     let mut p = Ws::connect(a.addr).await;
     history_ready(&mut p).await;
@@ -363,7 +312,7 @@ async fn a_lost_stream_is_a_new_epoch_its_subscribers_are_told_and_recover_nothi
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recovery_during_a_flood_on_another_node_loses_and_repeats_nothing() {
-    let (nats, _dir) = nats_js().await;
+    let (nats, _dir) = nats_jetstream().await;
     let a = Node::start(js_config(&nats.url(), 1000)).await;
     let b = Node::start(js_config(&nats.url(), 1000)).await;
     let mut p = Ws::connect(b.addr).await;
@@ -410,4 +359,43 @@ async fn a_recovery_during_a_flood_on_another_node_loses_and_repeats_nothing() {
         None => back.recv_any().await,
     };
     assert_eq!(ack.header("recovered"), Some("room"), "{ack:?}");
+}
+
+// A stream that trims one channel's entries (its per-channel limit) must not
+// make another channel's recovery look incomplete.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_channel_is_recovered_after_other_channels_were_trimmed() {
+    let (nats, _dir) = nats_jetstream().await;
+    let a = Node::start(js_config(&nats.url(), 2)).await;
+    let mut p = Ws::connect(a.addr).await;
+    history_ready(&mut p).await;
+    // Subscribed while the channel is empty: position 0 of the stream's epoch.
+    let mut s = Ws::connect(a.addr).await;
+    let (_, ack) = join(&mut s, "quiet", None).await;
+    let since = ack
+        .header("position")
+        .and_then(|p| p.strip_prefix("quiet "))
+        .expect("position");
+    let (epoch, offset) = since.split_once(':').expect("epoch:offset");
+    assert_eq!(offset, "0");
+    let since = (0, epoch.to_string());
+    drop(s);
+    // Another channel outgrows its 2 entries: the stream drops its first one,
+    // none of `quiet`'s.
+    for i in 0..3 {
+        publish(&mut p, "busy", &format!("b{i}")).await;
+    }
+    // Nothing of `quiet` was published: nothing was missed.
+    let mut back = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut back, "quiet", Some(&since)).await;
+    assert!(got.is_empty(), "{got:?}");
+    assert_eq!(ack.header("recovered"), Some("quiet"), "{ack:?}");
+    // One publication of `quiet` while away: recovered with it.
+    drop(back);
+    publish(&mut p, "quiet", "q1").await;
+    let mut again = Ws::connect(a.addr).await;
+    let (got, ack) = join(&mut again, "quiet", Some(&since)).await;
+    let bodies: Vec<&str> = got.iter().map(Received::body).collect();
+    assert_eq!(bodies, ["q1"], "{ack:?}");
+    assert_eq!(ack.header("recovered"), Some("quiet"), "{ack:?}");
 }

@@ -2,7 +2,8 @@
 //! ports, lhttpd nodes in-process (or as processes, to SIGKILL them), a small
 //! WebSocket client and a raw HTTP/1.1 client.
 //!
-//! `nats` runs nats-server, `node` the lhttpd nodes and `ws` the client. The server,
+//! `nats` runs nats-server, `jetstream` the same with a store, `node` the lhttpd
+//! nodes and `ws` the client. The server,
 //! the WebSocket below `Ws` and the HTTP client are `common`'s files, included here
 //! so that they wait this harness's [`WAIT`].
 #![allow(dead_code)]
@@ -14,11 +15,15 @@ mod running;
 #[path = "../common/websocket.rs"]
 mod websocket;
 
+mod jetstream;
 mod nats;
 mod node;
 mod ws;
 
 pub use http::http;
+// Only the JetStream tests use these.
+#[allow(unused_imports)]
+pub use jetstream::*;
 pub use nats::*;
 pub use node::*;
 pub use ws::*;

@@ -83,7 +83,10 @@ impl JetStreamHistory {
                 client,
                 names: stream::Names::new(prefix),
                 per_channel: i64::try_from(per_channel).unwrap_or(i64::MAX),
-                max_bytes: i64::try_from(config.cluster.history_max_bytes).unwrap_or(i64::MAX),
+                max_bytes: match config.cluster.history_max_bytes {
+                    0 => -1,
+                    n => i64::try_from(n).unwrap_or(i64::MAX),
+                },
                 current: RwLock::new(None),
                 channels: Mutex::default(),
                 handle: OnceLock::new(),

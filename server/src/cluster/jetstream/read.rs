@@ -53,10 +53,10 @@ pub(crate) async fn last(current: &Current, channel: &str) -> Result<u64, Reject
     }
 }
 
-/// The stream's first and last sequence now.
-async fn bounds(current: &Current) -> Result<(u64, u64), Reject> {
+/// The stream's last sequence now (a `since` beyond it is not a position it gave).
+async fn bounds(current: &Current) -> Result<u64, Reject> {
     let info = current.stream.get_info().await.map_err(unavailable)?;
-    Ok((info.state.first_sequence, info.state.last_sequence))
+    Ok(info.state.last_sequence)
 }
 
 /// The publication `m` as `channel` delivers it.
@@ -90,9 +90,10 @@ pub(crate) struct Recovery {
 }
 
 /// The entries of `channel` after offset `after`, and whether no entry of it
-/// between `after` and the first one found can have been dropped: either the
-/// entry `after` is still kept, or fewer than the stream keeps per channel
-/// follow it and the stream dropped nothing after it.
+/// between `after` and the first one found can have been dropped. The stream
+/// drops a channel's entries only beyond its per-channel limit (at its byte
+/// limit it refuses appends instead, 13.9), so none was dropped when the entry
+/// `after` is still kept, or when fewer than that limit follow it.
 async fn after(
     inner: &Inner,
     current: &Current,
@@ -106,8 +107,8 @@ async fn after(
         found.remove(0);
         return Ok((found, true));
     }
-    let (first, last) = bounds(current).await?;
-    let whole = (found.len() as i64) < inner.per_channel && first <= after.saturating_add(1) && after <= last;
+    let last = bounds(current).await?;
+    let whole = (found.len() as i64) < inner.per_channel && after <= last;
     Ok((found, whole))
 }
 

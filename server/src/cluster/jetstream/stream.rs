@@ -52,16 +52,18 @@ pub(crate) struct Current {
     pub(crate) names: Names,
 }
 
-/// The stream's settings: each channel keeps its last `per_channel` entries for
-/// as long as the stream has room (no age limit: a namespace's ttl applies when
-/// reading, so a quiet channel's last entry keeps telling its offset).
+/// The stream's settings: each channel keeps its last `per_channel` entries,
+/// with no age limit (a namespace's ttl applies when reading, so a quiet
+/// channel's last entry keeps telling its offset); at its byte limit the stream
+/// refuses appends rather than drop old entries of any channel, so that a
+/// channel's entries go only past its own limit and a recovery can tell.
 fn config(inner: &Inner) -> Config {
     Config {
         name: inner.names.stream.clone(),
         subjects: vec![format!("{}>", inner.names.entry)],
         max_messages_per_subject: inner.per_channel,
         max_bytes: inner.max_bytes,
-        discard: DiscardPolicy::Old,
+        discard: DiscardPolicy::New,
         storage: StorageType::File,
         allow_direct: true,
         republish: Some(Republish {
@@ -87,6 +89,7 @@ async fn open(inner: &Inner) -> Result<Current, String> {
             if have.max_messages_per_subject != want.max_messages_per_subject
                 || have.max_bytes != want.max_bytes
                 || have.republish != want.republish
+                || have.discard != want.discard
                 || !have.allow_direct
             {
                 inner.js.update_stream(&want).await.map_err(|e| e.to_string())?;
