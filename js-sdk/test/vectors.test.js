@@ -163,6 +163,7 @@ function readReply(msg) {
         max_channels: replyNumber(msg, 'max-channels'),
         max_subscriptions: replyNumber(msg, 'max-subscriptions'),
         max_message_size: replyNumber(msg, 'max-message-size'),
+        max_headers: replyNumber(msg, 'max-headers'),
       };
     case 'ack':
       return { kind: 'ack', id: text('id'), deliveries: replyNumber(msg, 'deliveries') };

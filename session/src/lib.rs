@@ -60,7 +60,7 @@ mod vecmap;
 
 pub use config::Config;
 pub use error::Error;
-pub use event::{Event, RequestId, Transmit};
+pub use event::{Event, Recovery, RequestId, Transmit};
 pub use history::{History, HISTORY_COMMAND};
 pub use lhttp_core::{Limits, OwnedMessage, OwnedPosition, Position};
 pub use session::{Session, State};

@@ -211,6 +211,7 @@ impl Session {
 
     pub(super) fn connected(&mut self, now: u64, client_id: String, limits: Limits) {
         self.client_id = Some(client_id);
+        self.since_per_message = super::since_per_message(&limits);
         self.limits = limits;
         if self.state != State::Handshaking {
             return;
@@ -233,7 +234,7 @@ impl Session {
             .cloned()
             .collect();
         if channels.iter().any(|c| self.position(c).is_some()) {
-            batch = batch.min(super::MAX_SINCE_PER_MESSAGE);
+            batch = batch.min(self.since_per_message);
         }
         self.restore = channels.chunks(batch).map(<[String]>::to_vec).collect();
         self.state = State::Restoring;
