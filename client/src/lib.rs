@@ -29,5 +29,5 @@ pub use client::Client;
 pub use config::Config;
 pub use error::Error;
 pub use http::{http_publish, http_publish_blocking};
-pub use lhttp_session::{History, OwnedPosition, DEFAULT_COMMAND};
+pub use lhttp_session::{History, OwnedPosition, Recovery, DEFAULT_COMMAND};
 pub use message::{Message, Part, PartSpec};
