@@ -140,7 +140,11 @@ fn route(state: &mut State) {
             // Recovered and Unrecovered are recovery() notices too.
             failure => {
                 if let Some(recovery) = failure.recovery() {
-                    tracing::debug!(channel = recovery.channel, recovered = recovery.recovered, "lhttp recovery");
+                    tracing::debug!(
+                        channel = recovery.channel,
+                        recovered = recovery.recovered,
+                        "lhttp recovery"
+                    );
                     state.recovery(recovery);
                 }
                 if let Event::Lagged { dropped } = failure {

@@ -94,7 +94,11 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed_then_unrecovered_afte
     assert_eq!(client.position(ROOM).unwrap().offset, 5);
 
     // The server drops the client (1001: it reconnects); publish while it is away.
-    assert_eq!(client.try_recovery().unwrap(), None, "a first subscribe reports nothing");
+    assert_eq!(
+        client.try_recovery().unwrap(),
+        None,
+        "a first subscribe reports nothing"
+    );
     let id = drop_connection(&server, &client, 1).await;
     publish(&publisher, 6..=8).await;
 
@@ -197,9 +201,17 @@ async fn a_history_trimmed_while_away_is_unrecovered() {
             recovered: false
         }
     );
-    assert_eq!(client.position(ROOM).unwrap().offset, 6, "it goes on from the stream's position");
+    assert_eq!(
+        client.position(ROOM).unwrap().offset,
+        6,
+        "it goes on from the stream's position"
+    );
     publish(&publisher, 7..=7).await;
-    assert_eq!(offset(&next(&client).await), 7, "none of the old ones, then the live one");
+    assert_eq!(
+        offset(&next(&client).await),
+        7,
+        "none of the old ones, then the live one"
+    );
     server.stop().await;
 }
 
@@ -220,7 +232,10 @@ async fn a_server_reading_few_headers_gets_restores_it_can_read() {
 
     let first = drop_connection(&server, &client, 1).await;
     for name in &refs {
-        publisher.publish(&[name], DEFAULT_COMMAND, &[], b"missed").await.unwrap();
+        publisher
+            .publish(&[name], DEFAULT_COMMAND, &[], b"missed")
+            .await
+            .unwrap();
     }
     let mut recovered = Vec::new();
     for _ in 0..CHANNELS {
@@ -242,7 +257,10 @@ async fn a_server_reading_few_headers_gets_restores_it_can_read() {
     // One reconnect, then it stays: a live publication reaches the same connection.
     let second = client.client_id().unwrap();
     assert_ne!(second, first);
-    publisher.publish(&[refs[0]], DEFAULT_COMMAND, &[], b"live").await.unwrap();
+    publisher
+        .publish(&[refs[0]], DEFAULT_COMMAND, &[], b"live")
+        .await
+        .unwrap();
     assert_eq!(next(&client).await.body_text(), Some("live"));
     assert_eq!(client.client_id().unwrap(), second, "no reconnect loop");
     assert_eq!(client.try_recovery().unwrap(), None, "nothing more to report");
