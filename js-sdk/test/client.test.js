@@ -418,7 +418,9 @@ test('a history trimmed while away: on_unrecovered names the channel and on_erro
   client.on_unrecovered = ({ channel }) => seen.push(`unrecovered ${channel}`);
   client.on_error = ({ error }) => seen.push(`${error.code} ${error.channel}`);
   await client.subscribe('news');
+  const received = nextCall(client, 'on_message');
   await publisher.publish('news', 'before');
+  seen.push((await received).message.text); // the position is 1 before it goes away
 
   await gate.away();
   for (const n of [1, 2, 3, 4]) await publisher.publish('news', `missed ${n}`); // 2 kept: 1 and 2 are gone
