@@ -258,8 +258,8 @@ pub struct Limits {
     pub max_subscriptions: Option<u32>,
     /// The largest message the server reads, in bytes.
     pub max_message_size: Option<u64>,
-    /// The most headers one message may carry: a client
-    /// bounds its own headers per message by it, `since` headers above all (13.7).
+    /// The most headers one message may carry: a client bounds its own headers per
+    /// message by it, `since` headers above all (13.7).
     pub max_headers: Option<u32>,
 }
 
