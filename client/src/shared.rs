@@ -1,7 +1,7 @@
 //! What the [`Client`](crate::Client) handles and the driver share: the session
 //! behind one lock, the callers waiting for an answer, the inbox `recv()` reads
-//! and the recovery notices `recovery()` reads. A std lock: it is held for one session call or a few queue operations,
-//! never across an await.
+//! and the recovery notices `recovery()` reads. A std lock: it is held for one
+//! session call or a few queue operations, never across an await.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};

@@ -35,7 +35,8 @@
 //! - [`config`]: [`Config`], every setting with its default and unit (milliseconds).
 //! - `backoff`: reconnect delays, exponential with jitter from a seeded generator.
 //! - [`error`]: [`Error`], with the stable names every SDK surfaces.
-//! - [`event`]: [`Event`], [`Transmit`] and [`RequestId`].
+//! - [`event`]: [`Event`], [`Transmit`], [`RequestId`] and [`Recovery`], the per-channel
+//!   recovery outcome every SDK hands on.
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
 //! - [`history`]: [`History`], a history request's answer read from its `ack`.
 //! - `positions`: the last position of each subscribed channel with history.
