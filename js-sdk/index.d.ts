@@ -106,6 +106,8 @@ export class Context {
   event: Event | undefined;
   /** The error behind an `on_error` call. */
   error: LhttpError | undefined;
+  /** The channel of an `on_recovered` / `on_unrecovered` call. */
+  channel: string | undefined;
   setCommand(command: string): void;
   getCommand(): string;
   /** The first received header called `name` (case-insensitive), or undefined. */
@@ -170,8 +172,12 @@ export class Lhttp implements AsyncIterable<Message> {
   on_message: (context: Context) => void;
   /** Its Context's `event` is the CloseEvent, or `{ type: 'close', code, reason }` when the client closed it. */
   on_close: (context: Context) => void;
-  /** Connect failures, server errors tied to no request, refused restores, `Lagged`, the error that ended the client. */
+  /** Connect failures, server errors tied to no request, refused restores, `Unrecovered`, `Lagged`, the error that ended the client. */
   on_error: (context: Context) => void;
+  /** After a reconnect, each channel with history that got every message it missed (delivered before this call); its Context's `channel` names it. */
+  on_recovered: (context: Context) => void;
+  /** After a reconnect, each channel with history that could not get what it missed (`on_error` gets `Unrecovered` too); its Context's `channel` names it. */
+  on_unrecovered: (context: Context) => void;
   /** The current (or last) WebSocket. */
   conn: WebSocket | null;
   /** The id from the server's `connected` message. */

@@ -7,7 +7,8 @@
 # C/C++ examples with gcc/g++ through pkg-config, runs the vectors test under valgrind (zero
 # errors, zero leaks), runs the C++ example, runs the C chat example against the live lhttpd
 # with a second client, and the C client test (ffi/tests/client.c) against an lhttpd it
-# restarts on the same port (with history: reads, positions, Unrecovered after the restart).
+# drops (recovery notices) and restarts on the same port (with history: reads, positions,
+# Unrecovered after the restart).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -261,11 +262,14 @@ else
   bad "ffi/README.md's history.c against lhttpd with history"
 fi
 
-# --- the C client test: refused channel lists, a refused Origin, history, 150 channels restored ---
-# ffi/tests/client.c asks for the restart ("restart the server") and waits for a line. Its
-# server keeps history for the namespace h only (the 150 restored channels have none); the
-# first lhttpd above ($URL), without any, answers NoHistory.
-printf '[namespaces.h]\nhistory_size = 100\nhistory_ttl = 300\n' > "$BUILD/history.toml"
+# --- the C client test: refused channel lists, a refused Origin, history, recovery notices,
+# 150 channels restored ---
+# ffi/tests/client.c asks for its connection to be dropped ("drop client <id>": close_client
+# through lhttpd's HTTP API) and for the restart ("restart the server"), and waits for a line
+# after each. Its server keeps history for the namespaces h and t only (t keeps 2 publications;
+# the 150 restored channels have none); the first lhttpd above ($URL), without any, answers
+# NoHistory.
+printf '[namespaces.h]\nhistory_size = 100\nhistory_ttl = 300\n[namespaces.t]\nhistory_size = 2\nhistory_ttl = 60\n' > "$BUILD/history.toml"
 HISTORY=(--config "$BUILD/history.toml")
 "$LIB/lhttpd" --listen 127.0.0.1:0 --log warn "${HISTORY[@]}" > "$BUILD/restore1.out" 2>&1 &
 SERVER=$!
@@ -280,6 +284,18 @@ CLIENT=$!
 PIDS+=($CLIENT)
 exec 4> "$BUILD/client.in"
 client_ok=1
+# The client asks for its connection to be dropped (it reconnects after its backoff).
+if wait_for "$BUILD/client.out" "drop client "; then
+  DROP=$(sed -n 's/^drop client //p' "$BUILD/client.out" | head -1)
+  curl -sf -X POST "http://$ADDR/api/close_client" -d "{\"client\":\"$DROP\"}" > /dev/null || client_ok=0
+  for _ in $(seq 1 400); do
+    [ "$(curl -sf -X POST "http://$ADDR/api/is_online" -d "{\"client\":\"$DROP\"}")" = '{"result":false}' ] && break
+    sleep 0.01
+  done
+  echo dropped >&4
+else
+  client_ok=0
+fi
 if wait_for "$BUILD/client.out" "restart the server"; then
   kill "$SERVER"; wait "$SERVER" || true
   "$LIB/lhttpd" --listen "$ADDR" --log warn "${HISTORY[@]}" > "$BUILD/restore2.out" 2>&1 &
@@ -294,7 +310,7 @@ client_rc=0
 wait "$CLIENT" || client_rc=$?
 sed 's/^/  /' "$BUILD/client.out"
 if [ "$client_ok" = 1 ] && [ "$client_rc" = 0 ]; then
-  ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, history and position (NO_HISTORY, POSITION), 150 channels restored and the one with history Unrecovered after a restart (valgrind clean)"
+  ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, history and position (NO_HISTORY, POSITION), recovery notices after a dropped connection (RECOVERED, UNRECOVERED), 150 channels restored and the one with history Unrecovered after a restart (valgrind clean)"
 else
   bad "C client test (exit $client_rc)"; cat "$BUILD/client.err"
 fi

@@ -12,6 +12,9 @@ target_dir="${CARGO_TARGET_DIR:-$root/target}"
 cd "$root/js-sdk"
 npm ci --no-audit --no-fund
 "$root/scripts/build-wasm.sh"
+# readPosition and writePosition live only in the vectors' build of the module.
+"$root/scripts/build-wasm.sh" --vectors
+export LHTTP_WASM_VECTORS="${LHTTP_WASM_VECTORS:-$target_dir/wasm-vectors}"
 (cd "$root" && cargo build -p lhttp-server --bin lhttpd)
 export LHTTPD_BIN="${LHTTPD_BIN:-$target_dir/debug/lhttpd}"
 

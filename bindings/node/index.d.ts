@@ -78,7 +78,12 @@ export declare class NativeClient {
    * Rejects (and can be called again) when a received message is invalid or the connection failed.
    */
   recv(): Promise<Message | null>
-  /** Closes the connection; pending `recv()` calls resolve with `null`. */
+  /**
+   * The next recovery notice (after a reconnect, one per channel restored with its
+   * last position: recovered or not), or `null` once the connection is closed for good.
+   */
+  recovery(): Promise<Recovery | null>
+  /** Closes the connection; pending `recv()` and `recovery()` calls resolve with `null`. */
   close(): Promise<void>
 }
 
@@ -267,6 +272,20 @@ export interface Position {
   epoch: string
   /** The offset in that epoch (0: before the first publication). */
   offset: number
+}
+
+/**
+ * One channel's outcome after a reconnect restored it with its last position
+ * (lhttp-session's `Recovery`).
+ */
+export interface Recovery {
+  /** The channel. */
+  channel: string
+  /**
+   * Whether it got every publication it missed (`false`: none of them; an
+   * `Unrecovered` error says so too).
+   */
+  recovered: boolean
 }
 
 /**

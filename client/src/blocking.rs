@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use crate::client::stopped;
-use crate::{Client, Config, Error, Message};
+use crate::{Client, Config, Error, Message, Recovery};
 
 /// A connection whose calls block the calling thread.
 #[derive(Debug)]
@@ -128,6 +128,28 @@ impl BlockingClient {
     /// See [`Client::try_recv`]; never blocks.
     pub fn try_recv(&self) -> Result<Option<Message>, Error> {
         self.client.try_recv()
+    }
+
+    /// The next recovery notice ([`Client::recovery`]), waiting at most `timeout`
+    /// (`None`: no limit). `Ok(None)` when the time ran out; `Err(Closed)` once the
+    /// connection is over and every notice was read.
+    pub fn recovery_timeout(&self, timeout: Option<Duration>) -> Result<Option<Recovery>, Error> {
+        let next = self.runtime.block_on(async {
+            match timeout {
+                Some(t) => tokio::time::timeout(t, self.client.recovery()).await.ok(),
+                None => Some(self.client.recovery().await),
+            }
+        });
+        match next {
+            None => Ok(None),
+            Some(Some(r)) => Ok(Some(r)),
+            Some(None) => Err(stopped()),
+        }
+    }
+
+    /// See [`Client::try_recovery`]; never blocks.
+    pub fn try_recovery(&self) -> Result<Option<Recovery>, Error> {
+        self.client.try_recovery()
     }
 
     /// See [`Client::close`].

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use lhttp_session::{History, OwnedPosition, RequestId, Session};
+use lhttp_session::{History, OwnedPosition, Recovery, RequestId, Session};
 use tokio::sync::oneshot;
 
 use crate::shared::{Answer, Shared, State};
@@ -169,7 +169,9 @@ impl Client {
     /// an `error` reply tied to no call arrives as a message with command `error`;
     /// an unreadable message is an `Err` with the core error's name; a channel the
     /// server would not take back after a reconnect is an `Err` named
-    /// `RestoreRefused`, messages dropped unread one named `Lagged`; the error that
+    /// `RestoreRefused`, a channel with history that could not get what it missed
+    /// while away one named `Unrecovered` (see [`recovery`](Self::recovery) for
+    /// every channel's outcome), messages dropped unread one named `Lagged`; the error that
     /// ended the connection for good (without reconnect: the lost connection) is
     /// the last `Err`, then `None`.
     ///
@@ -212,6 +214,44 @@ impl Client {
             }
             None if state.stopped => Next::End,
             None => Next::Empty,
+        }
+    }
+
+    /// The next recovery notice, oldest first: after a reconnect, one for each channel
+    /// restored with `since` (spec 13.7), saying whether it got every publication it
+    /// missed (`recovered`, those arriving through `recv()` before any later one) or
+    /// none of them (then `recv()` also yields the error `Unrecovered`). Waits for one;
+    /// `None` once the client is closed and every notice was read. Notices are kept
+    /// until read, at most `max_buffered` (the oldest go first). Cancel-safe.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lhttp_client::Client) {
+    /// while let Some(r) = client.recovery().await {
+    ///     if !r.recovered {
+    ///         println!("{} lost what was published while away: reload it", r.channel);
+    ///     }
+    /// }
+    /// # }
+    /// ```
+    pub async fn recovery(&self) -> Option<Recovery> {
+        loop {
+            let arrived = self.shared.readers.notified();
+            match self.try_recovery() {
+                Ok(Some(r)) => return Some(r),
+                Ok(None) => arrived.await,
+                Err(_) => return None,
+            }
+        }
+    }
+
+    /// The next recovery notice if one is already here; never waits. `Ok(None)` when
+    /// there is none; `Err(Closed)` once the connection is over and every one was read.
+    pub fn try_recovery(&self) -> Result<Option<Recovery>, Error> {
+        let mut state = self.shared.lock();
+        match state.next_recovery() {
+            Some(r) => Ok(Some(r)),
+            None if state.stopped => Err(stopped()),
+            None => Ok(None),
         }
     }
 

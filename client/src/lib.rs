@@ -31,6 +31,6 @@ pub use client::Client;
 pub use config::Config;
 pub use error::Error;
 pub use http::{http_publish, http_publish_blocking};
-pub use lhttp_session::{History, OwnedPosition, Token, DEFAULT_COMMAND};
+pub use lhttp_session::{History, OwnedPosition, Recovery, Token, DEFAULT_COMMAND};
 pub use message::{Message, Part, PartSpec};
 pub use token::{SubscriptionTokenCallback, TokenCallback};

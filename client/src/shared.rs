@@ -1,12 +1,12 @@
 //! What the [`Client`](crate::Client) handles and the driver share: the session
-//! behind one lock, the callers waiting for an answer, and the inbox `recv()`
-//! reads. A std lock: it is held for one session call or a few queue operations,
-//! never across an await.
+//! behind one lock, the callers waiting for an answer, the inbox `recv()` reads
+//! and the recovery notices `recovery()` reads. A std lock: it is held for one
+//! session call or a few queue operations, never across an await.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
 
-use lhttp_session::{RequestId, Session};
+use lhttp_session::{Recovery, RequestId, Session};
 use tokio::sync::{oneshot, Notify};
 use tokio::time::Instant;
 
@@ -51,6 +51,8 @@ pub(crate) struct State {
     /// Tokens the session asked for, for the driver to get.
     pub needs: Vec<crate::token::Need>,
     inbox: Inbox,
+    /// Recovery notices not read yet, oldest first, at most `max_buffered`.
+    recoveries: VecDeque<Recovery>,
 }
 
 /// What `recv()` yields besides the session's messages (error replies tied to no
@@ -76,6 +78,7 @@ impl Shared {
                 stopped: false,
                 needs: Vec::new(),
                 inbox: Inbox::default(),
+                recoveries: VecDeque::new(),
             }),
             origin: Instant::now(),
             driver: Notify::new(),
@@ -118,6 +121,20 @@ impl State {
     pub(crate) fn notice(&mut self, item: Result<Message, Error>) {
         let arrived = self.inbox.taken + self.inbox.dropped + self.session.buffered() as u64;
         self.inbox.notices.push_back((arrived, item));
+    }
+
+    /// Keeps a recovery notice for `recovery()`; past `max_buffered` unread the
+    /// oldest goes, so an application that never reads them holds a bounded few.
+    pub(crate) fn recovery(&mut self, recovery: Recovery) {
+        if self.recoveries.len() >= self.session.config().max_buffered.max(1) {
+            self.recoveries.pop_front();
+        }
+        self.recoveries.push_back(recovery);
+    }
+
+    /// The oldest recovery notice not read yet.
+    pub(crate) fn next_recovery(&mut self) -> Option<Recovery> {
+        self.recoveries.pop_front()
     }
 
     /// Counts messages the session dropped unread.

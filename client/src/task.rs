@@ -147,9 +147,18 @@ fn route(state: &mut State) {
             Event::Reconnecting { attempt, delay } => {
                 tracing::warn!(attempt, delay_ms = delay, "lhttp connection lost; reconnecting")
             }
-            // Unreadable, RestoreRefused, Lagged, GaveUp: recv() yields the
-            // session's error for each (the last one ends it).
+            // Unreadable, RestoreRefused, Lagged, Unrecovered, GaveUp: recv()
+            // yields the session's error for each (the last one ends it);
+            // Recovered and Unrecovered are recovery() notices too.
             failure => {
+                if let Some(recovery) = failure.recovery() {
+                    tracing::debug!(
+                        channel = recovery.channel,
+                        recovered = recovery.recovered,
+                        "lhttp recovery"
+                    );
+                    state.recovery(recovery);
+                }
                 if let Event::Lagged { dropped } = failure {
                     state.dropped(dropped);
                 }

@@ -37,6 +37,8 @@ pub mod headers {
     pub const MAX_SUBSCRIPTIONS: &str = "max-subscriptions";
     /// The largest message the server reads, in bytes, in `connected`.
     pub const MAX_MESSAGE_SIZE: &str = "max-message-size";
+    /// The most headers one message may carry, in `connected`.
+    pub const MAX_HEADERS: &str = "max-headers";
     /// The HTTP status of an `upstream` answer sent back to the client.
     pub const UPSTREAM_STATUS: &str = "upstream-status";
     /// The HTTP header carrying the message's command to an `upstream` backend.
@@ -283,6 +285,9 @@ pub struct Limits {
     pub max_subscriptions: Option<u32>,
     /// The largest message the server reads, in bytes.
     pub max_message_size: Option<u64>,
+    /// The most headers one message may carry: a client bounds its own headers per
+    /// message by it, `since` headers above all (13.7).
+    pub max_headers: Option<u32>,
 }
 
 /// `LHTTP/1.0 connected`: the connection's id and the server's limits.
@@ -356,6 +361,7 @@ impl<'b> Reply<'b> {
                     max_channels: number(headers::MAX_CHANNELS).and_then(|n: u64| u32::try_from(n).ok()),
                     max_subscriptions: number(headers::MAX_SUBSCRIPTIONS).and_then(|n: u64| u32::try_from(n).ok()),
                     max_message_size: number(headers::MAX_MESSAGE_SIZE),
+                    max_headers: number(headers::MAX_HEADERS).and_then(|n: u64| u32::try_from(n).ok()),
                 },
             })),
             commands::ACK => Some(Reply::Ack(Ack {
@@ -446,12 +452,14 @@ impl Connected<'_> {
         let ch = self.limits.max_channels.map(|n| Digits::new(n.into()));
         let subs = self.limits.max_subscriptions.map(|n| Digits::new(n.into()));
         let size = self.limits.max_message_size.map(Digits::new);
+        let heads = self.limits.max_headers.map(|n| Digits::new(n.into()));
         with_headers(
             &[
                 self.client_id.map(|v| (headers::CLIENT_ID, v)),
                 ch.as_ref().map(|d| (headers::MAX_CHANNELS, d.as_str())),
                 subs.as_ref().map(|d| (headers::MAX_SUBSCRIPTIONS, d.as_str())),
                 size.as_ref().map(|d| (headers::MAX_MESSAGE_SIZE, d.as_str())),
+                heads.as_ref().map(|d| (headers::MAX_HEADERS, d.as_str())),
             ],
             f,
         )

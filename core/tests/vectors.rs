@@ -352,6 +352,7 @@ fn check_reply(v: &Vector) -> Check {
                 max_channels: number("max_channels").map(|n| n as u32),
                 max_subscriptions: number("max_subscriptions").map(|n| n as u32),
                 max_message_size: number("max_message_size"),
+                max_headers: number("max_headers").map(|n| n as u32),
             },
         }),
         Some("ack") => Reply::Ack(Ack {

@@ -226,6 +226,32 @@ typedef uint32_t lhttp_result;
 #endif // __cplusplus
 
 /**
+ * What a reconnect did for one channel with history restored from its last position.
+ */
+enum lhttp_recovery
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * It got every publication it missed, received before this notice.
+   */
+  LHTTP_RECOVERY_RECOVERED = 1,
+  /**
+   * It got none of them (`lhttp_client_recv` reports `Unrecovered` too); it is
+   * subscribed and gets every later publication.
+   */
+  LHTTP_RECOVERY_UNRECOVERED = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lhttp_recovery lhttp_recovery;
+#else
+typedef uint32_t lhttp_recovery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * A connection to an lhttp server. See the module notes on threading.
  */
 typedef struct lhttp_client lhttp_client;
@@ -506,7 +532,9 @@ lhttp_result lhttp_client_publish(const lhttp_client *client,
  * that ended it, e.g. `CLOSED` with the server's close code in `lhttp_last_error`).
  * Server `error` replies not tied to a call arrive as messages with command
  * `error`; a channel not restored after a reconnect is `SERVER` with
- * `lhttp_last_error` naming `RestoreRefused` (receive again for the next message).
+ * `lhttp_last_error` naming `RestoreRefused`, a channel with history that could not
+ * get what it missed one naming `Unrecovered` (receive again for the next message;
+ * `lhttp_client_recovery` gives every such channel's outcome).
  */
 lhttp_result lhttp_client_recv(const lhttp_client *client,
                                uint32_t timeout_ms,
@@ -517,6 +545,22 @@ lhttp_result lhttp_client_recv(const lhttp_client *client,
  * `WOULD_BLOCK` when there is none; `CLOSED` once the connection is over.
  */
 lhttp_result lhttp_client_try_recv(const lhttp_client *client, lhttp_message **out);
+
+/**
+ * Waits at most `timeout_ms` (0: not at all; `LHTTP_WAIT_FOREVER`: no limit) for the
+ * next recovery notice: after a reconnect, one for each channel with history restored
+ * from its last position. Copies the channel into `buf[..len]` (not NUL-terminated),
+ * writes its length to `*out_n` and what happened to `*out_kind`. `TIMEOUT` when none
+ * came; `CLOSED` once the connection is over and every notice was read;
+ * `BUFFER_TOO_SMALL` writes the length needed to `*out_n` and keeps the notice for the
+ * next call. Notices wait until read (at most the configured `max_buffered`).
+ */
+lhttp_result lhttp_client_recovery(const lhttp_client *client,
+                                   uint32_t timeout_ms,
+                                   char *buf,
+                                   size_t len,
+                                   size_t *out_n,
+                                   lhttp_recovery *out_kind);
 
 /**
  * Copies the last position this client saw of the subscribed channel

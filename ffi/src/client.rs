@@ -43,6 +43,18 @@ pub use send::*;
 /// A connection to an lhttp server. See the module notes on threading.
 pub struct lhttp_client {
     inner: BlockingClient,
+    /// Recovery notices taken from the client whose channel did not fit the caller's
+    /// buffer: `lhttp_client_recovery` gives them first next time, so none is lost.
+    unread: std::sync::Mutex<std::collections::VecDeque<::lhttp_client::Recovery>>,
+}
+
+impl lhttp_client {
+    fn new(inner: BlockingClient) -> lhttp_client {
+        lhttp_client {
+            inner,
+            unread: std::sync::Mutex::new(std::collections::VecDeque::new()),
+        }
+    }
 }
 
 fn millis(ms: u32) -> Duration {

@@ -1,11 +1,16 @@
-/* The C client against a live lhttpd whose namespace `h` keeps history (scripts/test-c.sh:
- * `[namespaces.h]` with history_size 100, history_ttl 300; other channels have none):
+/* The C client against a live lhttpd whose namespaces `h` and `t` keep history (scripts/test-c.sh:
+ * `[namespaces.h]` with history_size 100, history_ttl 300, `[namespaces.t]` with 2 and 60; other
+ * channels have none):
  * client URL NO_HISTORY_URL, the second a server without any history.
  * 1. channel lists that name no usable channel are refused with CHANNEL, nothing subscribed;
  * 2. a handshake from a foreign Origin is refused at once: CONNECT, "403" and "OriginNotAllowed";
  * 3. history: lhttp_client_position and lhttp_client_history (limit, reverse, since), POSITION for
  *    a malformed since, NO_HISTORY from the server without history;
- * 4. 150 channels subscribed in calls of 10 are restored after the server restarts on the same
+ * 4. recovery notices: the client prints "drop client <id>" and waits for a line on stdin (the
+ *    script has lhttpd close the connection through its HTTP API's close_client meanwhile); what
+ *    is published while it is away arrives, and lhttp_client_recovery names h:rec RECOVERED and
+ *    t:trim (whose history kept 2 of 4) UNRECOVERED, which lhttp_client_recv reports too;
+ * 5. 150 channels subscribed in calls of 10 are restored after the server restarts on the same
  *    port (the client prints "restart the server" and waits for a line on stdin), and a publish
  *    on each reaches the client once; the one channel with history, h:feed, is reported
  *    Unrecovered (the restart lost its history: a new epoch).
@@ -225,6 +230,90 @@ static void history(const char *url, const char *no_history_url) {
   lhttp_client_free(plain);
 }
 
+/* Waits for one line on stdin: the script's go-ahead. */
+static int go_ahead(void) {
+  char line[64];
+  return fgets(line, sizeof line, stdin) != NULL;
+}
+
+static void recovery_notices(const char *url) {
+  lhttp_config *config = NULL;
+  lhttp_config_new(url, strlen(url), &config);
+  lhttp_config_set_reconnect(config, true);
+  /* The first retry waits 0.5 to 1 s: what is published meanwhile is missed. */
+  lhttp_config_set_initial_backoff_ms(config, 1000);
+  lhttp_config_set_max_backoff_ms(config, 1000);
+  lhttp_client *c = NULL, *p = connect_plain(url);
+  lhttp_result r = lhttp_client_connect_config(config, &c);
+  lhttp_config_free(config);
+  if (r != LHTTP_RESULT_OK || !p) {
+    check(0, "connect for the recovery notices");
+    lhttp_client_free(c);
+    lhttp_client_free(p);
+    return;
+  }
+  char name[64];
+  size_t n = 0;
+  lhttp_recovery kind = LHTTP_RECOVERY_RECOVERED;
+  r = lhttp_client_subscribe(c, "h:rec t:trim", 12);
+  check(r == LHTTP_RESULT_OK && lhttp_client_recovery(c, 0, name, sizeof name, &n, &kind) == LHTTP_RESULT_TIMEOUT,
+        "a first subscribe gives no recovery notice (TIMEOUT at once)");
+  publish(p, "h:rec t:trim", "before", &r);
+  int got = 0;
+  for (int i = 0; r == LHTTP_RESULT_OK && i < 2; i++) {
+    lhttp_message *msg = NULL;
+    if ((r = lhttp_client_recv(c, 5000, &msg)) == LHTTP_RESULT_OK) got++;
+    lhttp_message_free(msg);
+  }
+  check(got == 2, "before going away, each channel's publication arrived");
+
+  char id[128];
+  size_t id_n = 0;
+  lhttp_client_id(c, id, sizeof id, &id_n);
+  printf("drop client %.*s\n", (int)id_n, id);
+  fflush(stdout);
+  if (!go_ahead()) {
+    check(0, "the connection was dropped");
+    lhttp_client_free(c);
+    lhttp_client_free(p);
+    return;
+  }
+  for (int i = 1; i <= 4; i++) {
+    char body[16];
+    snprintf(body, sizeof body, "missed %d", i);
+    publish(p, i <= 2 ? "h:rec t:trim" : "t:trim", body, &r);
+  }
+  /* h:rec's two missed publications, then its notice; t:trim is Unrecovered (SERVER from recv). */
+  int missed = 0, unrecovered = 0;
+  for (int i = 0; i < 3; i++) {
+    lhttp_message *msg = NULL;
+    r = lhttp_client_recv(c, 5000, &msg);
+    char text[512];
+    lhttp_last_error(text, sizeof text);
+    if (r == LHTTP_RESULT_OK && header_is(msg, "channel", "h:rec")) missed++;
+    if (r == LHTTP_RESULT_SERVER && !strncmp(text, "server error Unrecovered: t:trim:", 33)) unrecovered++;
+    lhttp_message_free(msg);
+  }
+  check(missed == 2 && unrecovered == 1, "h:rec's missed publications arrived; recv reports t:trim Unrecovered");
+  int recovered_rec = 0, unrecovered_trim = 0;
+  char tiny[2];
+  r = lhttp_client_recovery(c, 5000, tiny, sizeof tiny, &n, &kind);
+  check(r == LHTTP_RESULT_BUFFER_TOO_SMALL && n >= 5, "a channel that does not fit is BUFFER_TOO_SMALL with its length");
+  for (int i = 0; i < 2; i++) {
+    if ((r = lhttp_client_recovery(c, 5000, name, sizeof name, &n, &kind)) != LHTTP_RESULT_OK) {
+      why("recovery", r);
+      break;
+    }
+    if (n == 5 && !memcmp(name, "h:rec", 5) && kind == LHTTP_RECOVERY_RECOVERED) recovered_rec++;
+    if (n == 6 && !memcmp(name, "t:trim", 6) && kind == LHTTP_RECOVERY_UNRECOVERED) unrecovered_trim++;
+  }
+  check(recovered_rec == 1 && unrecovered_trim == 1,
+        "lhttp_client_recovery: h:rec RECOVERED, t:trim UNRECOVERED (the notice kept over BUFFER_TOO_SMALL)");
+  check(lhttp_client_recovery(c, 0, name, sizeof name, &n, &kind) == LHTTP_RESULT_TIMEOUT, "and nothing more");
+  lhttp_client_free(p);
+  lhttp_client_free(c);
+}
+
 #define CHANNELS 150
 
 static void restore_after_restart(const char *url) {
@@ -340,6 +429,7 @@ int main(int argc, char **argv) {
   refused_channels(argv[1]);
   refused_origin(argv[1]);
   history(argv[1], argv[2]);
+  recovery_notices(argv[1]);
   restore_after_restart(argv[1]);
   printf("client: %d failed\n", failed);
   return failed ? 1 : 0;

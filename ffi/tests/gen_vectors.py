@@ -118,7 +118,7 @@ def main():
         kind = kinds[want.get("kind")]
         # Text fields by kind: connected (client_id), ack (id), error (code, detail, command, id).
         texts = [want.get(k) for k in ("client_id", "id", "code", "detail", "command", "known")]
-        numbers = [number(want.get(k)) for k in ("max_channels", "max_subscriptions", "max_message_size", "deliveries")]
+        numbers = [number(want.get(k)) for k in ("max_channels", "max_subscriptions", "max_message_size", "deliveries", "max_headers")]
         replies.append("{%s, %s, %d, {%s}, {%s}}" % (
             cstr(v["id"]), lit(get_bytes(v, "input")), kind, ", ".join(cstr(t) for t in texts),
             ", ".join("%dLL" % n for n in numbers)))

@@ -24,6 +24,10 @@ export class Lhttp {
   on_close = noop;
   /** Called with a Context (its `error` an LhttpError): connect failures, server errors, refused restores, drops. */
   on_error = noop;
+  /** Called with a Context (its `channel` set) for each channel a reconnect recovered: its missed messages came first. */
+  on_recovered = noop;
+  /** Called with a Context (its `channel` set) for each channel a reconnect could not recover (`on_error` gets `Unrecovered` too). */
+  on_unrecovered = noop;
   /** The current (or last) WebSocket, or null before the first connection attempt. */
   conn = null;
   /** A Context with no received message, for sending (the original SDK's `client.context`). */
@@ -133,15 +137,17 @@ export class Lhttp {
 
   /** Resolves with `{ channel, position, publications }`: the channel's recent publications (13.5). */
   async history(channel, { limit, since, reverse } = {}) {
-    since &&= `${since.epoch}:${since.offset}`;
     const reply = await this.#ask((s, t) => s.history(t, channel, limit, since, reverse), (acked) => acked.reply);
-    const h = this.#input(() => readHistory(reply));
-    return { ...h, position: position(h.position) };
+    return this.#input(() => readHistory(reply));
   }
 
-  /** The last `{ epoch, offset }` seen of a subscribed channel with history, or undefined. */
+  /** The last `{ epoch, offset }` seen of a subscribed channel with history (read by the session), or undefined. */
   position(channel) {
-    return position(this.#session?.position(channel));
+    try {
+      return this.#session?.position(channel);
+    } catch (e) {
+      throw fromSession(e); // Position: an offset past 2^53 - 1
+    }
   }
 
   /** Closes for good: no reconnect, pending requests reject with `Closed`, iterators end once drained. */
@@ -263,8 +269,17 @@ export class Lhttp {
       case 'gave_up':
         this.#ended = fromSession(e.asError);
         return this.#report(this.#ended);
+      case 'recovered':
+      case 'unrecovered': {
+        // The channel's missed messages go first to whoever takes messages now.
+        this.#deliver();
+        if (e.asError) this.#report(fromSession(e.asError, { channel: e.channel }));
+        const context = new Context(this.#transport, null);
+        context.channel = e.channel;
+        return this.#call(`on_${e.type}`, context);
+      }
       default:
-        // server_error, restore_refused, lagged, unreadable, unrecovered: the error every SDK shows for them.
+        // server_error, restore_refused, lagged, unreadable: the error every SDK shows for them.
         // ('reconnecting' has none: the session's deadline brings the next attempt.)
         if (e.asError) this.#report(fromSession(e.asError, { channel: e.channel }), undefined, e.reply);
     }
@@ -342,13 +357,6 @@ export class Lhttp {
 /** A session error (an `Error` with `code`, `detail`...) as an LhttpError. */
 function fromSession(e, extra) {
   return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
-}
-
-/** `'<epoch>:<offset>'` as `{ epoch, offset }`, the offset a number as in the Node SDK (exact to 2^53 - 1). */
-function position(p) {
-  const [epoch, offset] = p?.split(':') ?? [];
-  if (p && !Number.isSafeInteger(+offset)) throw new LhttpError('Position', `offset ${offset} is past 2^53 - 1`);
-  return p && { epoch, offset: +offset };
 }
 
 /** Channel names from names and (nested) arrays of names; each string is one name. */

@@ -27,6 +27,8 @@ export class Context {
     this.event = undefined;
     /** The error behind an `on_error` call, if any (an `LhttpError`). */
     this.error = undefined;
+    /** The channel of an `on_recovered` / `on_unrecovered` call, if any. */
+    this.channel = undefined;
   }
 
   /** The current WebSocket, as in the original SDK. */

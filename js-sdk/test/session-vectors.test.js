@@ -6,6 +6,9 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { Session, encode, readHistory } from './helpers/wasm.js';
+// The Session takes and gives positions as { epoch, offset }; the vectors write them as
+// text, which core (the vectors' build) reads and writes here.
+import { readPosition, writePosition } from './helpers/wasm-vectors.js';
 
 const MIN_VECTORS = 30;
 const dir = new URL('../../spec/vectors/session/', import.meta.url);
@@ -27,6 +30,15 @@ function transmitJson(t) {
   return t.text !== undefined ? { type: 'frame', data: t.text } : { type: 'frame', data_hex: toHex(t.data) };
 }
 
+/** `{ epoch, offset }` as the vectors write it, `<epoch>:<offset>` (`null` for none). */
+const positionText = (p) => (p ? writePosition(undefined, p.epoch, String(p.offset)) : null);
+
+/** A vector's `<epoch>:<offset>` as `{ epoch, offset }`; text that does not read throws `Position`. */
+function positionOf(text) {
+  const [, epoch, offset] = readPosition(text, false);
+  return { epoch, offset: Number(offset) };
+}
+
 /** A message written back canonically, as text. */
 const messageText = (m) => lossy.decode(encode(m.command, m.headers, m.body));
 
@@ -34,7 +46,7 @@ const messageText = (m) => lossy.decode(encode(m.command, m.headers, m.body));
 function historyJson(reply) {
   try {
     const h = readHistory(reply);
-    return { channel: h.channel, position: h.position, publications: h.publications.map(messageText) };
+    return { channel: h.channel, position: positionText(h.position), publications: h.publications.map(messageText) };
   } catch {
     return null;
   }
@@ -96,7 +108,10 @@ function runStep(s, now, step) {
     unsubscribe: () => s.unsubscribe(now, step.channels),
     publish: () => s.publish(now, step.channels, step.command ?? 'chat', step.headers ?? [], bytes(step, 'body')),
     request: () => s.request(now, bytes(step, 'message')),
-    history: () => s.history(now, step.channel, step.limit ?? undefined, step.since ?? undefined, step.reverse ?? false),
+    history: () => {
+      const since = step.since === undefined ? undefined : positionOf(step.since);
+      return s.history(now, step.channel, step.limit ?? undefined, since, step.reverse ?? false);
+    },
     send: () => s.send(now, bytes(step, 'message')),
   };
   const inputs = {
@@ -135,7 +150,7 @@ function runStep(s, now, step) {
   if ('subscription_count' in step) assert.equal(s.subscriptions.length, step.subscription_count, 'subscription count');
   if ('buffered' in step) assert.equal(s.buffered, step.buffered, 'buffered');
   for (const [channel, want] of Object.entries(step.positions ?? {})) {
-    assert.equal(s.position(channel) ?? null, want, `position of ${channel}`);
+    assert.equal(positionText(s.position(channel)), want, `position of ${channel}`);
   }
 }
 
@@ -185,4 +200,29 @@ test('the config refuses unknown and mistyped keys, naming them', () => {
   assert.throws(() => new Session({ maxBuffered: -1 }), (e) => e instanceof TypeError && /maxBuffered/.test(e.message));
   new Session({ pingInterval: null, maxAttempts: undefined, seed: 42 }).free();
   new Session().free();
+});
+
+test('Session.position and readHistory give { epoch, offset }, read by core; past 2^53 - 1 is Position', () => {
+  const s = new Session({});
+  s.start(0);
+  s.socketOpened(1);
+  s.received(2, 'LHTTP/1.0 connected\r\nclient-id:n-1\r\n\r\n');
+  s.subscribe(3, ['a', 'b']);
+  s.received(4, 'LHTTP/1.0 ack\r\nid:1\r\nposition:a e1:007\r\nposition:b e1:9007199254740992\r\n\r\n');
+  assert.deepEqual(s.position('a'), { epoch: 'e1', offset: 7 });
+  assert.throws(() => s.position('b'), (e) => e.code === 'Position' && /2\^53/.test(e.detail));
+  assert.equal(s.position('c'), undefined);
+  const history = (since) => s.history(5, 'a', 1, since, false);
+  for (const bad of [{ epoch: 'e1', offset: -1 }, { epoch: 'e1', offset: 1.5 }, { epoch: 'e:1', offset: 1 }, { epoch: 'e1' }]) {
+    assert.throws(() => history(bad), (e) => e.code === 'Position', JSON.stringify(bad));
+  }
+  const id = history({ epoch: 'e1', offset: 2n ** 60n });
+  while (s.pollEvent());
+  const frames = [];
+  for (let t = s.pollTransmit(); t; t = s.pollTransmit()) frames.push(t.text);
+  assert.ok(frames.some((f) => f?.includes('since:e1:1152921504606846976\r\n')), 'a bigint offset is written whole');
+  s.received(6, `LHTTP/1.0 ack\r\nid:${id}\r\nposition:a e1:8\r\n\r\n`);
+  let acked;
+  for (let e = s.pollEvent(); e; e = s.pollEvent()) if (e.type === 'acked') acked = e;
+  assert.deepEqual(readHistory(acked.reply).position, { epoch: 'e1', offset: 8 });
 });

@@ -21,6 +21,8 @@ export async function usage(): Promise<void> {
     console.log(m.command, m.headers[0]?.[1], m.text, deliveries, offsets);
   }
   client.on_error = ({ error }) => console.log(error?.code, error?.status, error?.channel);
+  client.on_recovered = ({ channel }) => console.log(`recovered ${channel?.toUpperCase()}`);
+  client.on_unrecovered = (context) => console.log(context.channel, context.error);
   const since: Position | undefined = client.position('room');
   const h: History = await client.history('room', { limit: 20, since, reverse: true });
   const latest: Message | undefined = h.publications[0];

@@ -32,6 +32,7 @@ Channel history (a server with history on, spec section 13)::
     page = client.history("chat:room", limit=20, reverse=True)   # an lhttp.History
     page.channel, str(page.position), [m.text for m in page.publications]
     client.position("chat:room")   # lhttp.Position(epoch, offset), or None
+    client.recovery(timeout=5)     # after a reconnect: lhttp.Recovery(channel, recovered)
 
 HTTP publish without a WebSocket, with the arguments of ``Client.publish``::
 
@@ -60,6 +61,7 @@ from ._lhttp import (
     Message,
     Part,
     Position,
+    Recovery,
     __version__,
     channel_list,
     connect,
@@ -83,6 +85,7 @@ __all__ = [
     "ParseError",
     "Part",
     "Position",
+    "Recovery",
     "ServerError",
     "TimeoutError",
     "__version__",

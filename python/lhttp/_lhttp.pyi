@@ -116,6 +116,16 @@ class History:
     def publications(self) -> List[Message]:
         """Each as delivered live, with its ``channel``, ``offset`` and ``epoch`` headers."""
 
+class Recovery:
+    """One channel's outcome after a reconnect restored it from its last position."""
+
+    @property
+    def channel(self) -> str: ...
+    @property
+    def recovered(self) -> bool:
+        """``True``: every missed publication was received first; ``False``: none could be."""
+    def __eq__(self, other: object) -> bool: ...
+
 class Client:
     """A synchronous connection; a context manager and an iterator of incoming messages."""
 
@@ -148,6 +158,9 @@ class Client:
     def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message; ``TimeoutError`` after ``timeout`` seconds, ``ClosedError`` when over."""
     def try_recv(self) -> Optional[Message]: ...
+    def recovery(self, timeout: Optional[float] = None) -> Recovery:
+        """The next recovery notice; ``TimeoutError`` after ``timeout`` seconds, ``ClosedError`` when over."""
+    def try_recovery(self) -> Optional[Recovery]: ...
     def close(self) -> None: ...
     def __enter__(self) -> Client: ...
     def __exit__(self, *exc: object) -> bool: ...
@@ -210,6 +223,10 @@ class AsyncClient:
         """Waits until a message (kept for ``next_ready``) or the end is here; ``False`` on timeout."""
     def next_ready(self) -> Union[Message, None, Literal[False]]:
         """The next message already here; ``None`` when none is, ``False`` once ended normally."""
+    def wait_recovery(self, timeout: Optional[float] = None) -> Awaitable[bool]:
+        """Waits until a recovery notice (kept for ``next_recovery``) or the end is here; ``False`` on timeout."""
+    def next_recovery(self) -> Union[Recovery, None, Literal[False]]:
+        """The next recovery notice already here; ``None`` when none is, ``False`` once closed."""
     def close(self) -> Awaitable[None]: ...
 
 def aio_connect(

@@ -25,7 +25,7 @@ from typing import Any, Generator, Iterable, Literal, Mapping, Optional, Tuple, 
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
-from ._lhttp import History, Message, Position
+from ._lhttp import History, Message, Position, Recovery
 
 __all__ = ["Client", "connect", "publish"]
 
@@ -127,6 +127,31 @@ class Client:
         if msg is False:
             raise ClosedError("the client is closed")
         return msg
+
+    async def recovery(self, timeout: Optional[float] = None) -> Recovery:
+        """The next recovery notice: after a reconnect, one :class:`lhttp.Recovery` per
+        channel with history restored from its last position (``recovered`` is ``False``
+        when what it missed could not be had; ``recv()`` then raises ``Unrecovered`` too).
+        Waits at most ``timeout`` seconds (``None``: no limit), then raises
+        :class:`lhttp.TimeoutError`; raises :class:`lhttp.ClosedError` once the connection
+        is over and every notice was read. Cancelling it loses no notice."""
+        native = self._native
+        found = native.next_recovery()
+        deadline = None
+        if timeout is not None:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + timeout
+        while found is None:
+            if deadline is None:
+                await native.wait_recovery()
+            else:
+                left = deadline - loop.time()
+                if left <= 0 or not await native.wait_recovery(left):
+                    raise TimeoutError("timed out waiting for a recovery notice")
+            found = native.next_recovery()
+        if found is False:
+            raise ClosedError("the client is closed")
+        return found
 
     async def close(self) -> None:
         """Closes the connection (and stops reconnecting). Closing twice is fine."""

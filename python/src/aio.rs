@@ -14,7 +14,9 @@
 //!   once, and none misses a message another one left (every message is in the
 //!   client's buffer or in the stash, which a waiter checks before it sleeps).
 //!
-//! `lhttp/aio.py` builds `recv()` and `async for` on the two.
+//! `lhttp/aio.py` builds `recv()` and `async for` on the two, and `recovery()` on
+//! their like for recovery notices, [`PyAsyncClient::next_recovery`] and
+//! [`PyAsyncClient::wait_recovery`] (with a stash of its own).
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -22,13 +24,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
-use lhttp_client::{Client, Error, Message};
+use lhttp_client::{Client, Error, Message, Recovery};
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 
 use crate::client::{config_of, normal_close, seconds, Options};
 use crate::errors::client_error;
-use crate::history::{since_of, HistoryReply, PyPosition};
+use crate::history::{since_of, HistoryReply, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
 
@@ -80,6 +82,7 @@ pub fn aio_connect<'py>(
                 client,
                 stash: Mutex::new(VecDeque::new()),
                 receiving: tokio::sync::Mutex::new(()),
+                recoveries: Mutex::new(VecDeque::new()),
             }),
             closed: AtomicBool::new(false),
             end: OnceLock::new(),
@@ -100,11 +103,18 @@ struct Inner {
     /// Python in the order they came. A tokio lock because `wait` holds it while
     /// waiting.
     receiving: tokio::sync::Mutex<()>,
+    /// Recovery notices taken from the client by `wait_recovery`, in order, until
+    /// `next_recovery` hands them out (`None`: the client is closed). A std lock.
+    recoveries: Mutex<VecDeque<Option<Recovery>>>,
 }
 
 impl Inner {
     fn stash(&self) -> MutexGuard<'_, VecDeque<Result<Message, Error>>> {
         self.stash.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn recoveries(&self) -> MutexGuard<'_, VecDeque<Option<Recovery>>> {
+        self.recoveries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -263,6 +273,51 @@ impl PyAsyncClient {
                     End::Failed(e)
                 };
                 ended(py, self.end.get_or_init(|| end))
+            }
+        }
+    }
+
+    /// Waits until a recovery notice (or the end) is here, at most `timeout` seconds
+    /// (`None`: no limit); gives `True` then, `False` when the time ran out. The notice
+    /// is kept for `next_recovery`, so a cancelled wait loses none.
+    #[pyo3(signature = (timeout=None))]
+    fn wait_recovery<'py>(&self, py: Python<'py>, timeout: Option<f64>) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        if !self.inner.recoveries().is_empty() {
+            return ready(py, true);
+        }
+        let inner = self.inner.clone();
+        let wait = async move {
+            // Cancel-safe: the client's `recovery` is, and what it gave is kept at once.
+            let r = inner.client.recovery().await;
+            inner.recoveries().push_back(r);
+        };
+        awaitable(py, async move {
+            Ok(match timeout {
+                None => {
+                    wait.await;
+                    true
+                }
+                Some(t) => tokio::time::timeout(t, wait).await.is_ok(),
+            })
+        })
+    }
+
+    /// The next recovery notice if one is already here, without waiting: a
+    /// `Recovery`, `None` when none is, `False` once the client is closed and every
+    /// notice was read.
+    fn next_recovery<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let next = match self.inner.recoveries().pop_front() {
+            Some(kept) => kept.map(Some).ok_or(()),
+            None => self.inner.client.try_recovery().map_err(|_| ()),
+        };
+        match next {
+            Ok(Some(r)) => PyRecovery::from(r).into_bound_py_any(py),
+            Ok(None) => Ok(py.None().into_bound(py)),
+            Err(()) => {
+                // The end stays for every later call.
+                self.inner.recoveries().push_front(None);
+                false.into_bound_py_any(py)
             }
         }
     }

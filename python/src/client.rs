@@ -11,7 +11,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
 use crate::errors::{client_error, timeout_error, IntoPyResult};
-use crate::history::{since_of, PyHistory, PyPosition};
+use crate::history::{since_of, PyHistory, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
 
@@ -220,6 +220,34 @@ impl PyClient {
     /// The next message if one has already arrived, else `None`; never waits.
     fn try_recv(&self, py: Python<'_>) -> PyResult<Option<PyMessage>> {
         Ok(self.inner.try_recv().py_err(py)?.map(|inner| PyMessage { inner }))
+    }
+
+    /// The next recovery notice: after a reconnect, one `Recovery` per channel with
+    /// history restored from its last position. Waits at most `timeout` seconds
+    /// (`None`: no limit), then raises `lhttp.TimeoutError`; raises `lhttp.ClosedError`
+    /// once the connection is over and every notice was read.
+    #[pyo3(signature = (timeout=None))]
+    fn recovery(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<PyRecovery> {
+        let timeout = timeout.map(|t| seconds("timeout", t)).transpose()?;
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(SLICE),
+                None => SLICE,
+            };
+            if let Some(r) = py.detach(|| self.inner.recovery_timeout(Some(slice))).py_err(py)? {
+                return Ok(r.into());
+            }
+            py.check_signals()?;
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(timeout_error(py, "a recovery notice"));
+            }
+        }
+    }
+
+    /// The next recovery notice if one is here, else `None`; never waits.
+    fn try_recovery(&self, py: Python<'_>) -> PyResult<Option<PyRecovery>> {
+        Ok(self.inner.try_recovery().py_err(py)?.map(PyRecovery::from))
     }
 
     /// Closes the connection (and stops reconnecting). Closing twice is fine.

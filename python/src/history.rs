@@ -1,9 +1,10 @@
-//! `lhttp.Position` and `lhttp.History`: Python views of a channel position and of
-//! the answer to a history read (spec section 13). Positions are read and written by
+//! `lhttp.Position`, `lhttp.History` and `lhttp.Recovery`: Python views of a channel
+//! position, of the answer to a history read and of a channel's recovery after a
+//! reconnect (spec section 13). Positions are read and written by
 //! `lhttp-core` (`Position::parse` and its `Display`); the reads themselves are the
 //! Rust client's. This file only converts.
 
-use lhttp_client::{History, OwnedPosition};
+use lhttp_client::{History, OwnedPosition, Recovery};
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 use pyo3::types::{PyList, PyString};
@@ -64,6 +65,41 @@ impl PyPosition {
 impl From<OwnedPosition> for PyPosition {
     fn from(inner: OwnedPosition) -> PyPosition {
         PyPosition { inner }
+    }
+}
+
+/// One channel's outcome after a reconnect restored it from its last position:
+/// `recovered` is `True` once every publication it missed was received (before this
+/// notice), `False` when none of them could be (then `recv()` raises `ServerError`
+/// with code `Unrecovered` too). Equal notices compare equal.
+#[pyclass(frozen, eq, name = "Recovery", module = "lhttp")]
+#[derive(Clone, PartialEq, Eq)]
+pub struct PyRecovery {
+    /// The channel.
+    #[pyo3(get)]
+    channel: String,
+    /// Whether it got every publication it missed.
+    #[pyo3(get)]
+    recovered: bool,
+}
+
+#[pymethods]
+impl PyRecovery {
+    fn __repr__(&self) -> String {
+        format!(
+            "Recovery(channel={:?}, recovered={})",
+            self.channel,
+            if self.recovered { "True" } else { "False" }
+        )
+    }
+}
+
+impl From<Recovery> for PyRecovery {
+    fn from(r: Recovery) -> PyRecovery {
+        PyRecovery {
+            channel: r.channel,
+            recovered: r.recovered,
+        }
     }
 }
 

@@ -11,7 +11,8 @@
 //! - [`aio`]: the asyncio `AsyncClient` on the async `lhttp_client::Client`, its
 //!   futures awaitables through `pyo3-async-runtimes` (tokio).
 //! - [`http`]: `publish` (and `aio_publish`) through the server's `POST /publish`.
-//! - [`history`]: `Position` and `History`, what `position()` and `history()` give.
+//! - [`history`]: `Position`, `History` and `Recovery`, what `position()`, `history()`
+//!   and `recovery()` give.
 
 use pyo3::prelude::*;
 
@@ -47,6 +48,7 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(message::channel_list, m)?)?;
     m.add_class::<history::PyPosition>()?;
     m.add_class::<history::PyHistory>()?;
+    m.add_class::<history::PyRecovery>()?;
     m.add_class::<client::PyClient>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(http::publish, m)?)?;

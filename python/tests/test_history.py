@@ -1,9 +1,14 @@
 """Channel history and recovery (spec section 13) through the sync and asyncio clients,
 against a real lhttpd started with history on: a history read (limit, reverse, since), a
-position after subscribe and receive, NoHistory from a server without history, and
-Unrecovered raised after a restart of the server (a new epoch) while the client reconnects."""
+position after subscribe and receive, NoHistory from a server without history,
+Unrecovered raised after a restart of the server (a new epoch) while the client reconnects,
+and the recovery notices (lhttp.Recovery) after the server dropped the connection (its HTTP
+API's close_client) and publications were missed, or trimmed away."""
 
 import asyncio
+import json
+import time
+import urllib.request
 
 import pytest
 
@@ -149,5 +154,109 @@ def test_async_history_position_and_unrecovered(history_server, server):
             with pytest.raises(lhttp.ServerError) as err:
                 await plain.history("room")
             assert err.value.code == "NoHistory"
+
+    run(main())
+
+
+def api(server, call, **args):
+    """Calls lhttpd's HTTP API (spec/HTTP-API.md); gives the result."""
+    request = urllib.request.Request(f"{server.http}/api/{call}", data=json.dumps(args).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=PATIENCE) as answer:
+        return json.load(answer)["result"]
+
+
+def drop_connection(server, client_id):
+    """Has the server close the connection (code 1000: the client reconnects) and waits
+    until it is gone, so what is published next is missed."""
+    assert api(server, "close_client", client=client_id) is True
+    for _ in range(400):
+        if not api(server, "is_online", client=client_id):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"{client_id} is still online")
+
+
+# The first retry waits 0.5 to 1 s: what the tests publish meanwhile is missed.
+AWAY = {"reconnect": True, "initial_backoff": 1.0, "max_backoff": 1.0}
+
+
+def test_recovered_after_a_dropped_connection(start_server):
+    server = start_server("--history-size", "50", "--history-ttl", "60")
+    with lhttp.connect(server.url, timeout=5, **AWAY) as client:
+        client.subscribe(ROOM)
+        assert client.try_recovery() is None, "a first subscribe reports nothing"
+        lhttp.publish(server.http, ROOM, "before")
+        assert client.recv(timeout=PATIENCE).text == "before"
+        drop_connection(server, client.client_id)
+        for n in (1, 2, 3):
+            lhttp.publish(server.http, ROOM, f"missed {n}")
+        assert [client.recv(timeout=PATIENCE).text for _ in range(3)] == ["missed 1", "missed 2", "missed 3"]
+        notice = client.recovery(timeout=PATIENCE)
+        assert isinstance(notice, lhttp.Recovery)
+        assert (notice.channel, notice.recovered) == (ROOM, True)
+        assert repr(notice) == f'Recovery(channel="{ROOM}", recovered=True)'
+        assert client.try_recovery() is None
+        with pytest.raises(lhttp.TimeoutError):
+            client.recovery(timeout=0.01)
+    with pytest.raises(lhttp.ClosedError):
+        client.recovery(timeout=PATIENCE)
+
+
+def test_unrecovered_after_a_trimmed_history(start_server):
+    server = start_server("--history-size", "2", "--history-ttl", "60")
+    with lhttp.connect(server.url, timeout=5, **AWAY) as client:
+        client.subscribe(ROOM)
+        lhttp.publish(server.http, ROOM, "before")
+        assert client.recv(timeout=PATIENCE).text == "before"
+        drop_connection(server, client.client_id)
+        for n in (1, 2, 3, 4):  # two kept: the one after the client's position is gone
+            lhttp.publish(server.http, ROOM, f"missed {n}")
+        with pytest.raises(lhttp.ServerError) as err:
+            client.recv(timeout=PATIENCE)
+        unrecovered_channel(err.value)
+        notice = client.recovery(timeout=PATIENCE)
+        assert (notice.channel, notice.recovered) == (ROOM, False)
+        position = client.position(ROOM)
+        assert position is not None and position.offset == 5
+        lhttp.publish(server.http, ROOM, "live")
+        assert client.recv(timeout=PATIENCE).text == "live", "none of the old ones, then the live one"
+
+
+def test_async_recovery_notices(start_server):
+    recovering = start_server("--history-size", "50", "--history-ttl", "60")
+    trimming = start_server("--history-size", "2", "--history-ttl", "60")
+
+    async def main():
+        async with lhttp.aio.connect(recovering.url, timeout=5, **AWAY) as client:
+            await client.subscribe(ROOM)
+            await lhttp.aio.publish(recovering.http, ROOM, "before")
+            assert (await client.recv(timeout=PATIENCE)).text == "before"
+            with pytest.raises(lhttp.TimeoutError):
+                await client.recovery(timeout=0.01)
+            # A wait cancelled by its caller loses nothing.
+            waiting = asyncio.ensure_future(client.recovery())
+            await asyncio.sleep(0)
+            waiting.cancel()
+            await asyncio.to_thread(drop_connection, recovering, client.client_id)
+            for n in (1, 2):
+                await lhttp.aio.publish(recovering.http, ROOM, f"missed {n}")
+            assert [(await client.recv(timeout=PATIENCE)).text for _ in range(2)] == ["missed 1", "missed 2"]
+            notice = await client.recovery(timeout=PATIENCE)
+            assert (notice.channel, notice.recovered) == (ROOM, True)
+        with pytest.raises(lhttp.ClosedError):
+            await client.recovery(timeout=PATIENCE)
+
+        async with lhttp.aio.connect(trimming.url, timeout=5, **AWAY) as client:
+            await client.subscribe(ROOM)
+            await lhttp.aio.publish(trimming.http, ROOM, "before")
+            assert (await client.recv(timeout=PATIENCE)).text == "before"
+            await asyncio.to_thread(drop_connection, trimming, client.client_id)
+            for n in (1, 2, 3, 4):
+                await lhttp.aio.publish(trimming.http, ROOM, f"missed {n}")
+            notice = await client.recovery(timeout=PATIENCE)
+            assert (notice.channel, notice.recovered) == (ROOM, False)
+            with pytest.raises(lhttp.ServerError) as err:
+                await client.recv(timeout=PATIENCE)
+            unrecovered_channel(err.value)
 
     run(main())

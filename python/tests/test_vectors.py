@@ -197,6 +197,7 @@ def read_reply(msg):
             "max_channels": reply_number(msg, "max-channels", 32),
             "max_subscriptions": reply_number(msg, "max-subscriptions", 32),
             "max_message_size": reply_number(msg, "max-message-size", 64),
+            "max_headers": reply_number(msg, "max-headers", 32),
         }
     if msg.command == "ack":
         return {"kind": "ack", "id": msg.header("id"), "deliveries": reply_number(msg, "deliveries", 64)}

@@ -368,6 +368,7 @@ impl Limits {
             max_channels: Some(u32::try_from(self.max_channels).unwrap_or(u32::MAX)),
             max_subscriptions: Some(u32::try_from(self.max_subscriptions).unwrap_or(u32::MAX)),
             max_message_size: Some(u64::try_from(self.max_message_size).unwrap_or(u64::MAX)),
+            max_headers: Some(u32::try_from(self.max_headers).unwrap_or(u32::MAX)),
         }
     }
 }

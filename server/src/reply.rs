@@ -166,11 +166,12 @@ mod tests {
             max_channels: 2,
             max_subscriptions: 3,
             max_message_size: 100,
+            max_headers: 9,
             ..Default::default()
         };
         assert_eq!(
             payload(&connected_frame("n-1", &limits)),
-            b"LHTTP/1.0 connected\r\nclient-id:n-1\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\n\r\n"
+            b"LHTTP/1.0 connected\r\nclient-id:n-1\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\nmax-headers:9\r\n\r\n"
         );
         assert_eq!(
             payload(&ack_frame("7", Some(3))),

@@ -57,6 +57,7 @@ async fn the_greeting_announces_the_limits() {
         l.max_channels = 2;
         l.max_subscriptions = 3;
         l.max_message_size = 100;
+        l.max_headers = 9;
     }))
     .await;
     let (mut ws, _) = tokio_tungstenite::connect_async(s.url()).await.unwrap();
@@ -64,7 +65,7 @@ async fn the_greeting_announces_the_limits() {
     let hello = hello.into_data();
     let id = Msg::parse(&hello).header("client-id").unwrap().to_string();
     let want = format!(
-        "LHTTP/1.0 connected\r\nclient-id:{id}\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\n\r\n"
+        "LHTTP/1.0 connected\r\nclient-id:{id}\r\nmax-channels:2\r\nmax-subscriptions:3\r\nmax-message-size:100\r\nmax-headers:9\r\n\r\n"
     );
     assert_eq!(String::from_utf8_lossy(&hello), want);
     s.stop().await;

@@ -1,5 +1,6 @@
 //! What a session asks its driver to do ([`Transmit`]) and tells the
-//! application ([`Event`]), and the id of an application's request.
+//! application ([`Event`]), the id of an application's request, and the one
+//! per-channel recovery outcome ([`Recovery`]) every SDK hands on.
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -168,7 +169,35 @@ pub const LAGGED: &str = "Lagged";
 /// application missed publications and must know, whichever SDK it uses.
 pub const UNRECOVERED: &str = "Unrecovered";
 
+/// One channel's outcome after a reconnect restored it with `since` (13.7), the
+/// notice every SDK hands the application for [`Event::Recovered`] and
+/// [`Event::Unrecovered`], so they all name the same outcomes the same way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Recovery {
+    /// The channel.
+    pub channel: String,
+    /// `true`: it got every publication it missed, delivered before this notice.
+    /// `false`: none of them (the error [`UNRECOVERED`] reports it too).
+    pub recovered: bool,
+}
+
 impl Event {
+    /// The recovery outcome of [`Event::Recovered`] and [`Event::Unrecovered`];
+    /// `None` for the other events.
+    pub fn recovery(&self) -> Option<Recovery> {
+        match self {
+            Event::Recovered { channel } => Some(Recovery {
+                channel: channel.clone(),
+                recovered: true,
+            }),
+            Event::Unrecovered { channel } => Some(Recovery {
+                channel: channel.clone(),
+                recovered: false,
+            }),
+            _ => None,
+        }
+    }
+
     /// The error an application should see for an event that reports a failure
     /// nobody waits for (a refused restore, a channel not recovered, dropped
     /// messages, a server error reply tied to no request, an unreadable message,

@@ -35,7 +35,8 @@
 //! - [`config`]: [`Config`], every setting with its default and unit (milliseconds).
 //! - `backoff`: reconnect delays, exponential with jitter from a seeded generator.
 //! - [`error`]: [`Error`], with the stable names every SDK surfaces.
-//! - [`event`]: [`Event`], [`Transmit`] and [`RequestId`].
+//! - [`event`]: [`Event`], [`Transmit`], [`RequestId`] and [`Recovery`], the per-channel
+//!   recovery outcome every SDK hands on.
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
 //! - [`history`]: [`History`], a history request's answer read from its `ack`.
 //! - `positions`: the last position of each subscribed channel with history.
@@ -64,7 +65,7 @@ mod vecmap;
 
 pub use config::Config;
 pub use error::Error;
-pub use event::{Event, RequestId, Transmit};
+pub use event::{Event, Recovery, RequestId, Transmit};
 pub use history::{History, HISTORY_COMMAND};
 pub use lhttp_core::{Limits, OwnedMessage, OwnedPosition, Position};
 pub use session::{Session, State};

@@ -28,11 +28,23 @@ use tokens::{Held, Stage, SubToken};
 /// server's default of 64, so older servers are never exceeded).
 pub const DEFAULT_MAX_CHANNELS: u32 = 32;
 
-/// Channels per restore message that carries `since` headers (13.4): each such channel
-/// is one header more, and a server reads a bounded number of headers per message
-/// (`max_headers`, 64 by default) that it does not announce; 30 channels with their
-/// `subscribe` and `id` stay within 32 headers.
-pub const MAX_SINCE_PER_MESSAGE: usize = 30;
+/// Channels per restore message that carries `since` headers (13.7) when the server
+/// announces no `max-headers` (servers older than it): each such channel is one
+/// header more, and 30 with their `subscribe` and `id` stay within 32 headers, below
+/// lhttpd's default of 64.
+pub const DEFAULT_SINCE_PER_MESSAGE: usize = 30;
+
+/// The headers of a restore message besides its `since` headers: `subscribe` and `id`.
+const RESTORE_HEADERS: u32 = 2;
+
+/// The most channels with `since` one restore message may name under `limits`: the
+/// server's `max-headers` less the restore's other headers (at least 1), else
+/// [`DEFAULT_SINCE_PER_MESSAGE`].
+fn since_per_message(limits: &Limits) -> usize {
+    limits.max_headers.map_or(DEFAULT_SINCE_PER_MESSAGE, |h| {
+        h.saturating_sub(RESTORE_HEADERS).max(1) as usize
+    })
+}
 
 /// Where a session is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +107,8 @@ pub struct Session {
     restore: VecDeque<Vec<String>>,
     client_id: Option<String>,
     limits: Limits,
+    /// The most channels with `since` per restore message, from the last greeting's limits.
+    since_per_message: usize,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
     messages: VecDeque<OwnedMessage>,
@@ -141,6 +155,7 @@ impl Session {
             restore: VecDeque::new(),
             client_id: None,
             limits: Limits::default(),
+            since_per_message: DEFAULT_SINCE_PER_MESSAGE,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             messages: VecDeque::new(),

@@ -1,8 +1,10 @@
 'use strict'
 // The JavaScript face of a connection: a `Client` that is an EventEmitter
-// ('message', 'error', 'close') and an async iterator of messages, over the native
-// client's pull-based `recv()`. Only one loop ever pulls from the native side; it
-// fans each message out to listeners and to every open iterator.
+// ('message', 'error', 'close', 'recovered', 'unrecovered') and an async iterator of
+// messages, over the native client's pull-based `recv()` and `recovery()`. Only one
+// loop ever pulls messages from the native side; it fans each message out to listeners
+// and to every open iterator. Recovery notices have a loop of their own, started by the
+// first 'recovered' or 'unrecovered' listener.
 
 const { EventEmitter } = require('node:events')
 const native = require('../index.js')
@@ -37,6 +39,8 @@ class Client extends EventEmitter {
   #native
   /** Whether the receive loop has started. */
   #pumping = false
+  /** Whether the recovery loop has started. */
+  #recovering = false
   /** Whether the connection has ended (after 'close' is emitted). */
   #closed = false
   /** The queues of the open async iterators. */
@@ -50,6 +54,7 @@ class Client extends EventEmitter {
     // nothing is lost between `connect()` and attaching a listener.
     this.on('newListener', (event) => {
       if (event === 'message') queueMicrotask(() => this.#pump())
+      if (event === 'recovered' || event === 'unrecovered') queueMicrotask(() => this.#recoveries())
     })
   }
 
@@ -181,6 +186,19 @@ class Client extends EventEmitter {
       this.#deliver({ message })
     }
     this.#finish()
+  }
+
+  /**
+   * The recovery loop: emits 'recovered' or 'unrecovered' with the channel for each
+   * notice, until the native side reports the end. (An unrecovered channel is also an
+   * 'error' with code `Unrecovered`, from the receive loop.)
+   */
+  async #recoveries() {
+    if (this.#recovering) return
+    this.#recovering = true
+    for (let r; (r = await this.#native.recovery()) !== null; ) {
+      this.emit(r.recovered ? 'recovered' : 'unrecovered', r.channel)
+    }
   }
 
   /** Hands one message or error to the listeners and the iterators. */

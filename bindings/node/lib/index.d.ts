@@ -110,7 +110,10 @@ export interface HttpPublishOptions {
 /**
  * A live connection. Events: `'message'` (a `Message`), `'error'` (an `LhttpError`
  * for an invalid incoming message or a failed connection; only emitted when listened
- * for), `'close'`. Also an async iterator of messages that ends when the connection closes.
+ * for), `'close'`, and after a reconnect, for each channel with history restored from its
+ * last position, `'recovered'` (the channel: it got every message it missed) or
+ * `'unrecovered'` (the channel: it got none of them; `'error'` says `Unrecovered` too).
+ * Also an async iterator of messages that ends when the connection closes.
  * Messages wait until a `'message'` listener is attached or iteration starts.
  */
 export declare class Client extends EventEmitter implements AsyncIterable<Message> {
@@ -134,6 +137,7 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
   on(event: 'message', listener: (msg: Message) => void): this
   on(event: 'error', listener: (err: LhttpError) => void): this
   on(event: 'close', listener: () => void): this
+  on(event: 'recovered' | 'unrecovered', listener: (channel: string) => void): this
   on(event: string | symbol, listener: (...args: any[]) => void): this
 }
 

@@ -1,7 +1,8 @@
 //! `NativeClient`: one [`lhttp_client::Client`] connection, driven by napi's tokio
 //! runtime. Every call returns a promise; failures reject with an `Error` whose
 //! `code` is the client error's name. `lib/client.js` turns [`NativeClient::recv`]
-//! into events and an async iterator.
+//! into events and an async iterator, and [`NativeClient::recovery`] into the
+//! `'recovered'` and `'unrecovered'` events.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -240,7 +241,20 @@ impl NativeClient {
         })
     }
 
-    /// Closes the connection; pending `recv()` calls resolve with `null`.
+    /// The next recovery notice (after a reconnect, one per channel restored with its
+    /// last position: recovered or not), or `null` once the connection is closed for good.
+    #[napi(ts_return_type = "Promise<Recovery | null>")]
+    pub fn recovery<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, Option<Recovery>>> {
+        let client = self.inner.clone();
+        spawn(env, async move { Ok(client.recovery().await) }, |r| {
+            r.map(|r| Recovery {
+                channel: r.channel,
+                recovered: r.recovered,
+            })
+        })
+    }
+
+    /// Closes the connection; pending `recv()` and `recovery()` calls resolve with `null`.
     #[napi(ts_return_type = "Promise<void>")]
     pub fn close<'env>(&self, env: &'env Env) -> napi::Result<PromiseRaw<'env, ()>> {
         let client = self.inner.clone();
@@ -281,6 +295,17 @@ pub struct Position {
     pub epoch: String,
     /// The offset in that epoch (0: before the first publication).
     pub offset: f64,
+}
+
+/// One channel's outcome after a reconnect restored it with its last position
+/// (lhttp-session's `Recovery`).
+#[napi(object)]
+pub struct Recovery {
+    /// The channel.
+    pub channel: String,
+    /// Whether it got every publication it missed (`false`: none of them; an
+    /// `Unrecovered` error says so too).
+    pub recovered: bool,
 }
 
 /// The largest integer a JS number holds exactly (2^53 - 1).

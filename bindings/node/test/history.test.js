@@ -1,9 +1,10 @@
 'use strict'
 // Channel history and recovery (spec section 13) through the Node client, against a
 // real lhttpd started with history on: a history read (limit, reverse, since), a
-// position after subscribe and receive, NoHistory from a server without history, and
+// position after subscribe and receive, NoHistory from a server without history,
 // Unrecovered surfaced after a restart of the server (a new epoch) while the client
-// reconnects.
+// reconnects, and the 'recovered' / 'unrecovered' events after the server dropped the
+// connection (its HTTP API's close_client) and publications were missed.
 
 const { test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -124,6 +125,86 @@ test('after a restart of the server the reconnecting client gets Unrecovered, th
     assert.equal(await lhttp.httpPublish(own.httpUrl, ROOM, 'after'), 1)
     const msg = (await next)[0]
     assert.deepEqual([msg.text, msg.header('offset'), msg.header('epoch')], ['after', '1', now.epoch])
+  } finally {
+    await client.close()
+    await own.stop()
+  }
+})
+
+/** Calls lhttpd's HTTP API (spec/HTTP-API.md) and gives the result. */
+async function api(server, call, args) {
+  const answer = await fetch(`${server.httpUrl}/api/${call}`, { method: 'POST', body: JSON.stringify(args) })
+  return (await answer.json()).result
+}
+
+/** Has the server close the client's connection (1000: it reconnects) and waits until it is gone. */
+async function dropConnection(server, client) {
+  const id = client.clientId
+  assert.equal(await api(server, 'close_client', { client: id }), true)
+  for (let i = 0; i < 400 && (await api(server, 'is_online', { client: id })); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+  assert.equal(await api(server, 'is_online', { client: id }), false, 'the connection is gone')
+}
+
+/** The next `'recovered'` or `'unrecovered'` event, as `[event, channel]`. */
+function nextRecovery(client) {
+  return new Promise((resolve) => {
+    const on = (event) => (channel) => {
+      client.off('recovered', recovered)
+      client.off('unrecovered', unrecovered)
+      resolve([event, channel])
+    }
+    const recovered = on('recovered')
+    const unrecovered = on('unrecovered')
+    client.on('recovered', recovered)
+    client.on('unrecovered', unrecovered)
+  })
+}
+
+test("after a dropped connection the missed messages arrive, then 'recovered' names the channel", async () => {
+  const own = await startServer(['--history-size', '50', '--history-ttl', '60'])
+  // The first retry waits 0.5 to 1 s: the publications below are made while it is away.
+  const client = await lhttp.connect(own.url, { reconnect: true, initialBackoffMs: 1000, maxBackoffMs: 1000 })
+  try {
+    await client.subscribe(ROOM)
+    const seen = []
+    client.on('message', (msg) => seen.push(msg.text))
+    const recovery = nextRecovery(client)
+    await lhttp.httpPublish(own.httpUrl, ROOM, 'before')
+    await dropConnection(own, client)
+    for (const n of [1, 2, 3]) await lhttp.httpPublish(own.httpUrl, ROOM, `missed ${n}`)
+    assert.deepEqual(await recovery, ['recovered', ROOM])
+    // The notice may come before the last messages were handed to JavaScript; they come, once each.
+    for (let i = 0; i < 400 && seen.length < 4; i++) await new Promise((resolve) => setTimeout(resolve, 10))
+    assert.deepEqual(seen, ['before', 'missed 1', 'missed 2', 'missed 3'])
+    assert.equal(client.position(ROOM).offset, 4)
+  } finally {
+    await client.close()
+    await own.stop()
+  }
+})
+
+test("a history trimmed while away: 'unrecovered' names the channel and 'error' says Unrecovered", async () => {
+  const own = await startServer(['--history-size', '2', '--history-ttl', '60'])
+  const client = await lhttp.connect(own.url, { reconnect: true, initialBackoffMs: 1000, maxBackoffMs: 1000 })
+  try {
+    await client.subscribe(ROOM)
+    const first = take(client, 1)
+    await lhttp.httpPublish(own.httpUrl, ROOM, 'before')
+    assert.equal((await first)[0].text, 'before')
+    const recovery = nextRecovery(client)
+    const errored = new Promise((resolve) => client.once('error', resolve))
+    await dropConnection(own, client)
+    for (const n of [1, 2, 3, 4]) await lhttp.httpPublish(own.httpUrl, ROOM, `missed ${n}`) // 2 kept
+    assert.deepEqual(await recovery, ['unrecovered', ROOM])
+    const error = await errored
+    assert.equal(error.code, 'Unrecovered', error.message)
+    assert.ok(error.message.includes(ROOM), error.message)
+    assert.equal(client.position(ROOM).offset, 5, 'it goes on from the stream position')
+    const next = take(client, 1)
+    await lhttp.httpPublish(own.httpUrl, ROOM, 'live')
+    assert.equal((await next)[0].text, 'live', 'none of the old ones, then the live one')
   } finally {
     await client.close()
     await own.stop()

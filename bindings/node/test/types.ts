@@ -48,6 +48,8 @@ export async function useEverything(url: string): Promise<void> {
   const id: string | null = client.clientId
   client.on('message', (m: Message) => void m.command)
   client.on('error', (err: LhttpError) => void err.code)
+  client.on('recovered', (channel: string) => void channel.length)
+  client.on('unrecovered', (channel) => void channel.toUpperCase())
   await client.subscribe('a', ['b', 'c'])
   const deliveries: number = await client.publish('a', 'body', { command: 'chat', headers: { x: '1' } })
   await client.send({ command: 'chat', body: new Uint8Array([1]) })

@@ -132,12 +132,14 @@ function replyVector(v) {
         max_channels: replyNumber(msg, 'max-channels'),
         max_subscriptions: replyNumber(msg, 'max-subscriptions'),
         max_message_size: replyNumber(msg, 'max-message-size'),
+        max_headers: replyNumber(msg, 'max-headers'),
       },
       {
         client_id: v.reply.client_id,
         max_channels: v.reply.max_channels,
         max_subscriptions: v.reply.max_subscriptions,
         max_message_size: v.reply.max_message_size,
+        max_headers: v.reply.max_headers,
       },
     )
   } else if (kind === 'ack') {

@@ -12,7 +12,8 @@
 //!   `channelList`, `errorNames`, `serverErrorNames`.
 //! - [`message`]: the `Message` class, a parsed message (core's `OwnedMessage`).
 //! - [`part`]: the `Part` class, one part of a multipart body.
-//! - [`position`]: `readPosition` and `writePosition`, history positions.
+//! - [`position`]: history positions as `{ epoch, offset }` objects, read and written by
+//!   core; `readPosition` and `writePosition` with the `vectors` feature (tests only).
 //! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
 //! - [`session`]: the `Session` class, `lhttp-session`'s client session driven by js-sdk.
 

@@ -11,12 +11,13 @@
 
 use js_sys::{Array, Object, Reflect};
 use lhttp_core::OwnedMessage;
-use lhttp_session::{Config, Error, Event, History, Limits, Position, RequestId, State, Transmit};
+use lhttp_session::{Config, Error, Event, History, Limits, RequestId, State, Transmit};
 use wasm_bindgen::prelude::*;
 
 use crate::convert;
 use crate::error::type_error;
 use crate::message::Message;
+use crate::position;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = r#"
@@ -32,7 +33,11 @@ export interface SessionError extends Error {
 /** What a `connectFailed` call reports: `Connect` (with the HTTP status of a refused handshake, when known) or `Io`. */
 export interface ConnectError { name: 'Connect' | 'Io'; status?: number | null; reason?: string }
 /** The limits a server announced in `connected` (`null`: not announced). */
-export interface SessionLimits { maxChannels: number | null; maxSubscriptions: number | null; maxMessageSize: number | null }
+export interface SessionLimits {
+  maxChannels: number | null; maxSubscriptions: number | null; maxMessageSize: number | null; maxHeaders: number | null;
+}
+/** A place in a channel's stream, read and written by core: compare epochs as strings; `offset` exact to 2^53 - 1. */
+export interface SessionPosition { epoch: string; offset: number }
 /** Something the driver must do on the socket. `text` is set when `data` is UTF-8 (send a text frame). */
 export type Transmit =
   | { type: 'connect' }
@@ -55,7 +60,7 @@ export type SessionEvent =
   | { type: 'recovered'; channel: string }
   | { type: 'unrecovered'; channel: string };
 /** A history request's answer (`readHistory`): publications oldest first unless asked reverse. */
-export interface HistoryAnswer { channel: string; position: string; publications: Message[] }
+export interface HistoryAnswer { channel: string; position: SessionPosition; publications: Message[] }
 /** Where a session is in its life. */
 export type SessionState = 'idle' | 'connecting' | 'handshaking' | 'restoring' | 'open' | 'waiting' | 'ended';
 "#;
@@ -205,27 +210,32 @@ impl Session {
     }
 
     /// Reads `channel`'s recent publications: at most `limit`, after `since`
-    /// (`'<epoch>:<offset>'`) when given, newest first when `reverse`; returns the
-    /// request id, whose `acked` reply `readHistory` reads. Throws `Channel` or `Position`.
+    /// (`{ epoch, offset }`, the offset a number or a bigint) when given, newest first
+    /// when `reverse`; returns the request id, whose `acked` reply `readHistory` reads.
+    /// Throws `Channel` or `Position`.
     pub fn history(
         &mut self,
         now: f64,
         channel: &str,
         limit: Option<u32>,
-        since: Option<String>,
-        reverse: Option<bool>,
+        #[wasm_bindgen(unchecked_optional_param_type = "SessionPosition | null")] since: Option<Object>,
+        #[wasm_bindgen(unchecked_optional_param_type = "boolean | null")] reverse: Option<bool>,
     ) -> Result<f64, JsValue> {
-        let since = since.as_deref().map(Position::parse).transpose();
-        let since = since.map_err(|e| error(&Error::Protocol(e)))?;
+        let since = since.map(|p| position::from_js(&p)).transpose()?;
+        let since = since.as_ref().map(|p| p.as_position());
         id(self
             .inner
             .history(ms(now), channel, limit, since, reverse.unwrap_or(false)))
     }
 
-    /// The last position seen of a subscribed channel with history, `'<epoch>:<offset>'`,
-    /// or `undefined`; a reconnect recovers from it.
-    pub fn position(&self, channel: &str) -> Option<String> {
-        self.inner.position(channel).map(|p| p.to_string())
+    /// The last position seen of a subscribed channel with history, `{ epoch, offset }`
+    /// read by core, or `undefined`; a reconnect recovers from it. Throws `Position` for
+    /// an offset past 2^53 - 1.
+    #[wasm_bindgen(unchecked_return_type = "SessionPosition | undefined")]
+    pub fn position(&self, channel: &str) -> Result<JsValue, JsValue> {
+        self.inner
+            .position(channel)
+            .map_or(Ok(JsValue::UNDEFINED), position::to_js)
     }
 
     /// Closes for good (default code 1000): waiting requests fail with `Closed`.
@@ -321,15 +331,16 @@ impl Session {
 }
 
 /// Reads the `acked` reply of a `history` request: `{ channel, position, publications }`,
-/// each publication a `Message` as delivered live (`channel`, `offset`, `epoch`, then its
-/// own headers). Throws with the core error's `code` for a malformed answer.
+/// the position `{ epoch, offset }`, each publication a `Message` as delivered live
+/// (`channel`, `offset`, `epoch`, then its own headers). Throws with the core error's
+/// `code` for a malformed answer (`Position` too for an offset past 2^53 - 1).
 #[wasm_bindgen(js_name = readHistory, unchecked_return_type = "HistoryAnswer")]
 pub fn read_history(reply: &Message) -> Result<JsValue, JsValue> {
     let h = History::read(reply.owned()).map_err(|e| error(&e))?;
     let publications: Array = h.publications.into_iter().map(|m| JsValue::from(message(m))).collect();
     Ok(object(&[
         ("channel", h.channel.into()),
-        ("position", h.position.to_string().into()),
+        ("position", position::to_js(h.position.as_position())?),
         ("publications", publications.into()),
     ]))
 }
@@ -482,6 +493,7 @@ fn limits(l: Limits) -> JsValue {
         ("maxChannels", optional(l.max_channels)),
         ("maxSubscriptions", optional(l.max_subscriptions)),
         ("maxMessageSize", optional(l.max_message_size.map(|n| n as f64))),
+        ("maxHeaders", optional(l.max_headers)),
     ])
 }
 

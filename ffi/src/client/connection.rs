@@ -26,7 +26,7 @@ pub unsafe extern "C" fn lhttp_client_connect(
             return Err(null());
         }
         let inner = BlockingClient::connect(url, millis(timeout_ms)).map_err(|e| fail(&e))?;
-        unsafe { write(out, Box::into_raw(Box::new(lhttp_client { inner }))) }
+        unsafe { write(out, Box::into_raw(Box::new(lhttp_client::new(inner)))) }
     })
 }
 
@@ -43,7 +43,7 @@ pub unsafe extern "C" fn lhttp_client_connect_config(
             return Err(null());
         }
         let inner = BlockingClient::connect_with(config).map_err(|e| fail(&e))?;
-        unsafe { write(out, Box::into_raw(Box::new(lhttp_client { inner }))) }
+        unsafe { write(out, Box::into_raw(Box::new(lhttp_client::new(inner)))) }
     })
 }
 

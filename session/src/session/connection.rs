@@ -220,6 +220,7 @@ impl Session {
 
     pub(super) fn connected(&mut self, now: u64, client_id: String, limits: Limits) {
         self.client_id = Some(client_id);
+        self.since_per_message = super::since_per_message(&limits);
         self.limits = limits;
         if self.state != State::Handshaking {
             return;
@@ -252,7 +253,7 @@ impl Session {
             .cloned()
             .collect();
         if channels.iter().any(|c| self.position(c).is_some()) {
-            batch = batch.min(super::MAX_SINCE_PER_MESSAGE);
+            batch = batch.min(self.since_per_message);
         }
         let (private, public): (Vec<String>, Vec<String>) =
             channels.into_iter().partition(|c| self.has_subscription_token(c));
