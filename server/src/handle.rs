@@ -188,7 +188,7 @@ impl Handle {
     ///
     /// With a shared store (JetStream) a channel with history gets its position
     /// later: it is not in `positions`, and a failed append is logged and
-    /// counted; [`publish_later`](Self::publish_later) waits for both.
+    /// counted (the built-in `publish` header waits for both before its ack).
     pub fn publish_positions(&self, channels: &[&str], message: Bytes) -> Published {
         let (out, pending) = self.publish_later(channels, message);
         for (channel, p) in pending {
