@@ -136,10 +136,16 @@ where
     } else {
         reader.abort();
     }
-    pipeline.close(&handle, &conn);
-    handle.unsubscribe_all(&conn);
-    handle.deregister(&conn);
+    ended(&handle, &pipeline, &conn);
     tracing::debug!(client = %conn.client_id(), "connection closed");
+}
+
+/// What the server does once a connection has ended: the filters' and
+/// processors' `on_close`, every subscription ended, then it is no longer open.
+pub(crate) fn ended(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>) {
+    pipeline.close(handle, conn);
+    handle.unsubscribe_all(conn);
+    handle.deregister(conn);
 }
 
 /// The reason of a 1001 close: core's, and why.

@@ -33,7 +33,8 @@
 //!    `POST /api/<call>`, `history_http` answers `POST /api/history`), `connection` (one connection's task: read, write in
 //!    batches, ping, close), `server` ([`Server`]: build, the listener loop and
 //!    graceful shutdown).
-//! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`).
+//! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`); beside it, behind the `fuzzing`
+//!    feature, `fuzzing`: the fuzz targets' way into the pipeline (not an API).
 
 mod broker;
 pub mod cluster;
@@ -44,6 +45,9 @@ mod context;
 mod directory_http;
 mod filter;
 mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod history;
 mod history_http;

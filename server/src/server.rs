@@ -149,26 +149,14 @@ impl Server {
         let Server {
             handle,
             processors,
-            mut filters,
+            filters,
             builtins,
             upstream,
             origins,
             tls,
             cluster,
         } = self;
-        let mut map = HashMap::new();
-        let mut order = Vec::new();
-        for (command, p) in processors {
-            if reply::is_reserved(&command) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("command {command:?} is reserved"),
-                ));
-            }
-            order.push(p.clone());
-            map.insert(command, p);
-        }
-        filters.extend(builtins);
+        let pipeline = pipeline(processors, filters, builtins)?;
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));
         // The most permits a semaphore holds, and that `acquire_many` can wait for.
@@ -181,11 +169,7 @@ impl Server {
         let permits = Arc::new(Semaphore::new(max));
         let app = App {
             handle: handle.clone(),
-            pipeline: Arc::new(Pipeline {
-                processors: map,
-                order,
-                filters,
-            }),
+            pipeline: Arc::new(pipeline),
             origins,
             permits: permits.clone(),
         };
@@ -228,6 +212,40 @@ impl Server {
         }
         Ok(())
     }
+
+    /// The handle and the pipeline this server would run, without a listener
+    /// or any task (the fuzz targets' way in, `fuzzing`).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn into_pipeline(self) -> io::Result<(Handle, Pipeline)> {
+        let pipeline = pipeline(self.processors, self.filters, self.builtins)?;
+        Ok((self.handle, pipeline))
+    }
+}
+
+/// The pipeline of the registered processors, the user's filters, then the built-in ones.
+fn pipeline(
+    processors: Vec<(String, Arc<dyn Processor>)>,
+    mut filters: Vec<Arc<dyn Filter>>,
+    builtins: Vec<Arc<dyn Filter>>,
+) -> io::Result<Pipeline> {
+    let mut map = HashMap::new();
+    let mut order = Vec::new();
+    for (command, p) in processors {
+        if reply::is_reserved(&command) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("command {command:?} is reserved"),
+            ));
+        }
+        order.push(p.clone());
+        map.insert(command, p);
+    }
+    filters.extend(builtins);
+    Ok(Pipeline {
+        processors: map,
+        order,
+        filters,
+    })
 }
 
 /// How often expired history is dropped and idle streams evicted.
