@@ -121,6 +121,10 @@ server_errors! {
     UnknownCall,
     /// A `history` request names a channel without history (13.5).
     NoHistory,
+    /// The connection sent more messages per second than the server allows (the
+    /// message was not processed), or, over HTTP (429), its address opened more
+    /// WebSocket connections per second than allowed (10.3).
+    RateLimited,
 }
 
 impl ServerError {
@@ -175,7 +179,8 @@ pub enum CloseCode {
     Normal,
     /// 1001: the server is shutting down, or the connection was idle too long.
     GoingAway,
-    /// 1008: the server refuses this connection (policy).
+    /// 1008: the server refuses this connection (policy), or the connection kept
+    /// sending past its message rate limit.
     Policy,
     /// 1009: a frame larger than the server reads at all.
     TooBig,
@@ -488,7 +493,7 @@ mod tests {
             assert_eq!(ServerError::from_name(e.as_str()), *e);
             assert!(Error::from_name(e.as_str()).is_none(), "{e} is also a core name");
         }
-        assert_eq!(ServerError::from_name("RateLimited"), ServerError::Unknown);
+        assert_eq!(ServerError::from_name("SlowDown"), ServerError::Unknown);
         assert_eq!(ErrorCode::from_name("Channel"), ErrorCode::Core(Error::Channel));
         assert_eq!(ErrorCode::from_name("Forbidden").as_str(), "Forbidden");
         assert!(is_reserved("ACK") && is_reserved("connected") && !is_reserved("chat"));

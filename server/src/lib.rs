@@ -9,7 +9,8 @@
 //!
 //! 1. Leaf types: `id` (node and client ids), `frame` (server frames encoded once
 //!    to wire bytes), `outbox` (each connection's bounded queue; slow consumers
-//!    are dropped), `conn` ([`Conn`]), `metrics` ([`Metrics`]), `config`
+//!    are dropped), `rate` (token buckets for message and connection rates, and
+//!    a throttle for the warnings about them), `conn` ([`Conn`]), `metrics` ([`Metrics`]), `config`
 //!    ([`Config`], [`Limits`]: plain settings), `reject` ([`Reject`]), `broker`
 //!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
 //!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
@@ -63,6 +64,7 @@ mod outbox;
 mod pipeline;
 mod processor;
 mod pubsub;
+mod rate;
 mod reject;
 mod reply;
 mod server;
