@@ -179,7 +179,8 @@ fn rate_limited(handle: &Handle, conn: &Conn, data: &[u8], verdict: Verdict) {
         msg.map(|m| m.command),
         msg.and_then(|m| m.header(reply::headers::ID)),
     );
-    let cut = verdict == Verdict::Cut;
+    // Messages read after the close was asked for are refused, not counted as closes.
+    let cut = verdict == Verdict::Cut && !conn.is_closing();
     if cut {
         Metrics::inc(&metrics.rate_limit_closes);
         let reason = format!(

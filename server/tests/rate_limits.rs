@@ -60,15 +60,18 @@ async fn messages_over_the_rate_are_refused_unprocessed_and_a_flood_is_closed_wi
     c.send("not lhttp").await;
     let e = c.expect_error().await;
     assert_eq!((e.header("code"), e.header("id")), (Some("RateLimited"), None));
-    c.send("LHTTP/1.0 chat\r\nid:6\r\n\r\n").await;
-    assert_eq!(c.expect_error().await.header("code"), Some("RateLimited"));
+    // Sent before anything is read: those after the cut change nothing.
+    for id in 6..10 {
+        c.send(&format!("LHTTP/1.0 chat\r\nid:{id}\r\n\r\n")).await;
+    }
+    assert_eq!(c.expect_error().await.header("id"), Some("6"));
     match c.event().await {
         Event::Closed(code) => assert_eq!(code, Some(1008)),
         Event::Message(m) => panic!("expected the 1008 close, got {m:?}"),
     }
     // Another connection has its own bucket.
     reader.request("chat", &[], "mine", "r1").await;
-    assert_eq!(metric(&s, "lhttp_rate_limited_messages_total").await, 3);
+    assert!(metric(&s, "lhttp_rate_limited_messages_total").await >= 3);
     assert_eq!(metric(&s, "lhttp_rate_limit_closes_total").await, 1);
     assert_eq!(metric(&s, "lhttp_rate_limited_connections_total").await, 0);
     s.stop().await;
