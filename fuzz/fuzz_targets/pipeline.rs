@@ -29,6 +29,7 @@ fn config() -> Config {
     c.limits.max_channels = 4;
     c.limits.max_subscriptions = 6;
     c.limits.max_queue = 24;
+    c.limits.max_queue_bytes = 4096;
     c.namespaces.insert(
         "h".into(),
         Namespace {

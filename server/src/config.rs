@@ -147,8 +147,12 @@ pub struct Limits {
     pub max_subscriptions: usize,
     /// Most connections open at once; further upgrades get HTTP 503.
     pub max_connections: usize,
-    /// Most messages waiting to be written to one connection before it is dropped as too slow.
+    /// Most messages waiting to be written to one connection before it is closed
+    /// as a slow consumer (1013): the second bound, for floods of tiny messages.
     pub max_queue: usize,
+    /// Most bytes waiting to be written to one connection (the frames as sent)
+    /// before it is closed as a slow consumer (1013): what one connection may hold.
+    pub max_queue_bytes: usize,
     /// Messages per second one connection may send, on average (a token bucket
     /// refilled at this rate, holding `message_burst`); 0 (the default) sets no
     /// limit. A message over it gets a `RateLimited` error reply and is not
@@ -225,7 +229,12 @@ impl Default for Limits {
             max_channels: 64,
             max_subscriptions: 1024,
             max_connections: 100_000,
-            max_queue: 1024,
+            // A reader may fall behind by a burst (40,000 messages of 100 bytes,
+            // 64 of the largest) without being cut, and a connection holds at most
+            // 4 MiB: between Centrifugo's 1 MiB per client and NATS's 64 MiB pending.
+            // The count bounds the bookkeeping of tiny frames (about 1 MiB for 16,384).
+            max_queue: 16_384,
+            max_queue_bytes: 4 << 20,
             // Off: a per-connection rate that suits a chat kills a feed or a
             // benchmark, and behind a proxy or a NAT every client has one
             // address; only the operator knows the right numbers.
@@ -272,6 +281,12 @@ impl Config {
         }
         if self.limits.max_headers == 0 || self.limits.max_queue == 0 {
             return Err("max_headers and max_queue must be at least 1".into());
+        }
+        if self.limits.max_queue_bytes < self.limits.max_message_size {
+            return Err(format!(
+                "max_queue_bytes ({}) must be at least max_message_size ({}): one message would cut any connection",
+                self.limits.max_queue_bytes, self.limits.max_message_size
+            ));
         }
         for (name, rate) in [
             ("message_rate", self.limits.message_rate),

@@ -36,7 +36,7 @@ impl Conn {
         Conn {
             id,
             client_id: client_id.into_boxed_str(),
-            outbox: Outbox::new(limits.max_queue),
+            outbox: Outbox::new(limits.max_queue, limits.max_queue_bytes),
             subscriptions: Mutex::new(HashSet::new()),
             rate: rate.map(|l| Mutex::new(MessageRate::new(l, Instant::now()))),
         }

@@ -281,3 +281,37 @@ async fn rate_limit_flags_and_variables_apply_and_each_refusal_warns_once_naming
     assert!(warns.iter().any(|l| l.contains("--message-rate")), "{log}");
     assert!(warns.iter().any(|l| l.contains("--connection-rate")), "{log}");
 }
+
+#[test]
+fn a_queue_bound_below_the_message_size_is_refused_from_the_flag_or_the_variable() {
+    let refused = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+            .args(["--listen", "127.0.0.1:0", "--max-message-size", "2000"])
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["--max-queue-bytes", "1000"], &[]);
+    assert!(
+        err.contains("max_queue_bytes (1000)") && err.contains("max_message_size (2000)"),
+        "{err}"
+    );
+    let err = refused(&[], &[("LHTTPD_MAX_QUEUE_BYTES", "1999")]);
+    assert!(err.contains("max_queue_bytes (1999)"), "{err}");
+    // At the bound it starts.
+    let (child, _) = lhttpd(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--max-message-size",
+            "2000",
+            "--max-queue-bytes",
+            "2000",
+        ],
+        &[],
+    );
+    stop(child);
+}
