@@ -21,7 +21,8 @@ use lhttp_server::{Config, Namespace};
 use libfuzzer_sys::fuzz_target;
 use std::time::Duration;
 
-/// Small limits, so that every limit is reached; one namespace with history.
+/// Small limits, so that every limit is reached (the message rate too); one
+/// namespace with history.
 fn config() -> Config {
     let mut c = Config::default();
     c.limits.max_message_size = 2048;
@@ -30,6 +31,9 @@ fn config() -> Config {
     c.limits.max_subscriptions = 6;
     c.limits.max_queue = 24;
     c.limits.max_queue_bytes = 4096;
+    // A burst that long inputs use up, refilled too slowly to matter within one input.
+    c.limits.message_rate = 0.001;
+    c.limits.message_burst = 48;
     c.namespaces.insert(
         "h".into(),
         Namespace {
