@@ -179,6 +179,11 @@ pub enum CloseCode {
     Normal,
     /// 1001: the server is shutting down, or the connection was idle too long.
     GoingAway,
+    /// 1002: the client broke the WebSocket protocol (RFC 6455: reserved bits,
+    /// an unknown opcode, an unmasked frame, a fragmented or oversized control frame).
+    ProtocolError,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidData,
     /// 1008: the server refuses this connection (policy), or the connection kept
     /// sending past its message rate limit.
     Policy,
@@ -195,9 +200,11 @@ pub enum CloseCode {
 
 impl CloseCode {
     /// Every code, in declaration order.
-    pub const ALL: [CloseCode; 7] = [
+    pub const ALL: [CloseCode; 9] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
+        CloseCode::ProtocolError,
+        CloseCode::InvalidData,
         CloseCode::Policy,
         CloseCode::TooBig,
         CloseCode::TryAgainLater,
@@ -210,6 +217,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidData => 1007,
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
             CloseCode::TryAgainLater => 1013,
@@ -228,6 +237,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => "",
             CloseCode::GoingAway => "going away",
+            CloseCode::ProtocolError => "protocol error",
+            CloseCode::InvalidData => "invalid frame payload data",
             CloseCode::Policy => "forbidden",
             CloseCode::TooBig => "message too big",
             CloseCode::TryAgainLater => "slow consumer",
@@ -478,6 +489,10 @@ mod tests {
         assert!(should_reconnect(Some(1000)));
         assert!(should_reconnect(Some(1001)));
         assert!(should_reconnect(Some(1013)));
+        assert!(
+            should_reconnect(Some(1002)) && should_reconnect(Some(1007)),
+            "a broken frame is not worth giving up for"
+        );
         assert!(should_reconnect(Some(1006)));
         assert!(!should_reconnect(Some(1008)));
         assert!(!should_reconnect(Some(4001)));

@@ -106,8 +106,9 @@ where
                 }
             }
             end = &mut reader => {
-                if let Ok(ReadEnd::TooBig) = end {
-                    let _ = send(&mut sink, &Frame::close(CloseCode::TooBig.code(), CloseCode::TooBig.reason())).await;
+                if let Ok(ReadEnd::Broken(code, why)) = end {
+                    let reason = format!("{}: {why}", code.reason());
+                    let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(code.code(), &reason))).await;
                 } else {
                     // tungstenite's answer to the client's close frame waits in the outbox.
                     let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
@@ -195,8 +196,24 @@ impl<S> AsyncWrite for ReadSide<S> {
 enum ReadEnd {
     /// The client closed, or the socket ended or failed.
     Closed,
-    /// A message beyond the hard size limit: the connection closes with 1009 (`CloseCode::TooBig`).
-    TooBig,
+    /// The client broke a WebSocket rule: the connection closes with this code
+    /// (1009 for a message beyond the hard size limit, 1007 for a text frame that
+    /// is not UTF-8, 1002 for the rest) and why.
+    Broken(CloseCode, String),
+}
+
+/// What a read error says about the client, for its close frame; `None` when
+/// the socket itself ended or failed (nobody to tell).
+fn broken(e: &tokio_tungstenite::tungstenite::Error) -> Option<ReadEnd> {
+    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
+    let code = match e {
+        Error::Capacity(_) => CloseCode::TooBig,
+        Error::Utf8(_) => CloseCode::InvalidData,
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
+        Error::Protocol(_) => CloseCode::ProtocolError,
+        _ => return None,
+    };
+    Some(ReadEnd::Broken(code, e.to_string()))
 }
 
 /// Reads messages into the pipeline until the client closes.
@@ -231,10 +248,7 @@ where
             None => return ReadEnd::Closed,
             Some(Err(e)) => {
                 tracing::debug!(client = %conn.client_id(), error = %e, "read failed");
-                if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
-                    return ReadEnd::TooBig;
-                }
-                return ReadEnd::Closed;
+                return broken(&e).unwrap_or(ReadEnd::Closed);
             }
         }
     }
