@@ -108,7 +108,7 @@ impl Session {
                     self.lost(now, Error::Io("the server stopped answering pings".into()));
                 } else if self.next_ping.is_some_and(|p| now >= p) {
                     self.transmits.push_back(Transmit::Ping);
-                    self.next_ping = Some(now + every);
+                    self.next_ping = Some(now.saturating_add(every));
                 }
             }
         }
@@ -237,7 +237,7 @@ impl Session {
         }
         self.restore = channels.chunks(batch).map(<[String]>::to_vec).collect();
         self.state = State::Restoring;
-        self.next_ping = self.config.ping_interval.map(|every| now + every);
+        self.next_ping = self.config.ping_interval.map(|every| now.saturating_add(every));
         self.next_restore(now);
     }
 
