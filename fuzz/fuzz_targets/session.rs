@@ -64,7 +64,8 @@ fn text(arg: &[u8]) -> &str {
 fn drain(s: &mut Session, outcomes: &mut Outcomes) {
     while let Some(t) = s.poll_transmit() {
         if let Transmit::Frame(bytes) = t {
-            let mut headers = [EMPTY_HEADER; 64];
+            // Room for what the application may give (core's MAX_HEADERS) and the session's `id`.
+            let mut headers = vec![EMPTY_HEADER; lhttp_core::owned::MAX_HEADERS + 1];
             if let Err(e) = parse(&bytes, &mut headers) {
                 panic!("the session wrote {e:?}: {:?}", String::from_utf8_lossy(&bytes));
             }
