@@ -128,6 +128,11 @@ fn help_names_every_operator_flag() {
         "--tls-cert",
         "--tls-key",
         "--allowed-origin",
+        "--max-queue-bytes",
+        "--message-rate",
+        "--message-burst",
+        "--connection-rate",
+        "--connection-burst",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
