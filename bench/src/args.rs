@@ -64,8 +64,8 @@ pub struct Args {
     #[arg(long, default_value_t = 64)]
     pub body_size: usize,
     /// Flat-out flow control: most publishes ahead of the subscribers' average.
-    /// Keeps server queues far below lhttpd's --max-queue (1024), so nobody is
-    /// dropped as a slow consumer.
+    /// Keeps server queues far below lhttpd's --max-queue and --max-queue-bytes,
+    /// so nobody is dropped as a slow consumer.
     #[arg(long, default_value_t = 128)]
     pub window: u64,
     /// Idle connection counts for the memory scenario, comma-separated, ascending.

@@ -131,6 +131,10 @@ server_errors! {
     /// A token's `exp` has passed (14.1); without `id` and with `channel`, a
     /// subscription ended because its token expired (14.7).
     TokenExpired,
+    /// The connection sent more messages per second than the server allows (the
+    /// message was not processed), or, over HTTP (429), its address opened more
+    /// WebSocket connections per second than allowed (10.3).
+    RateLimited,
 }
 
 impl ServerError {
@@ -185,7 +189,13 @@ pub enum CloseCode {
     Normal,
     /// 1001: the server is shutting down, or the connection was idle too long.
     GoingAway,
-    /// 1008: the server refuses this connection (policy).
+    /// 1002: the client broke the WebSocket protocol (RFC 6455: reserved bits,
+    /// an unknown opcode, an unmasked frame, a fragmented or oversized control frame).
+    ProtocolError,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidData,
+    /// 1008: the server refuses this connection (policy), or the connection kept
+    /// sending past its message rate limit.
     Policy,
     /// 1009: a frame larger than the server reads at all.
     TooBig,
@@ -206,9 +216,11 @@ pub enum CloseCode {
 
 impl CloseCode {
     /// Every code, in declaration order.
-    pub const ALL: [CloseCode; 10] = [
+    pub const ALL: [CloseCode; 12] = [
         CloseCode::Normal,
         CloseCode::GoingAway,
+        CloseCode::ProtocolError,
+        CloseCode::InvalidData,
         CloseCode::Policy,
         CloseCode::TooBig,
         CloseCode::TryAgainLater,
@@ -224,6 +236,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => 1000,
             CloseCode::GoingAway => 1001,
+            CloseCode::ProtocolError => 1002,
+            CloseCode::InvalidData => 1007,
             CloseCode::Policy => 1008,
             CloseCode::TooBig => 1009,
             CloseCode::TryAgainLater => 1013,
@@ -245,6 +259,8 @@ impl CloseCode {
         match self {
             CloseCode::Normal => "",
             CloseCode::GoingAway => "going away",
+            CloseCode::ProtocolError => "protocol error",
+            CloseCode::InvalidData => "invalid frame payload data",
             CloseCode::Policy => "forbidden",
             CloseCode::TooBig => "message too big",
             CloseCode::TryAgainLater => "slow consumer",
@@ -512,6 +528,10 @@ mod tests {
         assert!(should_reconnect(Some(1000)));
         assert!(should_reconnect(Some(1001)));
         assert!(should_reconnect(Some(1013)));
+        assert!(
+            should_reconnect(Some(1002)) && should_reconnect(Some(1007)),
+            "a broken frame is not worth giving up for"
+        );
         assert!(should_reconnect(Some(1006)));
         assert!(!should_reconnect(Some(1008)));
         assert!(!should_reconnect(Some(4001)));
@@ -530,7 +550,7 @@ mod tests {
             assert_eq!(ServerError::from_name(e.as_str()), *e);
             assert!(Error::from_name(e.as_str()).is_none(), "{e} is also a core name");
         }
-        assert_eq!(ServerError::from_name("RateLimited"), ServerError::Unknown);
+        assert_eq!(ServerError::from_name("SlowDown"), ServerError::Unknown);
         assert_eq!(ErrorCode::from_name("Channel"), ErrorCode::Core(Error::Channel));
         assert_eq!(ErrorCode::from_name("Forbidden").as_str(), "Forbidden");
         assert!(is_reserved("ACK") && is_reserved("connected") && !is_reserved("chat"));

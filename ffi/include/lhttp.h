@@ -56,7 +56,7 @@
  * What a liblhttp call did. The numbers never change; new codes are only added at the end.
  *
  * 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
- * later `Channel` and `Position`; 17 to 27, 35 and 36 are the codes a server answers with (a
+ * later `Channel` and `Position`; 17 to 27 and 35 to 37 are the codes a server answers with (a
  * reply carrying a core name maps to that name's code). Every code named after a core or server error
  * carries exactly that name (`lhttp_result_str`).
  */
@@ -216,6 +216,11 @@ enum lhttp_result
    * channel it does not subscribe, or two for one channel).
    */
   LHTTP_RESULT_BAD_REQUEST = 36,
+  /**
+   * Server error: the connection sent more messages per second than the server
+   * allows; the message was not processed.
+   */
+  LHTTP_RESULT_RATE_LIMITED = 37,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

@@ -222,7 +222,9 @@ RECEIVERS = {
 
 def start_lhttpd(binary: str, count: int) -> "tuple[subprocess.Popen, int]":
     proc = subprocess.Popen(
-        [binary, "--listen", "127.0.0.1:0", "--max-queue", str(count + 1000), "--idle-timeout", "600", "--log", "warn"],
+        # Queues deep enough for the whole burst: the receiver is measured, not the slow-consumer limit.
+        [binary, "--listen", "127.0.0.1:0", "--max-queue", str(count + 1000), "--max-queue-bytes", str(1 << 30),
+         "--idle-timeout", "600", "--log", "warn"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -287,8 +287,27 @@ pub struct Limits {
     pub max_subscriptions: usize,
     /// Most connections open at once; further upgrades get HTTP 503.
     pub max_connections: usize,
-    /// Most messages waiting to be written to one connection before it is dropped as too slow.
+    /// Most messages waiting to be written to one connection before it is closed
+    /// as a slow consumer (1013): the second bound, for floods of tiny messages.
     pub max_queue: usize,
+    /// Most bytes waiting to be written to one connection (the frames as sent)
+    /// before it is closed as a slow consumer (1013): what one connection may hold.
+    pub max_queue_bytes: usize,
+    /// Messages per second one connection may send, on average (a token bucket
+    /// refilled at this rate, holding `message_burst`); 0 (the default) sets no
+    /// limit. A message over it gets a `RateLimited` error reply and is not
+    /// processed; a burst's worth refused in a row closes the connection (1008).
+    pub message_rate: f64,
+    /// Most messages one connection may send at once within `message_rate`; 0
+    /// (the default): the rate, rounded up.
+    pub message_burst: usize,
+    /// New WebSocket connections per second one address may open, on average (an
+    /// IPv6 address counts by its /64); 0 (the default) sets no limit. An upgrade
+    /// over it gets HTTP 429 with `Retry-After`.
+    pub connection_rate: f64,
+    /// Most new connections one address may open at once within `connection_rate`;
+    /// 0 (the default): the rate, rounded up.
+    pub connection_burst: usize,
     /// How often the server pings an idle connection.
     #[serde(with = "secs")]
     pub ping_interval: Duration,
@@ -351,7 +370,19 @@ impl Default for Limits {
             max_channels: 64,
             max_subscriptions: 1024,
             max_connections: 100_000,
-            max_queue: 1024,
+            // A reader may fall behind by a burst (40,000 messages of 100 bytes,
+            // 64 of the largest) without being cut, and a connection holds at most
+            // 4 MiB: between Centrifugo's 1 MiB per client and NATS's 64 MiB pending.
+            // The count bounds the bookkeeping of tiny frames (about 1 MiB for 16,384).
+            max_queue: 16_384,
+            max_queue_bytes: 4 << 20,
+            // Off: a per-connection rate that suits a chat kills a feed or a
+            // benchmark, and behind a proxy or a NAT every client has one
+            // address; only the operator knows the right numbers.
+            message_rate: 0.0,
+            message_burst: 0,
+            connection_rate: 0.0,
+            connection_burst: 0,
             ping_interval: Duration::from_secs(25),
             idle_timeout: Duration::from_secs(60),
             shutdown_grace: Duration::from_secs(5),
@@ -394,6 +425,22 @@ impl Config {
             return Err("max_headers and max_queue must be at least 1".into());
         }
         self.token.validate()?;
+        if self.limits.max_queue_bytes < self.limits.max_message_size {
+            return Err(format!(
+                "max_queue_bytes ({}) must be at least max_message_size ({}): one message would cut any connection",
+                self.limits.max_queue_bytes, self.limits.max_message_size
+            ));
+        }
+        for (name, rate) in [
+            ("message_rate", self.limits.message_rate),
+            ("connection_rate", self.limits.connection_rate),
+        ] {
+            if !(rate.is_finite() && rate >= 0.0) {
+                return Err(format!(
+                    "{name} must be a number of at least 0 (0 sets no limit), not {rate}"
+                ));
+            }
+        }
         self.validate_namespaces()
     }
 
@@ -480,6 +527,21 @@ mod tests {
         );
         assert!(c.namespace_of("room").has_history());
         assert!(!Config::default().namespace_of("room").has_history(), "off unless set");
+    }
+
+    #[test]
+    fn rate_limits_are_off_by_default_and_a_bad_rate_is_refused_by_name() {
+        let l = Limits::default();
+        assert_eq!((l.message_rate, l.connection_rate), (0.0, 0.0));
+        let c: Config =
+            toml::from_str("[limits]\nmessage_rate = 2.5\nmessage_burst = 10\nconnection_rate = 1\n").unwrap();
+        assert!(c.validate().is_ok());
+        assert_eq!((c.limits.message_rate, c.limits.message_burst), (2.5, 10));
+        let mut c = Config::default();
+        c.limits.connection_rate = -1.0;
+        assert!(c.validate().unwrap_err().contains("connection_rate"));
+        c.limits.connection_rate = f64::INFINITY;
+        assert!(c.validate().unwrap_err().contains("connection_rate"));
     }
 
     #[test]

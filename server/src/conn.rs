@@ -4,11 +4,14 @@
 //! The fields are private so that only the handle changes subscriptions (and the
 //! hub never disagrees with a connection about what it subscribes to).
 
+use crate::config::Limits;
 use crate::id::ConnId;
 use crate::identity::Identity;
 use crate::outbox::Outbox;
+use crate::rate::{Limit, MessageRate, Verdict};
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 /// One open connection, as seen by publishers and the directory.
 #[derive(Debug)]
@@ -26,18 +29,31 @@ pub struct Conn {
     identity: Mutex<Identity>,
     /// Wakes the connection's expiry task when its deadlines change.
     deadlines: tokio::sync::Notify,
+    /// The messages it may still send, when the server limits their rate. A std
+    /// mutex: only the connection's reader takes it, once per message.
+    rate: Option<Mutex<MessageRate>>,
 }
 
 impl Conn {
-    /// A connection with an empty queue of at most `max_queue` frames.
-    pub(crate) fn new(id: ConnId, client_id: String, max_queue: usize) -> Self {
+    /// A connection with an empty queue and a full burst, within `limits`.
+    pub(crate) fn new(id: ConnId, client_id: String, limits: &Limits) -> Self {
+        let rate = Limit::new(limits.message_rate, limits.message_burst);
         Conn {
             id,
             client_id: client_id.into_boxed_str(),
-            outbox: Outbox::new(max_queue),
+            outbox: Outbox::new(limits.max_queue, limits.max_queue_bytes),
             subscriptions: Mutex::new(HashSet::new()),
             identity: Mutex::new(Identity::default()),
             deadlines: tokio::sync::Notify::new(),
+            rate: rate.map(|l| Mutex::new(MessageRate::new(l, Instant::now()))),
+        }
+    }
+
+    /// Counts a message received now against the connection's message rate.
+    pub(crate) fn message_rate(&self) -> Verdict {
+        match &self.rate {
+            None => Verdict::Pass,
+            Some(r) => r.lock().unwrap_or_else(|e| e.into_inner()).message(Instant::now()),
         }
     }
 

@@ -89,14 +89,16 @@ where
         tokio::select! {
             biased;
             _ = &mut shutdown => {
-                let _ = flush(&mut sink, &conn, &mut batch).await;
-                let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down"))).await;
+                // Bounded: a client that does not read must not hold shutdown up.
+                let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
+                let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down")))).await;
                 break;
             }
             _ = conn.outbox().woken() => {
                 if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
                     match ending {
-                        Some(c) => { let _ = send(&mut sink, &Frame::close(c.code, &c.reason)).await; }
+                        // A slow consumer gets its 1013 once it reads again, if it does soon.
+                        Some(c) => { let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(c.code, &c.reason))).await; }
                         // The socket failed, or the consumer is too slow to take even a close frame.
                         None => wait_for_reader = false,
                     }
@@ -104,8 +106,9 @@ where
                 }
             }
             end = &mut reader => {
-                if let Ok(ReadEnd::TooBig) = end {
-                    let _ = send(&mut sink, &Frame::close(CloseCode::TooBig.code(), CloseCode::TooBig.reason())).await;
+                if let Ok(ReadEnd::Broken(code, why)) = end {
+                    let reason = format!("{}: {why}", code.reason());
+                    let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(code.code(), &reason))).await;
                 } else {
                     // tungstenite's answer to the client's close frame waits in the outbox.
                     let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
@@ -136,10 +139,16 @@ where
     } else {
         reader.abort();
     }
-    pipeline.close(&handle, &conn);
-    handle.unsubscribe_all(&conn);
-    handle.deregister(&conn);
+    ended(&handle, &pipeline, &conn);
     tracing::debug!(client = %conn.client_id(), "connection closed");
+}
+
+/// What the server does once a connection has ended: the filters' and
+/// processors' `on_close`, every subscription ended, then it is no longer open.
+pub(crate) fn ended(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>) {
+    pipeline.close(handle, conn);
+    handle.unsubscribe_all(conn);
+    handle.deregister(conn);
 }
 
 /// The reason of a 1001 close: core's, and why.
@@ -187,8 +196,24 @@ impl<S> AsyncWrite for ReadSide<S> {
 enum ReadEnd {
     /// The client closed, or the socket ended or failed.
     Closed,
-    /// A message beyond the hard size limit: the connection closes with 1009 (`CloseCode::TooBig`).
-    TooBig,
+    /// The client broke a WebSocket rule: the connection closes with this code
+    /// (1009 for a message beyond the hard size limit, 1007 for a text frame that
+    /// is not UTF-8, 1002 for the rest) and why.
+    Broken(CloseCode, String),
+}
+
+/// What a read error says about the client, for its close frame; `None` when
+/// the socket itself ended or failed (nobody to tell).
+fn broken(e: &tokio_tungstenite::tungstenite::Error) -> Option<ReadEnd> {
+    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
+    let code = match e {
+        Error::Capacity(_) => CloseCode::TooBig,
+        Error::Utf8(_) => CloseCode::InvalidData,
+        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
+        Error::Protocol(_) => CloseCode::ProtocolError,
+        _ => return None,
+    };
+    Some(ReadEnd::Broken(code, e.to_string()))
 }
 
 /// Reads messages into the pipeline until the client closes.
@@ -223,10 +248,7 @@ where
             None => return ReadEnd::Closed,
             Some(Err(e)) => {
                 tracing::debug!(client = %conn.client_id(), error = %e, "read failed");
-                if let tokio_tungstenite::tungstenite::Error::Capacity(_) = e {
-                    return ReadEnd::TooBig;
-                }
-                return ReadEnd::Closed;
+                return broken(&e).unwrap_or(ReadEnd::Closed);
             }
         }
     }
@@ -243,14 +265,24 @@ async fn handle_message(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>, 
 
 /// Writes everything queued, in batches with one write each. Returns
 /// `Some(close)` when the connection must end: `Some(Some(req))` to send a close
-/// frame first, `Some(None)` when the socket failed or the write was abandoned
-/// because the consumer is too slow.
+/// frame first, `Some(None)` when the socket failed or a slow consumer did not
+/// take what was queued within [`SLOW_CONSUMER_GRACE`].
+///
+/// A consumer found slow still gets what was queued before it was, within
+/// [`SLOW_CONSUMER_GRACE`]: the frames on the wire end whole and its 1013 close frame can
+/// follow them, so a reader that was only behind reads on, learns why it was cut,
+/// and misses only what came after.
 async fn flush<W>(sink: &mut W, conn: &Conn, batch: &mut Vec<Frame>) -> Option<Option<CloseRequest>>
 where
     W: AsyncWrite + Unpin,
 {
+    // Set once the consumer is found slow: what is left to write must be written by then.
+    let mut cut_at: Option<Instant> = None;
     loop {
         let close = conn.outbox().drain(batch);
+        if cut_at.is_none() && conn.outbox().is_slow() {
+            cut_at = Some(Instant::now() + SLOW_CONSUMER_GRACE);
+        }
         if batch.is_empty() {
             return close.map(Some);
         }
@@ -270,6 +302,12 @@ where
             };
             tokio::pin!(write);
             loop {
+                let give_up = async {
+                    match cut_at {
+                        Some(at) => tokio::time::sleep_until(at).await,
+                        None => std::future::pending().await,
+                    }
+                };
                 tokio::select! {
                     r = &mut write => {
                         if r.is_err() {
@@ -277,12 +315,13 @@ where
                         }
                         break;
                     }
-                    // A push while writing: abandon the write only for a slow consumer.
-                    _ = conn.outbox().woken() => {
+                    // A push while writing: only a slow consumer's matters.
+                    _ = conn.outbox().woken(), if cut_at.is_none() => {
                         if conn.outbox().is_slow() {
-                            return Some(None);
+                            cut_at = Some(Instant::now() + SLOW_CONSUMER_GRACE);
                         }
                     }
+                    _ = give_up => return Some(None),
                 }
             }
         }
@@ -292,6 +331,10 @@ where
         }
     }
 }
+
+/// How long a slow consumer has to take what was queued before it was cut (at
+/// most `max_queue_bytes`), before its socket is dropped without a close frame.
+const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
 
 /// How long a closing connection waits for the client's close frame.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);

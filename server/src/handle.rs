@@ -12,6 +12,7 @@ use crate::hooks::ChannelHooks;
 use crate::hub::{Change, Hub};
 use crate::id::{ConnId, IdMaker};
 use crate::metrics::Metrics;
+use crate::rate::{ConnectionRate, Limit, Throttle};
 use crate::reject::Reject;
 use crate::reply;
 use crate::shutdown::{Shutdown, Trigger};
@@ -98,7 +99,23 @@ struct Shared {
     extensions: http::Extensions,
     /// Fired when the server starts shutting down.
     shutdown: Trigger,
+    /// New connections per address, when limited, and the throttles of the
+    /// warnings about rate limits.
+    rates: Rates,
 }
+
+/// The server-wide side of the rate limits.
+pub(crate) struct Rates {
+    /// New WebSocket connections per address, when limited.
+    pub(crate) connections: Option<ConnectionRate>,
+    /// One warning per period about connections over their message rate.
+    pub(crate) message_warning: Throttle,
+    /// One warning per period about addresses over the connection rate.
+    pub(crate) connection_warning: Throttle,
+}
+
+/// How often a kind of rate-limit warning may be logged.
+const WARN_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Handle {
     /// A handle with its broker, the higher layers' `extensions` and the first
@@ -111,8 +128,15 @@ impl Handle {
         extensions: http::Extensions,
         hooks: Vec<Arc<dyn ChannelHooks>>,
     ) -> Self {
+        let limits = &config.limits;
+        let rates = Rates {
+            connections: Limit::new(limits.connection_rate, limits.connection_burst).map(ConnectionRate::new),
+            message_warning: Throttle::new(WARN_EVERY),
+            connection_warning: Throttle::new(WARN_EVERY),
+        };
         Handle {
             shared: Arc::new(Shared {
+                rates,
                 any_history: config.has_any_history(),
                 config,
                 hub: Hub::default(),
@@ -137,6 +161,11 @@ impl Handle {
     /// The counters behind `/metrics`.
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// The server-wide side of the rate limits.
+    pub(crate) fn rates(&self) -> &Rates {
+        &self.shared.rates
     }
 
     /// This node's random id (the prefix of its client ids).
@@ -649,7 +678,7 @@ impl Handle {
     /// A new connection with a fresh client id, among the open ones from now on.
     pub(crate) fn register(&self) -> Arc<Conn> {
         let (id, client_id) = self.shared.ids.next();
-        let conn = Arc::new(Conn::new(id, client_id, self.shared.config.limits.max_queue));
+        let conn = Arc::new(Conn::new(id, client_id, &self.shared.config.limits));
         let m = &self.shared.metrics;
         Metrics::inc(&m.connections_total);
         m.connections.fetch_add(1, Ordering::Relaxed);

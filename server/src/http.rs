@@ -136,6 +136,9 @@ async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Resp
     let Some(accept) = key.filter(|_| version_ok) else {
         return refused(StatusCode::BAD_REQUEST, ServerError::BadHandshake);
     };
+    if let Some(refusal) = over_connection_rate(&app.handle, peer) {
+        return refusal;
+    }
     let header_text = |name: header::HeaderName| req.headers().get(name).and_then(|v| v.to_str().ok());
     let origin = header_text(header::ORIGIN);
     if !app.origins.allows(origin, header_text(header::HOST)) {
@@ -187,6 +190,39 @@ async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Resp
         .header(header::SEC_WEBSOCKET_ACCEPT, accept)
         .body(Body::default())
         .unwrap_or_default()
+}
+
+/// The 429 answer of an upgrade over its address's connection rate, counted and
+/// (throttled) logged; `None` within the rate or without one.
+fn over_connection_rate(handle: &Handle, peer: SocketAddr) -> Option<Response<Body>> {
+    let rates = handle.rates();
+    let limit = rates.connections.as_ref()?;
+    let now = std::time::Instant::now();
+    let retry = limit.connect(peer.ip(), now).err()?;
+    Metrics::inc(&handle.metrics().rate_limited_connections);
+    let l = limit.limit();
+    if let Some(left_out) = rates.connection_warning.allow(now) {
+        tracing::warn!(
+            %peer,
+            limit = %format!("{}/s, burst {}", l.rate, l.burst),
+            similar_lines_left_out = left_out,
+            "an address opens WebSocket connections faster than the connection rate limit: refused with \
+             HTTP 429; if this is legitimate (behind a proxy or a NAT every client has its address), raise \
+             --connection-rate / --connection-burst ([limits] connection_rate, connection_burst) or set 0"
+        );
+    }
+    let detail = format!(
+        "at most {} new connections per second from one address, bursts of {}: retry in {retry} s",
+        l.rate, l.burst
+    );
+    let mut resp = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        ServerError::RateLimited.as_str(),
+        Some(&detail),
+    );
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(retry));
+    Some(resp)
 }
 
 /// Whether the request carries the configured bearer token (or none is configured).

@@ -143,7 +143,11 @@ mod tests {
     use bytes::Bytes;
 
     fn conn(id: ConnId, max_queue: usize) -> Arc<Conn> {
-        Arc::new(Conn::new(id, format!("n-{id}"), max_queue))
+        let limits = crate::config::Limits {
+            max_queue,
+            ..Default::default()
+        };
+        Arc::new(Conn::new(id, format!("n-{id}"), &limits))
     }
 
     fn queued(c: &Conn) -> usize {

@@ -9,7 +9,8 @@
 //!
 //! 1. Leaf types: `id` (node and client ids), `frame` (server frames encoded once
 //!    to wire bytes), `outbox` (each connection's bounded queue; slow consumers
-//!    are dropped), `conn` ([`Conn`]), `metrics` ([`Metrics`]), `config`
+//!    are dropped), `rate` (token buckets for message and connection rates, and
+//!    a throttle for the warnings about them), `conn` ([`Conn`]), `metrics` ([`Metrics`]), `config`
 //!    ([`Config`], [`Limits`]: plain settings), `reject` ([`Reject`]), `broker`
 //!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
 //!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
@@ -39,7 +40,8 @@
 //!    `POST /api/<call>`, `history_http` answers `POST /api/history`), `connection` (one connection's task: read, write in
 //!    batches, ping, close), `server` ([`Server`]: build, the listener loop and
 //!    graceful shutdown).
-//! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`).
+//! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`); beside it, behind the `fuzzing`
+//!    feature, `fuzzing`: the fuzz targets' way into the pipeline (not an API).
 
 mod authenticate;
 mod broker;
@@ -51,6 +53,9 @@ mod context;
 mod directory_http;
 mod filter;
 mod frame;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod handle;
 mod history;
 mod history_http;
@@ -68,6 +73,7 @@ mod permissions;
 mod pipeline;
 mod processor;
 mod pubsub;
+mod rate;
 mod reject;
 mod reply;
 mod server;

@@ -35,6 +35,12 @@ pub struct Metrics {
     pub tokens_accepted: AtomicU64,
     /// Connection and subscription tokens refused (invalid or expired).
     pub tokens_refused: AtomicU64,
+    /// Messages refused unprocessed with `RateLimited` (over the message rate).
+    pub rate_limited_messages: AtomicU64,
+    /// Connections closed (1008) for sending on past a burst of `RateLimited` refusals.
+    pub rate_limit_closes: AtomicU64,
+    /// WebSocket upgrades refused with HTTP 429 (over the connection rate of their address).
+    pub rate_limited_connections: AtomicU64,
 }
 
 impl Metrics {
@@ -46,7 +52,7 @@ impl Metrics {
     /// Renders every metric, plus `channels` and the broker's health and drops given by the caller.
     pub fn render(&self, channels: usize, broker_up: bool, broker_dropped: u64) -> String {
         let mut out = String::with_capacity(2048);
-        let rows: [(&str, &str, &str, u64); 17] = [
+        let rows: [(&str, &str, &str, u64); 20] = [
             (
                 "lhttp_connections",
                 "gauge",
@@ -136,6 +142,24 @@ impl Metrics {
                 "gauge",
                 "Channel history streams kept on this node.",
                 self.history_streams.load(Relaxed),
+            ),
+            (
+                "lhttp_rate_limited_messages_total",
+                "counter",
+                "Messages refused with RateLimited, over the message rate.",
+                self.rate_limited_messages.load(Relaxed),
+            ),
+            (
+                "lhttp_rate_limit_closes_total",
+                "counter",
+                "Connections closed for sending on past their message rate.",
+                self.rate_limit_closes.load(Relaxed),
+            ),
+            (
+                "lhttp_rate_limited_connections_total",
+                "counter",
+                "WebSocket upgrades refused with 429, over the connection rate.",
+                self.rate_limited_connections.load(Relaxed),
             ),
             (
                 "lhttp_broker_up",

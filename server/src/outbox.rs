@@ -1,7 +1,11 @@
 //! Each connection's bounded outbound queue. Publishers push shared frames
 //! into it without waiting; the connection's task drains it in batches. A
-//! queue that fills up marks its connection a slow consumer, to be closed,
-//! instead of growing memory or slowing the publisher down.
+//! queue that fills up, in bytes (what it holds) or in frames (their
+//! bookkeeping, for floods of tiny ones), marks its connection a slow
+//! consumer, to be closed, instead of growing memory or slowing the publisher
+//! down: nothing more is queued, what was queued is still written (so a reader
+//! that was only behind gets it, then its 1013, and recovers only what came
+//! after), within a bounded time.
 
 use crate::frame::Frame;
 use lhttp_core::CloseCode;
@@ -18,7 +22,8 @@ pub(crate) const CLOSED_BY_THE_SERVER: &str = "closed by the server";
 /// Why a push did not queue the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PushError {
-    /// The queue was full: the connection is now being closed as a slow consumer.
+    /// The queue was full: the connection is now being closed as a slow consumer
+    /// (what was queued before is still written).
     Full,
     /// The connection is closing; nothing more is queued.
     Closed,
@@ -43,21 +48,26 @@ pub struct Outbox {
     wake: Notify,
     /// Most frames waiting before the consumer counts as slow.
     max: usize,
+    /// Most bytes (frames as written) waiting before the consumer counts as slow.
+    max_bytes: usize,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     queue: VecDeque<Frame>,
+    /// The bytes of the frames in `queue`.
+    bytes: usize,
     close: Option<CloseRequest>,
 }
 
 impl Outbox {
-    /// An empty queue holding at most `max` frames.
-    pub fn new(max: usize) -> Self {
+    /// An empty queue holding at most `max` frames and `max_bytes` bytes of them.
+    pub fn new(max: usize, max_bytes: usize) -> Self {
         Outbox {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
             max,
+            max_bytes,
         }
     }
 
@@ -67,16 +77,25 @@ impl Outbox {
         if inner.close.is_some() {
             return Err(PushError::Closed);
         }
-        if inner.queue.len() >= self.max {
-            inner.queue = VecDeque::new();
+        let len = frame.as_bytes().len();
+        if inner.queue.len() >= self.max || inner.bytes.saturating_add(len) > self.max_bytes {
+            let reason = format!(
+                "{}: {} messages ({} bytes) waiting, the limit is {} messages or {} bytes",
+                CloseCode::TryAgainLater.reason(),
+                inner.queue.len() + 1,
+                inner.bytes + len,
+                self.max,
+                self.max_bytes
+            );
             inner.close = Some(CloseRequest {
                 code: CLOSE_SLOW_CONSUMER,
-                reason: format!("{}: outbound queue full", CloseCode::TryAgainLater.reason()),
+                reason,
             });
             drop(inner);
             self.wake.notify_one();
             return Err(PushError::Full);
         }
+        inner.bytes += len;
         inner.queue.push_back(frame);
         drop(inner);
         self.wake.notify_one();
@@ -111,6 +130,7 @@ impl Outbox {
     pub fn drain(&self, batch: &mut Vec<Frame>) -> Option<CloseRequest> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         batch.extend(inner.queue.drain(..));
+        inner.bytes = 0;
         if inner.queue.capacity() > 64 {
             // Give back the memory of a burst: idle connections stay small.
             inner.queue = VecDeque::new();
@@ -135,7 +155,7 @@ mod tests {
 
     #[test]
     fn frames_drain_in_order_and_the_queue_empties() {
-        let o = Outbox::new(4);
+        let o = Outbox::new(4, 1 << 20);
         o.push(frame("a")).unwrap();
         o.push(frame("b")).unwrap();
         let mut batch = Vec::new();
@@ -147,8 +167,8 @@ mod tests {
     }
 
     #[test]
-    fn a_full_queue_drops_its_frames_and_asks_for_a_slow_consumer_close() {
-        let o = Outbox::new(2);
+    fn a_full_queue_takes_nothing_more_keeps_what_it_holds_and_asks_for_a_slow_consumer_close() {
+        let o = Outbox::new(2, 1 << 20);
         o.push(frame("a")).unwrap();
         o.push(frame("b")).unwrap();
         assert_eq!(o.push(frame("c")), Err(PushError::Full));
@@ -156,13 +176,37 @@ mod tests {
         assert_eq!(o.push(frame("d")), Err(PushError::Closed));
         let mut batch = Vec::new();
         let close = o.drain(&mut batch).expect("a close");
-        assert!(batch.is_empty(), "nothing more is written to a slow consumer");
+        assert_eq!(
+            batch,
+            [frame("a"), frame("b")],
+            "what was queued is still written, then the close"
+        );
         assert_eq!(close.code, CLOSE_SLOW_CONSUMER);
     }
 
     #[test]
+    fn a_queue_is_full_by_its_bytes_too_and_draining_empties_them() {
+        // Frames of 2 + 3 bytes (a 2-byte header): 10 bytes hold two.
+        let o = Outbox::new(100, 10);
+        o.push(frame("abc")).unwrap();
+        o.push(frame("def")).unwrap();
+        let mut batch = Vec::new();
+        assert_eq!(o.drain(&mut batch), None);
+        o.push(frame("abc")).unwrap();
+        o.push(frame("def")).unwrap();
+        assert_eq!(o.push(frame("g")), Err(PushError::Full), "5 + 5 + 3 bytes");
+        let close = o.drain(&mut batch).expect("a close");
+        assert_eq!(close.code, CLOSE_SLOW_CONSUMER);
+        assert!(
+            close.reason.contains("13 bytes") && close.reason.contains("10 bytes"),
+            "{}",
+            close.reason
+        );
+    }
+
+    #[test]
     fn a_close_keeps_what_was_queued_and_refuses_the_rest() {
-        let o = Outbox::new(4);
+        let o = Outbox::new(4, 1 << 20);
         o.push(frame("a")).unwrap();
         o.close(1000, "bye");
         o.close(1001, "second close is ignored");
@@ -182,7 +226,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_push_wakes_the_writer() {
-        let o = Outbox::new(4);
+        let o = Outbox::new(4, 1 << 20);
         o.push(frame("a")).unwrap();
         // The permit stored by the push completes the wait at once.
         o.woken().await;

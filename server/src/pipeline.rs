@@ -9,8 +9,9 @@ use crate::context::{Context, Handshake};
 use crate::filter::{Filter, Reject};
 use crate::handle::Handle;
 use crate::processor::Processor;
+use crate::rate::{Limit, Verdict};
 use crate::{reply, Metrics};
-use lhttp_core::{names, parse, ServerError, EMPTY_HEADER};
+use lhttp_core::{names, parse, CloseCode, ServerError, EMPTY_HEADER};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -72,6 +73,14 @@ impl Pipeline {
         may_wait: bool,
     ) -> Option<crate::token::KeyFetch> {
         let limits = &handle.config().limits;
+        // Counted once: a message run again after a key fetch was counted already.
+        if may_wait {
+            let verdict = conn.message_rate();
+            if verdict != Verdict::Pass {
+                rate_limited(handle, conn, data, verdict);
+                return None;
+            }
+        }
         if data.len() > limits.max_message_size {
             let detail = format!(
                 "message of {} bytes exceeds the limit of {}",
@@ -178,6 +187,53 @@ impl Pipeline {
             ack(handle, conn, id, ctx.deliveries(), ctx.ack_extra());
         }
         None
+    }
+}
+
+/// Refuses a message over the connection's message rate, unprocessed: the
+/// reply names the request when it reads (a flood of garbage counts too); a
+/// burst's worth of refusals in a row also closes the connection (1008).
+fn rate_limited(handle: &Handle, conn: &Conn, data: &[u8], verdict: Verdict) {
+    let limits = &handle.config().limits;
+    let metrics = handle.metrics();
+    Metrics::inc(&metrics.rate_limited_messages);
+    let rate = Limit::new(limits.message_rate, limits.message_burst);
+    let (per_second, burst) = rate.map_or((0.0, 0), |l| (l.rate, l.burst));
+    let detail = format!(
+        "at most {per_second} messages per second per connection, bursts of {burst}: this message was not processed"
+    );
+    let r = Reject::new(ServerError::RateLimited.as_str(), detail);
+    let mut storage = vec![EMPTY_HEADER; limits.max_headers];
+    let msg = (data.len() <= limits.max_message_size)
+        .then(|| parse(data, &mut storage).ok())
+        .flatten();
+    error(
+        handle,
+        conn,
+        &r,
+        msg.map(|m| m.command),
+        msg.and_then(|m| m.header(reply::headers::ID)),
+    );
+    // Messages read after the close was asked for are refused, not counted as closes.
+    let cut = verdict == Verdict::Cut && !conn.is_closing();
+    if cut {
+        Metrics::inc(&metrics.rate_limit_closes);
+        let reason = format!(
+            "{}: {burst} messages in a row over {per_second} per second",
+            ServerError::RateLimited
+        );
+        conn.outbox().close(CloseCode::Policy.code(), &reason);
+    }
+    if let Some(left_out) = handle.rates().message_warning.allow(std::time::Instant::now()) {
+        tracing::warn!(
+            client = %conn.client_id(),
+            limit = %format!("{per_second}/s, burst {burst}"),
+            closed = cut,
+            similar_lines_left_out = left_out,
+            "a connection sends more messages than its rate limit: they are refused with RateLimited, \
+             and it is closed (1008) after a burst of refusals in a row; if this traffic is legitimate, \
+             raise --message-rate / --message-burst ([limits] message_rate, message_burst)"
+        );
     }
 }
 

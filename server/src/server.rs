@@ -165,7 +165,7 @@ impl Server {
         let Server {
             handle,
             processors,
-            filters: user_filters,
+            filters,
             builtins,
             authenticate,
             upstream,
@@ -173,21 +173,7 @@ impl Server {
             tls,
             cluster,
         } = self;
-        let mut map = HashMap::new();
-        let mut order = Vec::new();
-        for (command, p) in processors {
-            if reply::is_reserved(&command) {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("command {command:?} is reserved"),
-                ));
-            }
-            order.push(p.clone());
-            map.insert(command, p);
-        }
-        let mut filters = vec![authenticate];
-        filters.extend(user_filters);
-        filters.extend(builtins);
+        let pipeline = pipeline(processors, authenticate, filters, builtins)?;
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));
         // The most permits a semaphore holds, and that `acquire_many` can wait for.
@@ -200,11 +186,7 @@ impl Server {
         let permits = Arc::new(Semaphore::new(max));
         let app = App {
             handle: handle.clone(),
-            pipeline: Arc::new(Pipeline {
-                processors: map,
-                order,
-                filters,
-            }),
+            pipeline: Arc::new(pipeline),
             origins,
             permits: permits.clone(),
         };
@@ -247,6 +229,44 @@ impl Server {
         }
         Ok(())
     }
+
+    /// The handle and the pipeline this server would run, without a listener
+    /// or any task (the fuzz targets' way in, `fuzzing`).
+    #[cfg(feature = "fuzzing")]
+    pub(crate) fn into_pipeline(self) -> io::Result<(Handle, Pipeline)> {
+        let pipeline = pipeline(self.processors, self.authenticate, self.filters, self.builtins)?;
+        Ok((self.handle, pipeline))
+    }
+}
+
+/// The pipeline of the registered processors, and the filters: the connection-token
+/// checks, the user's filters, then the built-in ones.
+fn pipeline(
+    processors: Vec<(String, Arc<dyn Processor>)>,
+    authenticate: Arc<dyn Filter>,
+    user_filters: Vec<Arc<dyn Filter>>,
+    builtins: Vec<Arc<dyn Filter>>,
+) -> io::Result<Pipeline> {
+    let mut map = HashMap::new();
+    let mut order = Vec::new();
+    for (command, p) in processors {
+        if reply::is_reserved(&command) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("command {command:?} is reserved"),
+            ));
+        }
+        order.push(p.clone());
+        map.insert(command, p);
+    }
+    let mut filters = vec![authenticate];
+    filters.extend(user_filters);
+    filters.extend(builtins);
+    Ok(Pipeline {
+        processors: map,
+        order,
+        filters,
+    })
 }
 
 /// How often expired history is dropped and idle streams evicted.

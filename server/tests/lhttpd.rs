@@ -102,6 +102,11 @@ fn help_names_every_operator_flag() {
         "--tls-cert",
         "--tls-key",
         "--allowed-origin",
+        "--max-queue-bytes",
+        "--message-rate",
+        "--message-burst",
+        "--connection-rate",
+        "--connection-burst",
     ] {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
@@ -195,4 +200,97 @@ fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins_and_pages
     let line = read_log(&[]);
     assert!(line.contains("same origin only"), "{line}");
     assert!(line.contains("pages=built-in page"), "{line}");
+}
+
+#[tokio::test]
+async fn rate_limit_flags_and_variables_apply_and_each_refusal_warns_once_naming_its_flag() {
+    // The message rate from flags, the connection rate from the environment.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--message-rate",
+            "0.01",
+            "--message-burst",
+            "1",
+        ])
+        .envs([("LHTTPD_CONNECTION_RATE", "0.01"), ("LHTTPD_CONNECTION_BURST", "1")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("lhttpd listening on ")
+        .expect(&line)
+        .to_string();
+    let mut c = Client::connect_url(&format!("ws://{addr}/")).await;
+    c.request("chat", &[], "", "1").await;
+    for id in ["2", "3"] {
+        c.send(&format!("LHTTP/1.0 chat\r\nid:{id}\r\n\r\n")).await;
+    }
+    assert_eq!(c.expect_error().await.header("code"), Some("RateLimited"));
+    // A burst of one: the first refusal in a row closes too.
+    assert!(matches!(c.event().await, Event::Closed(Some(1008))));
+    let (status, body) = http(
+        &addr,
+        "GET",
+        "/",
+        &[
+            ("Upgrade", "websocket"),
+            ("Connection", "Upgrade"),
+            ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+            ("Sec-WebSocket-Version", "13"),
+        ],
+        "",
+    )
+    .await;
+    assert_eq!(status, 429, "{body}");
+    assert!(body.contains("RateLimited"), "{body}");
+    let _ = child.kill();
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut log).unwrap();
+    let _ = child.wait();
+    let warns: Vec<&str> = log.lines().filter(|l| l.contains("WARN")).collect();
+    assert_eq!(warns.len(), 2, "one line per kind, however many refusals: {log}");
+    assert!(warns.iter().any(|l| l.contains("--message-rate")), "{log}");
+    assert!(warns.iter().any(|l| l.contains("--connection-rate")), "{log}");
+}
+
+#[test]
+fn a_queue_bound_below_the_message_size_is_refused_from_the_flag_or_the_variable() {
+    let refused = |args: &[&str], env: &[(&str, &str)]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+            .args(["--listen", "127.0.0.1:0", "--max-message-size", "2000"])
+            .args(args)
+            .envs(env.iter().copied())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(&["--max-queue-bytes", "1000"], &[]);
+    assert!(
+        err.contains("max_queue_bytes (1000)") && err.contains("max_message_size (2000)"),
+        "{err}"
+    );
+    let err = refused(&[], &[("LHTTPD_MAX_QUEUE_BYTES", "1999")]);
+    assert!(err.contains("max_queue_bytes (1999)"), "{err}");
+    // At the bound it starts.
+    let (child, _) = lhttpd(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--max-message-size",
+            "2000",
+            "--max-queue-bytes",
+            "2000",
+        ],
+        &[],
+    );
+    stop(child);
 }

@@ -80,9 +80,24 @@ struct Args {
     /// Most open connections [default: 100000].
     #[arg(long, env = "LHTTPD_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
-    /// Most queued outbound messages per connection before it is dropped as slow [default: 1024].
-    #[arg(long)]
+    /// Most queued outbound messages per connection before it is closed as a slow consumer (1013) [default: 16384].
+    #[arg(long, env = "LHTTPD_MAX_QUEUE")]
     max_queue: Option<usize>,
+    /// Most queued outbound bytes per connection before it is closed as a slow consumer (1013); at least --max-message-size [default: 4194304, 4 MiB].
+    #[arg(long, env = "LHTTPD_MAX_QUEUE_BYTES")]
+    max_queue_bytes: Option<usize>,
+    /// Messages per second one connection may send, on average; over it a message gets a RateLimited error reply unprocessed, and a burst of refusals in a row closes with 1008 [default: 0, no limit].
+    #[arg(long, value_name = "PER_SEC", env = "LHTTPD_MESSAGE_RATE")]
+    message_rate: Option<f64>,
+    /// Most messages one connection may send at once within --message-rate [default: 0, the rate rounded up].
+    #[arg(long, env = "LHTTPD_MESSAGE_BURST")]
+    message_burst: Option<usize>,
+    /// New WebSocket connections per second one address (an IPv6 /64) may open, on average; over it an upgrade gets HTTP 429. Behind a proxy every client has the proxy's address [default: 0, no limit].
+    #[arg(long, value_name = "PER_SEC", env = "LHTTPD_CONNECTION_RATE")]
+    connection_rate: Option<f64>,
+    /// Most new connections one address may open at once within --connection-rate [default: 0, the rate rounded up].
+    #[arg(long, env = "LHTTPD_CONNECTION_BURST")]
+    connection_burst: Option<usize>,
     /// Seconds of silence before a connection is closed [default: 60].
     #[arg(long, value_name = "SECS")]
     idle_timeout: Option<f64>,
@@ -220,6 +235,15 @@ fn config(args: &Args) -> Result<Config, String> {
     set(&mut l.max_subscriptions, args.max_subscriptions);
     set(&mut l.max_connections, args.max_connections);
     set(&mut l.max_queue, args.max_queue);
+    set(&mut l.max_queue_bytes, args.max_queue_bytes);
+    set(&mut l.message_burst, args.message_burst);
+    set(&mut l.connection_burst, args.connection_burst);
+    if let Some(r) = args.message_rate {
+        l.message_rate = r;
+    }
+    if let Some(r) = args.connection_rate {
+        l.connection_rate = r;
+    }
     if let Some(s) = args.idle_timeout {
         l.idle_timeout = secs(s)?;
     }

@@ -109,7 +109,7 @@ impl Session {
                     self.lost(now, Error::Io("the server stopped answering pings".into()));
                 } else if self.next_ping.is_some_and(|p| now >= p) {
                     self.transmits.push_back(Transmit::Ping);
-                    self.next_ping = Some(now + every);
+                    self.next_ping = Some(now.saturating_add(every));
                 }
             }
         }
@@ -226,7 +226,7 @@ impl Session {
             return;
         }
         self.last_activity = now;
-        self.next_ping = self.config.ping_interval.map(|every| now + every);
+        self.next_ping = self.config.ping_interval.map(|every| now.saturating_add(every));
         if self.uses_tokens() {
             // The connect timeout runs on until the `connect` is acked.
             return self.authenticate(now);
