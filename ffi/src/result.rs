@@ -11,7 +11,7 @@ use lhttp_core::Error as CoreError;
 /// What a liblhttp call did. The numbers never change; new codes are only added at the end.
 ///
 /// 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
-/// later `Channel` and `Position`; 17 to 27, 35 and 36 are the codes a server answers with (a
+/// later `Channel` and `Position`; 17 to 27 and 35 to 37 are the codes a server answers with (a
 /// reply carrying a core name maps to that name's code). Every code named after a core or server error
 /// carries exactly that name (`lhttp_result_str`).
 #[repr(u32)]
@@ -94,10 +94,13 @@ pub enum lhttp_result {
     /// Server error: the request's history headers do not fit together (a `since` for a
     /// channel it does not subscribe, or two for one channel).
     BadRequest = 36,
+    /// Server error: a token's `exp` has passed (spec 14: a connect, refresh or subscribe
+    /// with an expired token, or a subscription ended when its token expired).
+    TokenExpired = 37,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 37] = {
+pub(crate) const ALL: [lhttp_result; 38] = {
     use lhttp_result::*;
     [
         Ok,
@@ -137,11 +140,12 @@ pub(crate) const ALL: [lhttp_result; 37] = {
         Position,
         NoHistory,
         BadRequest,
+        TokenExpired,
     ]
 };
 
 /// The codes named after a server error (`ServerError`), in numeric order.
-const SERVER_CODES: [lhttp_result; 13] = {
+const SERVER_CODES: [lhttp_result; 14] = {
     use lhttp_result::*;
     [
         MessageTooLarge,
@@ -157,6 +161,7 @@ const SERVER_CODES: [lhttp_result; 13] = {
         NoChannel,
         NoHistory,
         BadRequest,
+        TokenExpired,
     ]
 };
 
@@ -202,6 +207,7 @@ impl lhttp_result {
             Position => c"Position",
             NoHistory => c"NoHistory",
             BadRequest => c"BadRequest",
+            TokenExpired => c"TokenExpired",
         }
     }
 
@@ -309,9 +315,7 @@ mod tests {
     /// WebSocket upgrade (a refused handshake is `Connect`) or on HTTP paths this library
     /// never calls, so a reply naming one is `Server`. (`NotFound` is also the name of
     /// this library's own code for an absent item, which it must not be confused with.)
-    // TokenExpired waits for its C code (the C driver's part of issue 17).
-    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 8] = [
-        ServerError::TokenExpired,
+    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 7] = [
         ServerError::OriginNotAllowed,
         ServerError::TooManyConnections,
         ServerError::ShuttingDown,
