@@ -144,6 +144,12 @@ export interface LhttpOptions {
   maxAttempts?: number | null;
   /** The most received messages kept until read; past it the oldest are dropped (`Lagged`). Default 10000. */
   maxBuffered?: number;
+  /** A connection token (a JWT), sent in `connect` on every connection (spec 14.2). Never logged. */
+  token?: string | null;
+  /** Gets a connection token, e.g. from the application's backend: called on connect, on each reconnect and before the token expires (then sent in `refresh`). A throw or rejection fails that connection attempt (`Io`, retried with backoff). */
+  getToken?: (() => Promise<string> | string) | null;
+  /** Gets a channel's subscription token before it is subscribed (again after a reconnect, and before it expires); `null` or `undefined`: the channel needs none. */
+  getSubscriptionToken?: ((channel: string) => Promise<string | null | undefined> | string | null | undefined) | null;
   protocols?: string | string[];
   /** The WebSocket class (default: the global one). */
   WebSocket?: typeof WebSocket;

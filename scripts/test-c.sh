@@ -193,6 +193,7 @@ gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors" $LIBS
 gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors-static" $(pkg-config --libs lhttp-static)
 gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
+gcc -std=c11 $CFLAGS ffi/tests/tokens.c -o "$BUILD/tokens" $LIBS
 gcc -std=c11 $CFLAGS "$README_DIR/app.c" -o "$BUILD/app" $LIBS
 g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
 ok "the C tests, the README's app.c and the C/C++ examples compile with gcc/g++ -Wall -Wextra -Werror through pkg-config"
@@ -313,6 +314,26 @@ if [ "$client_ok" = 1 ] && [ "$client_rc" = 0 ]; then
   ok "C client: refused channel lists are CHANNEL, a foreign Origin is a 403 CONNECT, history and position (NO_HISTORY, POSITION), recovery notices after a dropped connection (RECOVERED, UNRECOVERED), 150 channels restored and the one with history Unrecovered after a restart (valgrind clean)"
 else
   bad "C client test (exit $client_rc)"; cat "$BUILD/client.err"
+fi
+
+# --- tokens (spec 14): ffi/tests/tokens.c, under valgrind, against lhttpd with an HMAC secret ---
+# The secret comes from a file (as a deployment would keep it); `priv` channels need a
+# subscription token; no grace after a token's exp, so an unrefreshed connection closes.
+printf 'c-test-secret\n' > "$BUILD/token-secret"
+printf '[namespaces.priv]\nsubscribe = "token"\n' > "$BUILD/tokens.toml"
+"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn --token-hmac-secret-file "$BUILD/token-secret" --token-grace 0 \
+  --config "$BUILD/tokens.toml" > "$BUILD/tokens-server.out" 2>&1 &
+PIDS+=($!)
+wait_for "$BUILD/tokens-server.out" "lhttpd listening on"
+TOKENS_ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/tokens-server.out" | head -1)
+tokens_rc=0
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$BUILD/tokens" "ws://$TOKENS_ADDR/" "python3 $ROOT/ffi/tests/sign_token.py c-test-secret" > "$BUILD/tokens.out" 2>&1 || tokens_rc=$?
+sed 's/^/  /' "$BUILD/tokens.out"
+if [ "$tokens_rc" = 0 ]; then
+  ok "C tokens: lhttp_config_set_token (uid, UNAUTHORIZED without the token in lhttp_last_error), the token callback refreshing before expiry, the subscription token callback for a token-rule namespace, a failing callback IO (valgrind clean)"
+else
+  bad "C tokens test (exit $tokens_rc)"
 fi
 
 echo "c: $passed passed, $failed failed"

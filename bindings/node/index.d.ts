@@ -124,6 +124,24 @@ export declare class Part {
   get text(): string | null
 }
 
+/** One request for a token: answer it once, with `resolve` or `reject`. */
+export declare class TokenRequest {
+  /** The channel whose subscription token is asked for; `null` for a connection token. */
+  get channel(): string | null
+  /** The token (`null` for a channel that needs none). */
+  resolve(token?: string | undefined | null): void
+  /** No token: `reason` says why (never the token). */
+  reject(reason: string): void
+}
+
+/** The questions of one client's token callbacks, for `lib/client.js` to answer. */
+export declare class TokenRequests {
+  /** Requests for connection tokens (`connection`) and/or subscription tokens. */
+  constructor(connection: boolean, subscription: boolean)
+  /** The next request, or `null` once the client is gone. */
+  next(): Promise<TokenRequest | null>
+}
+
 /**
  * Writes channel names as one `subscribe` / `publish` / `unsubscribe` header value,
  * joined by one space: `channelList(['a', 'b'])` is `'a b'`. Throws with `code`
@@ -170,7 +188,15 @@ export interface ConnectOptions {
    * A server that does not allow it refuses with code `Connect` (HTTP 403 `OriginNotAllowed`).
    */
   origin?: string
+  /** A connection token (spec 14), sent in `connect` on every connection. Never logged. */
+  token?: string
 }
+
+/**
+ * `connect` with token callbacks: `tokens` carries their requests to `lib/client.js`,
+ * which answers them with the application's `getToken` / `getSubscriptionToken`.
+ */
+export declare function connectWithTokens(url: string, options: ConnectOptions | undefined | null, tokens: TokenRequests): Promise<NativeClient>
 
 /**
  * Encodes a message as LHTTP bytes. Throws with `code` `Command`, `HeaderName` or

@@ -221,6 +221,11 @@ enum lhttp_result
    * allows; the message was not processed.
    */
   LHTTP_RESULT_RATE_LIMITED = 37,
+  /**
+   * Server error: a token's `exp` has passed (spec 14: a connect, refresh or subscribe
+   * with an expired token, or a subscription ended when its token expired).
+   */
+  LHTTP_RESULT_TOKEN_EXPIRED = 38,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -277,6 +282,30 @@ typedef struct lhttp_config lhttp_config;
  * Read-only after creation: any number of threads may read one message at once.
  */
 typedef struct lhttp_message lhttp_message;
+
+/**
+ * Gets a connection token: writes it to `buf[..buf_len]` (no NUL needed), sets
+ * `*out_len` to its length and returns `LHTTP_RESULT_OK`; or returns
+ * `LHTTP_RESULT_BUFFER_TOO_SMALL` with `*out_len` the length it needs (it is called
+ * again once with a buffer that large); any other code: no token (that attempt fails
+ * with `IO`). Called on connect, on a reconnect whose token is no longer good and
+ * before the token expires (the session decides when), on a thread of liblhttp's,
+ * where it may block (e.g. on an HTTP request to the application's backend).
+ */
+typedef lhttp_result (*lhttp_token_fn)(void *user_data, char *buf, size_t buf_len, size_t *out_len);
+
+/**
+ * Gets the subscription token of `channel[..channel_len]` (not NUL-terminated), as
+ * `lhttp_token_fn` does; `*out_len` 0 with `LHTTP_RESULT_OK`: the channel needs none.
+ * Called before the channel is subscribed, again on reconnect and before the token
+ * expires, on a thread of liblhttp's; calls for different channels may run at once.
+ */
+typedef lhttp_result (*lhttp_subscription_token_fn)(void *user_data,
+                                                    const char *channel,
+                                                    size_t channel_len,
+                                                    char *buf,
+                                                    size_t buf_len,
+                                                    size_t *out_len);
 
 /**
  * A view of UTF-8 text: `len` bytes at `data`, NOT NUL-terminated.
@@ -459,6 +488,34 @@ lhttp_result lhttp_config_set_origin(lhttp_config *config, const char *origin, s
  * system's roots. The bytes are copied.
  */
 lhttp_result lhttp_config_set_ca_pem(lhttp_config *config, const uint8_t *pem, size_t pem_len);
+
+/**
+ * Sends the connection token `token[..token_len]` (spec 14: a JWT the application's
+ * backend signed) in `connect` on every connection; NULL (with length 0) sends none, the
+ * default. The bytes are copied; liblhttp never logs a token nor puts it in
+ * `lhttp_last_error`. Not UTF-8: `HEADER_VALUE`.
+ */
+lhttp_result lhttp_config_set_token(lhttp_config *config, const char *token, size_t token_len);
+
+/**
+ * Gets connection tokens from `callback(user_data, ...)` (see `lhttp_token_fn`); NULL
+ * removes the callback. `user_data` is handed back as it is, from liblhttp's threads:
+ * it must stay valid, and be safe to use from another thread, for as long as any client
+ * connected with these settings lives (until `lhttp_client_free`).
+ */
+lhttp_result lhttp_config_set_token_callback(lhttp_config *config,
+                                             lhttp_token_fn callback,
+                                             void *user_data);
+
+/**
+ * Gets subscription tokens from `callback(user_data, channel, ...)` (see
+ * `lhttp_subscription_token_fn`); NULL removes the callback. With one set, each
+ * subscribe first asks it for each of its channels. `user_data` as for
+ * `lhttp_config_set_token_callback`.
+ */
+lhttp_result lhttp_config_set_subscription_token_callback(lhttp_config *config,
+                                                          lhttp_subscription_token_fn callback,
+                                                          void *user_data);
 
 /**
  * Connects to `url[..url_len]` (`ws://` or `wss://`), waiting at most `timeout_ms`

@@ -97,10 +97,13 @@ pub enum lhttp_result {
     /// Server error: the connection sent more messages per second than the server
     /// allows; the message was not processed.
     RateLimited = 37,
+    /// Server error: a token's `exp` has passed (spec 14: a connect, refresh or subscribe
+    /// with an expired token, or a subscription ended when its token expired).
+    TokenExpired = 38,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 38] = {
+pub(crate) const ALL: [lhttp_result; 39] = {
     use lhttp_result::*;
     [
         Ok,
@@ -141,11 +144,12 @@ pub(crate) const ALL: [lhttp_result; 38] = {
         NoHistory,
         BadRequest,
         RateLimited,
+        TokenExpired,
     ]
 };
 
 /// The codes named after a server error (`ServerError`), in numeric order.
-const SERVER_CODES: [lhttp_result; 14] = {
+const SERVER_CODES: [lhttp_result; 15] = {
     use lhttp_result::*;
     [
         MessageTooLarge,
@@ -162,6 +166,7 @@ const SERVER_CODES: [lhttp_result; 14] = {
         NoHistory,
         BadRequest,
         RateLimited,
+        TokenExpired,
     ]
 };
 
@@ -208,6 +213,7 @@ impl lhttp_result {
             NoHistory => c"NoHistory",
             BadRequest => c"BadRequest",
             RateLimited => c"RateLimited",
+            TokenExpired => c"TokenExpired",
         }
     }
 
@@ -315,9 +321,7 @@ mod tests {
     /// WebSocket upgrade (a refused handshake is `Connect`) or on HTTP paths this library
     /// never calls, so a reply naming one is `Server`. (`NotFound` is also the name of
     /// this library's own code for an absent item, which it must not be confused with.)
-    // TokenExpired waits for its C code (the C driver's part of issue 17).
-    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 8] = [
-        ServerError::TokenExpired,
+    const SERVER_NAMES_WITHOUT_CODE: [ServerError; 7] = [
         ServerError::OriginNotAllowed,
         ServerError::TooManyConnections,
         ServerError::ShuttingDown,

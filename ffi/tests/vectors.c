@@ -318,7 +318,7 @@ static long long reply_number(const lhttp_message *m, const char *name) {
 static int has_code(const char *name) {
   for (unsigned i = 1; i < 64; i++) {
     int named = (i <= LHTTP_RESULT_BUFFER_TOO_SMALL) || (i >= LHTTP_RESULT_MESSAGE_TOO_LARGE && i <= LHTTP_RESULT_NO_CHANNEL) ||
-                i == LHTTP_RESULT_CHANNEL || (i >= LHTTP_RESULT_POSITION && i <= LHTTP_RESULT_RATE_LIMITED);
+                i == LHTTP_RESULT_CHANNEL || (i >= LHTTP_RESULT_POSITION && i <= LHTTP_RESULT_TOKEN_EXPIRED);
     if (named && strcmp(lhttp_result_str(i), name) == 0) return 1;
   }
   return 0;

@@ -278,11 +278,38 @@ export class Lhttp {
         context.channel = e.channel;
         return this.#call(`on_${e.type}`, context);
       }
+      case 'token_needed':
+        return this.#getToken(this.#options.getToken, [], (s, t, token) => s.setToken(t, token), (s, t, e) => s.tokenFailed(t, e));
+      case 'subscription_token_needed': {
+        const { channel } = e;
+        const set = (s, t, token) => s.setSubscriptionToken(t, channel, token ?? null);
+        return this.#getToken(this.#options.getSubscriptionToken, [channel], set, (s, t, e) => s.subscriptionTokenFailed(t, channel, e));
+      }
       default:
-        // server_error, restore_refused, lagged, unreadable: the error every SDK shows for them.
+        // server_error, restore_refused, refresh_failed, unsubscribed, lagged, unreadable: the error every SDK shows for them.
         // ('reconnecting' has none: the session's deadline brings the next attempt.)
         if (e.asError) this.#report(fromSession(e.asError, { channel: e.channel }), undefined, e.reply);
     }
+  }
+
+  /**
+   * Runs the application's token callback `get(...args)` (the session asked: on connect, on
+   * reconnect, before expiry, or for a channel's subscribe) and hands its answer to the session:
+   * `set(session, now, token)`, or `failed(session, now, { name: 'Io', reason })` when it throws,
+   * rejects or gives no string. When to ask is the session's decision.
+   */
+  async #getToken(get, args, set, failed) {
+    let token;
+    try {
+      token = await get(...args);
+    } catch (e) {
+      return this.#input((s, t) => failed(s, t, { name: 'Io', reason: `the token callback failed: ${e?.message ?? e}` }));
+    }
+    const subscription = args.length > 0;
+    if (typeof token !== 'string' && !(subscription && (token === null || token === undefined))) {
+      return this.#input((s, t) => failed(s, t, { name: 'Io', reason: 'the token callback gave no string' }));
+    }
+    this.#input((s, t) => set(s, t, token));
   }
 
   #settle(id, fn) {

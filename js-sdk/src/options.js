@@ -12,13 +12,23 @@ const SETTINGS = {
   maxAttempts: 'maxAttempts',
   maxBuffered: 'maxBuffered',
 };
-const NAMES = [...Object.keys(SETTINGS), 'protocols', 'WebSocket', 'wasm'];
+/** The token options (spec 14): the session's config says which the driver answers. */
+const TOKENS = ['token', 'getToken', 'getSubscriptionToken'];
+const NAMES = [...Object.keys(SETTINGS), ...TOKENS, 'protocols', 'WebSocket', 'wasm'];
 
 /** Checks `options`; returns the Session's config, with a random jitter seed. */
 export function sessionConfig(options) {
   const config = { seed: Math.floor(Math.random() * 2 ** 32) };
   for (const [name, value] of Object.entries(options)) {
     if (!NAMES.includes(name)) throw new TypeError(`lhttp: unknown option "${name}" (options: ${NAMES.join(', ')})`);
+    if (TOKENS.includes(name) && value !== undefined && value !== null) {
+      const fixed = name === 'token';
+      // The token itself is never part of an error message.
+      if (typeof value !== (fixed ? 'string' : 'function')) throw new TypeError(`lhttp: option "${name}" must be a ${fixed ? 'string' : 'function'}`);
+      if (fixed) config.token = value;
+      else config[name === 'getToken' ? 'tokenCallback' : 'subscriptionTokenCallback'] = true;
+      continue;
+    }
     const key = SETTINGS[name];
     if (!key || value === undefined) continue;
     const flag = key === 'reconnect';

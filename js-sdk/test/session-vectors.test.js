@@ -124,6 +124,10 @@ function runStep(s, now, step) {
     tick: () => s.tick(now),
     close: () => s.close(now, step.code ?? 1000, step.reason ?? ''),
     read: () => {},
+    set_token: () => s.setToken(now, step.token),
+    token_failed: () => s.tokenFailed(now, step.error),
+    set_subscription_token: () => s.setSubscriptionToken(now, step.channel, step.token ?? null),
+    subscription_token_failed: () => s.subscriptionTokenFailed(now, step.channel, step.error),
   };
   const messages = [];
   if (calls[step.input]) {

@@ -27,7 +27,13 @@ export async function usage(): Promise<void> {
   const h: History = await client.history('room', { limit: 20, since, reverse: true });
   const latest: Message | undefined = h.publications[0];
   console.log(h.channel, h.position.epoch, h.position.offset + 1, latest?.header('offset'));
-  const session = new Session({ requestTimeout: 1000, pingInterval: null });
+  const authed = new Lhttp('ws://127.0.0.1:8081/', {
+    token: 'a.jwt.token',
+    getToken: async () => (await fetch('/token')).text(),
+    getSubscriptionToken: async (channel: string) => (channel.startsWith('priv:') ? 'a.sub.token' : null),
+  });
+  authed.close();
+  const session = new Session({ requestTimeout: 1000, pingInterval: null, token: 'T', tokenCallback: true, subscriptionTokenCallback: true });
   session.start(performance.now());
   const t = session.pollTransmit();
   if (t?.type === 'frame') console.log(t.text ?? t.data.length);

@@ -1,6 +1,6 @@
 """Type stubs for the compiled module ``lhttp._lhttp`` (re-exported by ``lhttp``)."""
 
-from typing import Awaitable, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import Awaitable, Callable, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 __version__: str
 #: The protocol name and version of every start line, ``"LHTTP/1.0"``.
@@ -179,8 +179,16 @@ def connect(
     max_buffered: int = 10_000,
     origin: Optional[str] = None,
     ca_pem: Optional[_Bytes] = None,
+    token: Optional[str] = None,
+    token_callback: Optional[Callable[[], str]] = None,
+    subscription_token_callback: Optional[Callable[[str], Optional[str]]] = None,
 ) -> Client:
-    """Connects to an lhttp server (``ws://`` or ``wss://``); times in seconds."""
+    """Connects to an lhttp server (``ws://`` or ``wss://``); times in seconds.
+
+    ``token``: a connection token sent on every connection; ``token_callback()`` gives
+    one instead (called on connect, on each reconnect and before expiry, from a thread of
+    the client); ``subscription_token_callback(channel)`` gives a channel's subscription
+    token, ``None`` when it needs none. A callback that raises fails with ``Io``."""
 
 def publish(
     base_url: str,
@@ -241,6 +249,9 @@ def aio_connect(
     max_buffered: int = 10_000,
     origin: Optional[str] = None,
     ca_pem: Optional[_Bytes] = None,
+    token: Optional[str] = None,
+    token_callback: Optional[Callable[[], Awaitable[str]]] = None,
+    subscription_token_callback: Optional[Callable[[str], Awaitable[Optional[str]]]] = None,
 ) -> Awaitable[AsyncClient]: ...
 def settle() -> None:
     """Waits (without the GIL, briefly) until the runtime's threads handed every result over."""

@@ -21,7 +21,7 @@ Times are in seconds, as everywhere in the Python API.
 
 import asyncio
 import atexit
-from typing import Any, Generator, Iterable, Literal, Mapping, Optional, Tuple, Union
+from typing import Any, Awaitable, Callable, Generator, Iterable, Literal, Mapping, Optional, Tuple, Union
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
@@ -213,9 +213,13 @@ def connect(
     max_buffered: int = 10_000,
     origin: Optional[str] = None,
     ca_pem: Optional[Bytes] = None,
+    token: Optional[str] = None,
+    token_callback: Optional[Callable[[], Awaitable[str]]] = None,
+    subscription_token_callback: Optional[Callable[[str], Awaitable[Optional[str]]]] = None,
 ) -> _Connecting:
     """Connects to an lhttp server; the options are those of :func:`lhttp.connect`
-    (times in seconds).
+    (times in seconds), but ``token_callback`` and ``subscription_token_callback`` are
+    coroutine functions, awaited on this event loop.
 
     ``client = await lhttp.aio.connect(url)`` or ``async with lhttp.aio.connect(url) as client:``.
     """
@@ -229,6 +233,9 @@ def connect(
         max_buffered=max_buffered,
         origin=origin,
         ca_pem=ca_pem,
+        token=token,
+        token_callback=token_callback,
+        subscription_token_callback=subscription_token_callback,
     )
     return _Connecting(url, options)
 

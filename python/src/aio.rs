@@ -33,6 +33,7 @@ use crate::errors::client_error;
 use crate::history::{since_of, HistoryReply, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
+use crate::tokens::{subscription_token_callback as sub_cb, token_callback as token_cb, Runner};
 
 /// The tokio runtime the async clients run on (that of `pyo3-async-runtimes`): one
 /// worker, since every client's work is small and the event loop's thread needs the
@@ -48,7 +49,8 @@ pub fn init_runtime() {
 #[pyfunction]
 #[pyo3(signature = (
     url, *, timeout=10.0, reconnect=false, ping_interval=None, initial_backoff=0.5, max_backoff=20.0,
-    max_attempts=None, max_buffered=10_000, origin=None, ca_pem=None,
+    max_attempts=None, max_buffered=10_000, origin=None, ca_pem=None, token=None, token_callback=None,
+    subscription_token_callback=None,
 ))]
 #[allow(clippy::too_many_arguments)] // the keyword options of the Python API
 pub fn aio_connect<'py>(
@@ -63,7 +65,11 @@ pub fn aio_connect<'py>(
     max_buffered: usize,
     origin: Option<String>,
     ca_pem: Option<&Bound<'py, PyAny>>,
+    token: Option<String>,
+    token_callback: Option<Py<PyAny>>,
+    subscription_token_callback: Option<Py<PyAny>>,
 ) -> PyResult<Bound<'py, PyAny>> {
+    let runner = Runner::Loop(pyo3_async_runtimes::tokio::get_current_locals(py)?);
     let config = config_of(Options {
         url,
         timeout,
@@ -75,6 +81,9 @@ pub fn aio_connect<'py>(
         max_buffered,
         origin,
         ca_pem: ca_pem.filter(|c| !c.is_none()).map(bytes_of).transpose()?,
+        token,
+        token_callback: token_callback.map(|cb| token_cb(cb, runner.clone())),
+        subscription_token_callback: subscription_token_callback.map(|cb| sub_cb(cb, runner)),
     })?;
     awaitable(py, async move {
         Client::connect_with(config).await.map(|client| PyAsyncClient {

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use lhttp_client::{BlockingClient, Config, Error, Message};
+use lhttp_client::{BlockingClient, Config, Error, Message, SubscriptionTokenCallback, TokenCallback};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
@@ -14,6 +14,7 @@ use crate::errors::{client_error, timeout_error, IntoPyResult};
 use crate::history::{since_of, PyHistory, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
+use crate::tokens::{subscription_token_callback as sub_cb, token_callback as token_cb, Runner};
 
 /// The longest a receive waits without the GIL before looking for signals.
 const SLICE: Duration = Duration::from_millis(50);
@@ -29,11 +30,16 @@ const SLICE: Duration = Duration::from_millis(50);
 /// and every subscribed channel is subscribed again. `ping_interval` sends WebSocket
 /// pings; `max_buffered` is the most received messages kept unread (then the client
 /// stops reading the socket); `origin` is the handshake's `Origin` header; `ca_pem`
-/// adds a trusted certificate authority for `wss://`.
+/// adds a trusted certificate authority for `wss://`. `token` is a connection token
+/// (spec 14) sent on every connection; `token_callback()` gives one instead, called on
+/// connect, on each reconnect and before the token expires (then sent in `refresh`);
+/// `subscription_token_callback(channel)` gives a channel's subscription token (or
+/// `None`: it needs none) before it is subscribed, again on reconnect and before expiry.
 #[pyfunction]
 #[pyo3(signature = (
     url, *, timeout=10.0, reconnect=false, ping_interval=None, initial_backoff=0.5, max_backoff=20.0,
-    max_attempts=None, max_buffered=10_000, origin=None, ca_pem=None,
+    max_attempts=None, max_buffered=10_000, origin=None, ca_pem=None, token=None, token_callback=None,
+    subscription_token_callback=None,
 ))]
 #[allow(clippy::too_many_arguments)] // the keyword options of the Python API
 pub fn connect(
@@ -48,7 +54,11 @@ pub fn connect(
     max_buffered: usize,
     origin: Option<String>,
     ca_pem: Option<&Bound<'_, PyAny>>,
+    token: Option<String>,
+    token_callback: Option<Py<PyAny>>,
+    subscription_token_callback: Option<Py<PyAny>>,
 ) -> PyResult<PyClient> {
+    let runner = Runner::Blocking;
     let config = config_of(Options {
         url,
         timeout,
@@ -60,6 +70,9 @@ pub fn connect(
         max_buffered,
         origin,
         ca_pem: ca_pem.filter(|c| !c.is_none()).map(bytes_of).transpose()?,
+        token,
+        token_callback: token_callback.map(|cb| token_cb(cb, runner.clone())),
+        subscription_token_callback: subscription_token_callback.map(|cb| sub_cb(cb, runner)),
     })?;
     let inner = py.detach(|| BlockingClient::connect_with(config)).py_err(py)?;
     Ok(PyClient {
@@ -91,6 +104,12 @@ pub(crate) struct Options {
     pub origin: Option<String>,
     /// Extra trusted certificate authorities (PEM) for `wss://`.
     pub ca_pem: Option<Vec<u8>>,
+    /// A connection token (spec 14), sent in `connect` on every connection.
+    pub token: Option<String>,
+    /// Gets connection tokens (on connect, on reconnect, before expiry).
+    pub token_callback: Option<TokenCallback>,
+    /// Gets a channel's subscription token before it is subscribed.
+    pub subscription_token_callback: Option<SubscriptionTokenCallback>,
 }
 
 /// The Rust client's configuration for `options`; a `ValueError` for a time that is
@@ -110,6 +129,9 @@ pub(crate) fn config_of(options: Options) -> PyResult<Config> {
     config.max_buffered = options.max_buffered;
     config.origin = options.origin;
     config.ca_pem = options.ca_pem;
+    config.token = options.token.map(Into::into);
+    config.token_callback = options.token_callback;
+    config.subscription_token_callback = options.subscription_token_callback;
     Ok(config)
 }
 

@@ -23,6 +23,7 @@ mod history;
 mod http;
 mod input;
 mod message;
+mod tokens;
 
 /// The compiled module. Its contents are re-exported by `lhttp/__init__.py`.
 #[pymodule]

@@ -22,6 +22,9 @@ const CONNECT_OPTIONS = Object.freeze([
   'maxBuffered',
   'caPem',
   'origin',
+  'token',
+  'getToken',
+  'getSubscriptionToken',
 ])
 
 /** The options `publish()` takes. */
@@ -238,7 +241,36 @@ class Client extends EventEmitter {
  * @returns {Promise<Client>}
  */
 async function connect(url, options) {
-  return new Client(await native.connect(url, checkOptions(options, CONNECT_OPTIONS, 'connect')))
+  const { getToken, getSubscriptionToken, ...rest } = checkOptions(options, CONNECT_OPTIONS, 'connect') ?? {}
+  for (const [name, fn] of [['getToken', getToken], ['getSubscriptionToken', getSubscriptionToken]]) {
+    if (fn != null && typeof fn !== 'function') throw new TypeError(`connect option '${name}' must be a function`)
+  }
+  if (rest.token != null && typeof rest.token !== 'string') throw new TypeError("connect option 'token' must be a string")
+  if (getToken == null && getSubscriptionToken == null) return new Client(await native.connect(url, rest))
+  const requests = new native.TokenRequests(getToken != null, getSubscriptionToken != null)
+  answerTokens(requests, getToken, getSubscriptionToken)
+  return new Client(await native.connectWithTokens(url, rest, requests))
+}
+
+/**
+ * The token loop: answers each request of the native client's token callbacks (the
+ * session asks: on connect, on reconnect, before expiry, before a subscribe) with the
+ * application's `getToken()` or `getSubscriptionToken(channel)`, until the client is gone.
+ * A callback that throws or rejects fails that request with `Io` (its message, never a token).
+ */
+async function answerTokens(requests, getToken, getSubscriptionToken) {
+  for (let r; (r = await requests.next()) !== null; ) {
+    const channel = r.channel
+    Promise.resolve()
+      .then(() => (channel == null ? getToken() : getSubscriptionToken(channel)))
+      .then(
+        (token) => {
+          if (typeof token === 'string' || (channel != null && token == null)) r.resolve(token ?? null)
+          else r.reject('the token callback gave no string')
+        },
+        (e) => r.reject(`the token callback failed: ${e?.message ?? e}`),
+      )
+  }
 }
 
 module.exports = { Client, connect, CONNECT_OPTIONS, PUBLISH_OPTIONS, HISTORY_OPTIONS }

@@ -147,7 +147,20 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
  * `OriginNotAllowed`) or `Timeout`, and with a `TypeError` for an unknown option.
  * Durations in `options` are in milliseconds.
  */
-export declare function connect(url: string, options?: ConnectOptions): Promise<Client>
+/**
+ * `connect()`'s options: the native ones (durations in milliseconds; `token`, a connection
+ * token sent on every connection) and the token callbacks. `getToken()` gives a connection
+ * token: called on connect, on each reconnect and before the token expires (then sent in
+ * `refresh`). `getSubscriptionToken(channel)` gives a channel's subscription token before it
+ * is subscribed (again on reconnect and before expiry), `null` when it needs none. A callback
+ * that throws or rejects fails that attempt or subscribe with code `Io`.
+ */
+export interface ClientOptions extends ConnectOptions {
+  getToken?: (() => Promise<string> | string) | null
+  getSubscriptionToken?: ((channel: string) => Promise<string | null | undefined> | string | null | undefined) | null
+}
+
+export declare function connect(url: string, options?: ClientOptions): Promise<Client>
 
 /**
  * Publishes through the server's HTTP endpoint (`POST {url}/publish`, `http://` or

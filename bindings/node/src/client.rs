@@ -17,6 +17,7 @@ use napi::bindgen_prelude::{Either, Uint8Array};
 
 use crate::input::{body_vec, to_vec};
 use crate::message::Message;
+use crate::tokens::TokenRequests;
 
 /// The command a published message carries when the caller names none (`chat`,
 /// the same in every SDK).
@@ -48,6 +49,8 @@ pub struct ConnectOptions {
     /// The handshake's `Origin` header, as a browser page would send it. Default: none.
     /// A server that does not allow it refuses with code `Connect` (HTTP 403 `OriginNotAllowed`).
     pub origin: Option<String>,
+    /// A connection token (spec 14), sent in `connect` on every connection. Never logged.
+    pub token: Option<String>,
 }
 
 /// The client configuration for `url` and the JS options.
@@ -77,6 +80,7 @@ fn config(url: String, opts: Option<ConnectOptions>) -> lhttp_client::Config {
     }
     config.ca_pem = opts.ca_pem.map(to_vec);
     config.origin = opts.origin;
+    config.token = opts.token.map(Into::into);
     config
 }
 
@@ -105,6 +109,22 @@ pub fn connect<'env>(
     options: Option<ConnectOptions>,
 ) -> napi::Result<PromiseRaw<'env, NativeClient>> {
     let config = config(url, options);
+    spawn(env, lhttp_client::Client::connect_with(config), |client| NativeClient {
+        inner: Arc::new(client),
+    })
+}
+
+/// `connect` with token callbacks: `tokens` carries their requests to `lib/client.js`,
+/// which answers them with the application's `getToken` / `getSubscriptionToken`.
+#[napi(ts_return_type = "Promise<NativeClient>")]
+pub fn connect_with_tokens<'env>(
+    env: &'env Env,
+    url: String,
+    options: Option<ConnectOptions>,
+    tokens: &TokenRequests,
+) -> napi::Result<PromiseRaw<'env, NativeClient>> {
+    let mut config = config(url, options);
+    (config.token_callback, config.subscription_token_callback) = tokens.callbacks();
     spawn(env, lhttp_client::Client::connect_with(config), |client| NativeClient {
         inner: Arc::new(client),
     })

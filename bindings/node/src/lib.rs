@@ -10,6 +10,7 @@
 //! - [`message`]: the `Message` and `Part` classes (a parsed message and one multipart part).
 //! - [`codec`]: `parse`, `encode`, `encodeMultipart`, `channelList` and the error names.
 //! - [`client`]: `NativeClient`, wrapped by `lib/client.js` into an event emitter and async iterator.
+//! - [`tokens`]: `TokenRequests`, the token callbacks' questions that `lib/client.js` answers.
 #![deny(clippy::all)]
 
 pub mod client;
@@ -17,3 +18,4 @@ pub mod codec;
 pub mod error;
 pub mod input;
 pub mod message;
+pub mod tokens;

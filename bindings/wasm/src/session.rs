@@ -25,7 +25,15 @@ const TS_TYPES: &str = r#"
 export interface SessionConfig {
   reconnect?: boolean; requestTimeout?: number; connectTimeout?: number; pingInterval?: number | null;
   backoffInitial?: number; backoffMax?: number; maxAttempts?: number | null; maxBuffered?: number; seed?: number;
+  /** A connection token sent in `connect` (spec 14). */
+  token?: string | null;
+  /** The driver answers `token_needed` with `setToken` / `tokenFailed`. */
+  tokenCallback?: boolean;
+  /** The driver answers `subscription_token_needed` with `setSubscriptionToken` / `subscriptionTokenFailed`. */
+  subscriptionTokenCallback?: boolean;
 }
+/** Why a token callback failed: `Io` with a reason (never the token). */
+export interface TokenError { name: 'Io'; reason?: string }
 /** A session error: `code` is the stable name (`Timeout`, `Closed`, `Connect`, `Io`, a core or server name). */
 export interface SessionError extends Error {
   code: string; detail: string; command?: string; id?: string; status?: number; reason?: string; closeCode?: number;
@@ -58,7 +66,11 @@ export type SessionEvent =
   | { type: 'gave_up'; error: SessionError; asError: SessionError }
   | { type: 'lagged'; dropped: number; asError: SessionError }
   | { type: 'recovered'; channel: string }
-  | { type: 'unrecovered'; channel: string };
+  | { type: 'unrecovered'; channel: string }
+  | { type: 'token_needed' }
+  | { type: 'subscription_token_needed'; channel: string }
+  | { type: 'refresh_failed'; error: SessionError; asError?: SessionError }
+  | { type: 'unsubscribed'; channel: string; error: SessionError; asError?: SessionError };
 /** A history request's answer (`readHistory`): publications oldest first unless asked reverse. */
 export interface HistoryAnswer { channel: string; position: SessionPosition; publications: Message[] }
 /** Where a session is in its life. */
@@ -112,6 +124,44 @@ impl Session {
             _ => return Err(type_error("connectFailed: error.name must be 'Connect' or 'Io'")),
         };
         self.inner.connect_failed(ms(now), error);
+        Ok(())
+    }
+
+    /// The answer to `token_needed`: the connection token to use.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&mut self, now: f64, token: String) {
+        self.inner.set_token(ms(now), token.into());
+    }
+
+    /// The answer to `token_needed` when no token could be got: `{ name: 'Io', reason }`.
+    #[wasm_bindgen(js_name = tokenFailed)]
+    pub fn token_failed(
+        &mut self,
+        now: f64,
+        #[wasm_bindgen(unchecked_param_type = "TokenError")] error: &JsValue,
+    ) -> Result<(), JsValue> {
+        let error = token_error(error)?;
+        self.inner.token_failed(ms(now), error);
+        Ok(())
+    }
+
+    /// The answer to `subscription_token_needed`: the channel's token, or `null` when it needs none.
+    #[wasm_bindgen(js_name = setSubscriptionToken)]
+    pub fn set_subscription_token(&mut self, now: f64, channel: &str, token: Option<String>) {
+        self.inner
+            .set_subscription_token(ms(now), channel, token.map(Into::into));
+    }
+
+    /// The answer to `subscription_token_needed` when no token could be got: `{ name: 'Io', reason }`.
+    #[wasm_bindgen(js_name = subscriptionTokenFailed)]
+    pub fn subscription_token_failed(
+        &mut self,
+        now: f64,
+        channel: &str,
+        #[wasm_bindgen(unchecked_param_type = "TokenError")] error: &JsValue,
+    ) -> Result<(), JsValue> {
+        let error = token_error(error)?;
+        self.inner.subscription_token_failed(ms(now), channel, error);
         Ok(())
     }
 
@@ -377,6 +427,12 @@ fn config_from_js(value: &JsValue) -> Result<Config, JsValue> {
             "maxAttempts" => config.max_attempts = optional()?.map(|n| n.min(u32::MAX.into()) as u32),
             "maxBuffered" => config.max_buffered = n()?.try_into().unwrap_or(usize::MAX),
             "seed" => config.seed = n()?,
+            "token" if v.is_null() => config.token = None,
+            "token" => config.token = Some(v.as_string().ok_or_else(|| wrong(&name, "a string"))?.into()),
+            "tokenCallback" => config.token_callback = v.as_bool().ok_or_else(|| wrong(&name, "a boolean"))?,
+            "subscriptionTokenCallback" => {
+                config.subscription_token_callback = v.as_bool().ok_or_else(|| wrong(&name, "a boolean"))?
+            }
             _ => return Err(type_error(&format!("Session: unknown config key \"{name}\""))),
         }
     }
@@ -418,6 +474,14 @@ fn parse(value: &JsValue) -> Result<OwnedMessage, JsValue> {
 
 fn id(result: Result<RequestId, Error>) -> Result<f64, JsValue> {
     result.map(|id| id.0 as f64).map_err(|e| error(&e))
+}
+
+/// A token callback's failure, `{ name: 'Io', reason }`, as the session's `Io` error.
+fn token_error(error: &JsValue) -> Result<Error, JsValue> {
+    match string_field(error, "name")?.as_deref() {
+        Some("Io") => Ok(Error::Io(string_field(error, "reason")?.unwrap_or_default())),
+        _ => Err(type_error("a token failure's name must be 'Io'")),
+    }
 }
 
 fn string_field(value: &JsValue, name: &str) -> Result<Option<String>, JsValue> {
