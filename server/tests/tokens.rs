@@ -420,3 +420,158 @@ async fn the_channels_claim_subscribes_on_connect_and_the_upgrade_header_authent
     }
     r.stop().await;
 }
+
+/// base64url without padding, as JWKs write key bytes.
+fn b64url(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, b| (n << 8) | u32::from(*b)) << (8 * (3 - chunk.len()));
+        for i in 0..=chunk.len() {
+            out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+/// A JSON Web Key Set holding one HMAC key `kid` with `secret`.
+fn jwks(kid: &str, secret: &str) -> String {
+    json!({"keys": [{"kty": "oct", "kid": kid, "alg": "HS256", "k": b64url(secret.as_bytes())}]}).to_string()
+}
+
+fn with_kid(kid: &str, secret: &str, claims: &Value) -> String {
+    let mut h = Header::new(Algorithm::HS256);
+    h.kid = Some(kid.into());
+    encode(&h, claims, &EncodingKey::from_secret(secret.as_bytes()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn a_key_set_from_a_file_picks_the_key_by_kid() {
+    let dir = std::env::temp_dir().join(format!("lhttp-jwks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("keys.json");
+    std::fs::write(&file, jwks("k1", "first-secret")).unwrap();
+    let mut c = Config::default();
+    c.token.jwks = Some(file.display().to_string());
+    let r = start_with(c).await;
+    let mut ok = Client::connect(&r).await;
+    let m = connect_with(&mut ok, &with_kid("k1", "first-secret", &json!({"sub": "ann"}))).await;
+    assert_eq!(m.command, "ack", "{m:?}");
+    // The right secret under a kid the set does not hold, and a wrong secret under k1.
+    for token in [
+        with_kid("k9", "first-secret", &json!({"sub": "ann"})),
+        with_kid("k1", "other-secret", &json!({"sub": "ann"})),
+    ] {
+        let mut bad = Client::connect(&r).await;
+        let m = connect_with(&mut bad, &token).await;
+        assert_eq!(m.header("code"), Some("Unauthorized"), "{m:?}");
+        assert!(!m.text().contains(&token), "no token in the error: {m:?}");
+    }
+    r.stop().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_key_set_from_a_url_is_fetched_and_fetched_again_for_an_unknown_kid() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let served = std::sync::Arc::new(std::sync::Mutex::new(jwks("k1", "first-secret")));
+    let fetches = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+    let (s, f) = (served.clone(), fetches.clone());
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut buf = vec![0; 4096];
+            let _ = sock.read(&mut buf).await;
+            f.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let body = s.lock().unwrap().clone();
+            let _ = sock
+                .write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                )
+                .await;
+        }
+    });
+    let mut c = Config::default();
+    c.token.jwks = Some(url);
+    let r = start_with(c).await;
+    let mut ok = Client::connect(&r).await;
+    let m = connect_with(&mut ok, &with_kid("k1", "first-secret", &json!({"sub": "ann"}))).await;
+    assert_eq!(m.command, "ack", "{m:?}");
+    let before = fetches.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(before >= 1);
+    // The backend rotates to k2: a token naming it makes the server fetch the set
+    // again (at most every 10 s, so it may take that long).
+    *served.lock().unwrap() = jwks("k2", "second-secret");
+    let token = with_kid("k2", "second-secret", &json!({"sub": "bob"}));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut c2 = Client::connect(&r).await;
+        let m = connect_with(&mut c2, &token).await;
+        if m.command == "ack" {
+            break;
+        }
+        assert_eq!(m.header("code"), Some("Unauthorized"), "{m:?}");
+        assert!(tokio::time::Instant::now() < deadline, "the new kid was never fetched");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(fetches.load(std::sync::atomic::Ordering::SeqCst) > before);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn no_token_or_authorization_reaches_an_upstream_backend() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let mut req = Vec::new();
+            let mut buf = vec![0; 8192];
+            // The request head and its small body arrive together or soon after.
+            while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(300), sock.read(&mut buf)).await {
+                if n == 0 {
+                    break;
+                }
+                req.extend_from_slice(&buf[..n]);
+                if req.windows(5).any(|w| w == b"hello") {
+                    break;
+                }
+            }
+            let _ = tx.send(String::from_utf8_lossy(&req).into_owned());
+            let _ = sock
+                .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+                .await;
+        }
+    });
+    let r = start_with(config(|c| {
+        c.upstream_allow = vec![format!("{base}/")];
+        c.upstream_reply = true;
+    }))
+    .await;
+    let token = hs(&json!({"sub": "ann"}));
+    let mut req = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(r.url()).unwrap();
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let mut c = Client {
+        ws,
+        client_id: String::new(),
+    };
+    c.recv().await;
+    c.send(&format!(
+        "LHTTP/1.0 chat\r\nupstream:POST {base}/hook\r\nauthorization:Bearer message-secret\r\nx-app:kept\r\n\r\nhello"
+    ))
+    .await;
+    let seen = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
+    assert!(seen.contains("hello") && seen.to_ascii_lowercase().contains("x-app: kept"), "{seen}");
+    assert!(!seen.contains(&token), "the connection's token was forwarded: {seen}");
+    assert!(!seen.contains("message-secret"), "an authorization header was forwarded: {seen}");
+    assert!(!seen.to_ascii_lowercase().contains("authorization"), "{seen}");
+    r.stop().await;
+}
