@@ -569,9 +569,15 @@ async fn no_token_or_authorization_reaches_an_upstream_backend() {
     ))
     .await;
     let seen = tokio::time::timeout(WAIT, rx.recv()).await.unwrap().unwrap();
-    assert!(seen.contains("hello") && seen.to_ascii_lowercase().contains("x-app: kept"), "{seen}");
+    assert!(
+        seen.contains("hello") && seen.to_ascii_lowercase().contains("x-app: kept"),
+        "{seen}"
+    );
     assert!(!seen.contains(&token), "the connection's token was forwarded: {seen}");
-    assert!(!seen.contains("message-secret"), "an authorization header was forwarded: {seen}");
+    assert!(
+        !seen.contains("message-secret"),
+        "an authorization header was forwarded: {seen}"
+    );
     assert!(!seen.to_ascii_lowercase().contains("authorization"), "{seen}");
     r.stop().await;
 }
