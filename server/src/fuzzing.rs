@@ -65,6 +65,7 @@ impl Harness {
             uri: http::Uri::from_static("/"),
             headers: http::HeaderMap::new(),
             peer: std::net::SocketAddr::from(([127, 0, 0, 1], 1)),
+            verified: None,
         };
         if let Err(r) = self.pipeline.open(&self.handle, &conn, &handshake) {
             self.handle.deregister(&conn);
