@@ -40,6 +40,7 @@ fn config() -> Config {
             history_size: 4,
             history_ttl: Duration::from_secs(60),
             recover_max: 3,
+            ..Namespace::default()
         },
     );
     c.validate().expect("a valid configuration");

@@ -26,6 +26,7 @@ fn config(variant: u8) -> Config {
         max_attempts: (variant & 4 != 0).then_some(3),
         max_buffered: 4,
         seed: u64::from(variant),
+        ..Config::default()
     }
 }
 
