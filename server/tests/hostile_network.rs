@@ -7,7 +7,7 @@
 //! still subscribes and receives, and the server has neither exited nor panicked.
 mod common;
 use common::*;
-use std::io::{BufRead, BufReader, Read};
+use std::io::Read;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -60,15 +60,7 @@ impl Lhttpd {
             .stderr(std::fs::File::create(&log).unwrap())
             .spawn()
             .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let addr = line
-            .trim()
-            .strip_prefix("lhttpd listening on ")
-            .expect(&line)
-            .to_string();
+        let addr = address(&mut child);
         Lhttpd { child, addr, log }
     }
 

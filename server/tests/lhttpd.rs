@@ -219,15 +219,7 @@ async fn rate_limit_flags_and_variables_apply_and_each_refusal_warns_once_naming
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("lhttpd listening on ")
-        .expect(&line)
-        .to_string();
+    let addr = address(&mut child);
     let mut c = Client::connect_url(&format!("ws://{addr}/")).await;
     c.request("chat", &[], "", "1").await;
     for id in ["2", "3"] {

@@ -14,7 +14,7 @@ mod websocket;
 #[allow(unused_imports)]
 pub use self::{
     http::http,
-    process::{lhttpd, stop},
+    process::{address, lhttpd, stop},
     running::{start, start_with, Running},
     websocket::{request as websocket_request, Msg},
 };

@@ -13,16 +13,20 @@ pub fn lhttpd(args: &[&str], env: &[(&str, &str)]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let addr = address(&mut child);
+    (child, addr)
+}
+
+/// The address a started lhttpd prints on its first line (`lhttpd listening on ADDR`).
+pub fn address(child: &mut Child) -> String {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
-        .trim()
+    line.trim()
         .strip_prefix("lhttpd listening on ")
         .expect(&line)
-        .to_string();
-    (child, addr)
+        .to_string()
 }
 
 /// Kills `child` and reaps it.
