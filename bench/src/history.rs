@@ -235,18 +235,23 @@ pub fn table(h: &HistoryResults, subscribers: usize, publishers: usize) -> Strin
         ]);
     }
     if let Some(r) = &h.recovery {
-        let (p50, p99) = match r {
-            Ok(l) => (
-                format!("{:.2} ({} rounds)", l.p50_ms, l.samples),
-                format!("{:.2} (max {:.2})", l.p99_ms, l.max_ms),
-            ),
-            Err(_) => ("error".into(), "error".into()),
-        };
         let what = format!("resubscribe to the last of {} recovered publications", h.missed);
-        lines.push(vec![format!("{what}, p50 ms"), p50, String::new(), String::new()]);
-        lines.push(vec![format!("{what}, p99 ms"), p99, String::new(), String::new()]);
+        recovery_rows(&mut lines, &what, r);
     }
     render(&lines)
+}
+
+/// The p50 and p99 rows of a recovery measurement named `what`.
+pub fn recovery_rows(lines: &mut Vec<Vec<String>>, what: &str, r: &Result<Latency, String>) {
+    let (p50, p99) = match r {
+        Ok(l) => (
+            format!("{:.2} ({} rounds)", l.p50_ms, l.samples),
+            format!("{:.2} (max {:.2})", l.p99_ms, l.max_ms),
+        ),
+        Err(_) => ("error".into(), "error".into()),
+    };
+    lines.push(vec![format!("{what}, p50 ms"), p50, String::new(), String::new()]);
+    lines.push(vec![format!("{what}, p99 ms"), p99, String::new(), String::new()]);
 }
 
 /// The history scenario's errors, one line each.

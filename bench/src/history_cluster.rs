@@ -236,16 +236,8 @@ pub fn table(h: &ClusterResults, subscribers: usize, publishers: usize) -> Strin
         ]);
     }
     if let Some(r) = &h.recovery {
-        let (p50, p99) = match r {
-            Ok(l) => (
-                format!("{:.2} ({} rounds)", l.p50_ms, l.samples),
-                format!("{:.2} (max {:.2})", l.p99_ms, l.max_ms),
-            ),
-            Err(_) => ("error".into(), "error".into()),
-        };
         let what = format!("resubscribe on B to the last of {} publications missed on A", h.missed);
-        lines.push(vec![format!("{what}, p50 ms"), p50, String::new(), String::new()]);
-        lines.push(vec![format!("{what}, p99 ms"), p99, String::new(), String::new()]);
+        history::recovery_rows(&mut lines, &what, r);
     }
     render(&lines)
 }
