@@ -301,6 +301,7 @@ async fn follow(ch: std::sync::Weak<Channel>, ready: watch::Sender<Result<bool, 
         return;
     };
     let token = super::subject::subject_token(&c.name);
+    let hashed = super::subject::is_hashed(&token);
     let subject = c.inner.names.live(&token);
     let client = c.inner.client.clone();
     drop(c);
@@ -328,7 +329,7 @@ async fn follow(ch: std::sync::Weak<Channel>, ready: watch::Sender<Result<bool, 
         let (Some(seq), Some(prev)) = (header("Nats-Sequence"), header("Nats-Last-Sequence")) else {
             continue;
         };
-        if !is_ours(m.headers.as_ref(), &c.name) {
+        if !is_ours(m.headers.as_ref(), &c.name, hashed) {
             continue;
         }
         c.receive(&handle, seq, prev, &m.payload).await;

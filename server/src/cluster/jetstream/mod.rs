@@ -56,7 +56,7 @@ pub(crate) struct Inner {
     /// The stream's limit in bytes.
     max_bytes: i64,
     /// The stream and its epoch, once set up (and again after it was lost).
-    current: RwLock<Option<stream::Current>>,
+    current: RwLock<Option<Arc<stream::Current>>>,
     /// The channels this node follows, by name.
     channels: Mutex<HashMap<String, Arc<Channel>>>,
     /// The server, to deliver to (set at start).
@@ -121,7 +121,7 @@ pub(crate) fn unavailable(why: impl std::fmt::Display) -> Reject {
 
 impl Inner {
     /// The stream and its epoch, or the refusal while there is none.
-    pub(crate) fn current(&self) -> Result<stream::Current, Reject> {
+    pub(crate) fn current(&self) -> Result<Arc<stream::Current>, Reject> {
         self.current
             .read()
             .unwrap_or_else(|e| e.into_inner())
@@ -158,10 +158,11 @@ impl Inner {
     }
 }
 
-/// Whether an entry read or received for `channel` is its own (a hashed token may be shared).
-pub(crate) fn is_ours(headers: Option<&HeaderMap>, channel: &str) -> bool {
+/// Whether an entry read or received for `channel` is its own: a `hashed`
+/// subject token may be shared, and its entries name their channel.
+pub(crate) fn is_ours(headers: Option<&HeaderMap>, channel: &str, hashed: bool) -> bool {
     match headers.and_then(|h| h.get(CHANNEL_HEADER)) {
-        None => !subject::is_hashed(&subject::subject_token(channel)),
+        None => !hashed,
         Some(v) => subject::decode(v.as_str()).as_deref() == Some(channel),
     }
 }

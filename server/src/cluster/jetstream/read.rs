@@ -21,7 +21,9 @@ pub(crate) type Delivered = (u64, Bytes);
 
 /// `channel`'s entries from sequence `from` on, at most `max` of them.
 async fn walk(current: &Current, channel: &str, from: u64, max: usize) -> Result<Vec<StreamMessage>, Reject> {
-    let subject = current.names.entry(&super::subject::subject_token(channel));
+    let token = super::subject::subject_token(channel);
+    let hashed = super::subject::is_hashed(&token);
+    let subject = current.names.entry(&token);
     let mut out = Vec::new();
     let mut next = from.max(1);
     while out.len() < max {
@@ -32,7 +34,7 @@ async fn walk(current: &Current, channel: &str, from: u64, max: usize) -> Result
         {
             Ok(m) => {
                 next = m.sequence + 1;
-                if is_ours(Some(&m.headers), channel) {
+                if is_ours(Some(&m.headers), channel, hashed) {
                     out.push(m);
                 }
             }

@@ -115,6 +115,7 @@ pub(crate) async fn watch(inner: Arc<Inner>, mut shutdown: Shutdown) {
         match open(&inner).await {
             Ok(now) => {
                 logged = false;
+                let now = Arc::new(now);
                 let before = inner
                     .current
                     .write()
