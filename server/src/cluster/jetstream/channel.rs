@@ -215,8 +215,12 @@ impl Channel {
     /// Delivers one live entry (`seq`, after `prev` in its channel), filling or
     /// reporting a hole before it.
     async fn receive(&self, handle: &Handle, seq: u64, prev: u64, payload: &[u8]) {
-        let Ok(current) = self.inner.current() else {
-            return;
+        let current = match self.inner.current() {
+            Ok(c) => c,
+            Err(r) => {
+                tracing::warn!(channel = %self.name, offset = seq, detail = %r.detail, "live entry not delivered");
+                return;
+            }
         };
         let (top, known) = {
             let s = lock(&self.state);
@@ -244,8 +248,11 @@ impl Channel {
             Some(b) if prev < b => return self.hole(handle, seq),
             _ => {}
         }
-        if let Some((offset, message)) = read::delivered(&current, &self.name, seq, payload) {
-            self.deliver(handle, offset, message);
+        match read::delivered(&current, &self.name, seq, payload) {
+            Some((offset, message)) => self.deliver(handle, offset, message),
+            None => {
+                tracing::warn!(channel = %self.name, offset = seq, "a stream entry that is not an LHTTP message was skipped")
+            }
         }
     }
 
@@ -327,6 +334,7 @@ async fn follow(ch: std::sync::Weak<Channel>, ready: watch::Sender<Result<bool, 
                 .and_then(|v| v.as_str().parse::<u64>().ok())
         };
         let (Some(seq), Some(prev)) = (header("Nats-Sequence"), header("Nats-Last-Sequence")) else {
+            tracing::warn!(channel = %c.name, "a republished entry without its sequence headers was skipped");
             continue;
         };
         if !is_ours(m.headers.as_ref(), &c.name, hashed) {
