@@ -130,6 +130,13 @@ pub mod names {
     /// `true` on a history request: newest first.
     pub const REVERSE: &str = "reverse";
 
+    // Presence (section 15).
+
+    /// The channel a presence query lists the members of.
+    pub const PRESENCE: &str = "presence";
+    /// The channel a presence query counts the members of.
+    pub const PRESENCE_STATS: &str = "presence-stats";
+
     /// The headers only the server sets (13.3): it removes them from every request,
     /// so a client can never forge a position or a recovery result.
     pub const SERVER_SET: [&str; 6] = [CHANNEL, OFFSET, EPOCH, POSITION, RECOVERED, UNRECOVERED];

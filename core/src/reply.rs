@@ -13,8 +13,12 @@ pub mod commands {
     pub const ACK: &str = "ack";
     /// A request failed (or a background `upstream` call did).
     pub const ERROR: &str = "error";
-    /// Every reserved command.
-    pub const ALL: [&str; 3] = [CONNECTED, ACK, ERROR];
+    /// A connection subscribed to a channel with join/leave events (spec 15.3).
+    pub const JOIN: &str = "join";
+    /// A connection stopped being subscribed to a channel with join/leave events (spec 15.3).
+    pub const LEAVE: &str = "leave";
+    /// Every reserved command: clients may not send them, so they always come from the server.
+    pub const ALL: [&str; 5] = [CONNECTED, ACK, ERROR, JOIN, LEAVE];
 }
 
 /// The header names of the server's replies.
@@ -50,6 +54,18 @@ pub mod headers {
     /// Whole seconds until the token of a `connect`, `refresh` or token-carrying
     /// `subscribe` expires, in its `ack` (spec 8.2, 14).
     pub const EXPIRES_IN: &str = "expires-in";
+    /// A presence query's member count (spec 15.2), in its `ack`.
+    pub const CONNECTIONS: &str = "connections";
+    /// A presence query's count of distinct uids (spec 15.2), in its `ack`.
+    pub const USERS: &str = "users";
+    /// `true` in a presence query's `ack` when the member list was cut at the server's cap.
+    pub const CAPPED: &str = "capped";
+    /// The member's client id in a `join` or `leave` (spec 15.3).
+    pub const CLIENT: &str = "client";
+    /// The member's uid in a `join` or `leave`, when it has one.
+    pub const UID: &str = "uid";
+    /// Why a `leave` happened: `unsubscribe`, `disconnect` or `node-lost`.
+    pub const REASON: &str = "reason";
 }
 
 /// Whether clients may not use `command`: the reserved ones, compared ASCII case-insensitively.
@@ -135,6 +151,8 @@ server_errors! {
     /// message was not processed), or, over HTTP (429), its address opened more
     /// WebSocket connections per second than allowed (10.3).
     RateLimited,
+    /// A presence query names a channel whose namespace keeps no presence (15.2).
+    NoPresence,
 }
 
 impl ServerError {
@@ -554,6 +572,7 @@ mod tests {
         assert_eq!(ErrorCode::from_name("Channel"), ErrorCode::Core(Error::Channel));
         assert_eq!(ErrorCode::from_name("Forbidden").as_str(), "Forbidden");
         assert!(is_reserved("ACK") && is_reserved("connected") && !is_reserved("chat"));
+        assert!(is_reserved("join") && is_reserved("Leave"));
     }
 
     #[test]

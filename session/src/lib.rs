@@ -40,6 +40,8 @@
 //! - `calls`: pending requests, their parts on the wire and their timeouts.
 //! - [`history`]: [`History`], a history request's answer read from its `ack`.
 //! - `positions`: the last position of each subscribed channel with history.
+//! - [`presence`]: [`Presence`] and [`PresenceStats`], a presence query's answer, and
+//!   [`PresenceEvent`], a `join` or `leave` read from a received message.
 //! - [`token`]: [`Token`], a connection or subscription token that `Debug` hides.
 //! - `session`: the state machine, [`Session`]: its state and what the driver reads;
 //!   `session::connection` handles socket events and time, `session::requests` the
@@ -59,6 +61,7 @@ pub mod error;
 pub mod event;
 pub mod history;
 mod positions;
+pub mod presence;
 mod session;
 pub mod token;
 mod vecmap;
@@ -68,6 +71,7 @@ pub use error::Error;
 pub use event::{Event, Recovery, RequestId, Transmit};
 pub use history::{History, HISTORY_COMMAND};
 pub use lhttp_core::{Limits, OwnedMessage, OwnedPosition, Position};
+pub use presence::{Member, Presence, PresenceEvent, PresenceKind, PresenceStats, PRESENCE_COMMAND};
 pub use session::{Session, State};
 pub use token::Token;
 

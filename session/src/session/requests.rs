@@ -72,6 +72,25 @@ impl Session {
         self.call(now, alloc::vec![(msg, Vec::new(), Vec::new())])
     }
 
+    /// Asks for the members of `channel` (spec 15.2); the [`Event::Acked`] reply
+    /// reads with [`Presence::read`](crate::Presence::read).
+    pub fn presence(&mut self, now: u64, channel: &str) -> Result<RequestId, Error> {
+        self.presence_query(now, names::PRESENCE, channel)
+    }
+
+    /// Asks for the counts of `channel`'s members (spec 15.2); the [`Event::Acked`]
+    /// reply reads with [`PresenceStats::read`](crate::PresenceStats::read).
+    pub fn presence_stats(&mut self, now: u64, channel: &str) -> Result<RequestId, Error> {
+        self.presence_query(now, names::PRESENCE_STATS, channel)
+    }
+
+    fn presence_query(&mut self, now: u64, header: &str, channel: &str) -> Result<RequestId, Error> {
+        self.usable()?;
+        channel::check(channel)?;
+        let msg = OwnedMessage::new(crate::PRESENCE_COMMAND).with_header(header, channel);
+        self.call(now, alloc::vec![(msg, Vec::new(), Vec::new())])
+    }
+
     /// Sends `msg` with an `id` header of the session's (any `id` of its own is
     /// replaced) and reports the server's answer for the returned id. Its
     /// `subscribe` / `unsubscribe` headers update the subscription set.
