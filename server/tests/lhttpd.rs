@@ -289,7 +289,8 @@ fn a_queue_bound_below_the_message_size_is_refused_from_the_flag_or_the_variable
 
 /// Reads the ack of a presence query sent by `c`, or the error reply.
 async fn presence_of(c: &mut Client, channel: &str) -> Msg {
-    c.send(&format!("LHTTP/1.0 presence\r\npresence:{channel}\r\nid:p\r\n\r\n")).await;
+    c.send(&format!("LHTTP/1.0 presence\r\npresence:{channel}\r\nid:p\r\n\r\n"))
+        .await;
     loop {
         let m = c.recv().await;
         if m.header("id") == Some("p") {
@@ -317,7 +318,11 @@ async fn presence_settings_come_from_the_environment_as_scripts_chat_sets_them()
     let mut bob = Client::connect_url(&format!("ws://{addr}/?uid=bob")).await;
     bob.subscribe("room").await;
     let p = presence_of(&mut ann, "room").await;
-    assert_eq!((p.header("connections"), p.header("capped")), (Some("2"), Some("true")), "{p:?}");
+    assert_eq!(
+        (p.header("connections"), p.header("capped")),
+        (Some("2"), Some("true")),
+        "{p:?}"
+    );
     stop(child);
 }
 
