@@ -3,11 +3,14 @@ started with presence, join/leave events, no grace and self-declared identities
 (`?uid=..&info=..` on the upgrade URL): a subscriber's join, then a publication, then the
 leave, in that order and read with Message.presence_event(); the members with their uid and
 info; the counts of two connections of one uid; a capped list; a namespace without presence
-refused with NoPresence; and events read from messages made by hand, offline."""
+refused with NoPresence; a reconnect within the grace that neither leaves nor joins; and
+events read from messages made by hand, offline."""
 
 import asyncio
 import json
+import time
 import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -208,6 +211,47 @@ def test_a_namespace_without_presence_is_refused(presence_server, start_server):
         with pytest.raises(lhttp.ServerError) as err:
             client.presence(ROOM)
         assert err.value.code == "NoPresence"
+
+
+def api(server, call, **args):
+    """Calls lhttpd's HTTP API (spec/HTTP-API.md); gives the result."""
+    request = urllib.request.Request(f"{server.http}/api/{call}", data=json.dumps(args).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=PATIENCE) as answer:
+        return json.load(answer)["result"]
+
+
+def test_a_reconnect_within_the_grace_neither_leaves_nor_joins(start_server):
+    # A grace far longer than any reconnect here takes.
+    server = start_server("--presence", "--join-leave", "--presence-grace", "60", "--client-identity")
+    with lhttp.connect(server.url, timeout=5) as watcher:
+        watcher.subscribe(ROOM)
+        own = watcher.recv(timeout=PATIENCE).presence_event()
+        assert own is not None and own.client == watcher.client_id
+        away = {"reconnect": True, "initial_backoff": 0.05, "max_backoff": 0.2}
+        with lhttp.connect(as_user(server, "ann", ANN), timeout=5, **away) as ann:
+            ann.subscribe(ROOM)
+            first = ann.client_id
+            joined = watcher.recv(timeout=PATIENCE).presence_event()
+            assert joined is not None and (joined.kind, joined.client) == ("join", first)
+
+            # The server drops the connection; the session reconnects and subscribes again.
+            assert api(server, "close_client", client=first) is True
+            deadline = time.monotonic() + PATIENCE
+            while time.monotonic() < deadline:
+                members = {m.client: m.uid for m in watcher.presence(ROOM).members}
+                if ann.client_id not in (None, first) and ann.client_id in members:
+                    break
+                time.sleep(0.02)
+            else:
+                raise AssertionError("ann did not come back")
+            # The new connection replaced the old one, and nobody was told it left or joined:
+            # the next message is one published after the restore.
+            assert members == {watcher.client_id: "", ann.client_id: "ann"}
+            stats = watcher.presence_stats(ROOM)
+            assert (stats.connections, stats.users) == (2, 1)
+            watcher.publish(ROOM, "marker")
+            msg = watcher.recv(timeout=PATIENCE)
+            assert (msg.command, msg.text, msg.presence_event()) == ("chat", "marker", None)
 
 
 # ---- the asyncio client ----
