@@ -1,7 +1,8 @@
 //! Presence (spec section 15) as JavaScript sees it: plain objects for a channel's
 //! members and counts and for the `join` / `leave` events its subscribers receive.
-//! The answers and the events are read by `lhttp-session` ([`Presence::read`],
-//! [`PresenceStats::read`], [`PresenceEvent::read`]), the same readers every SDK
+//! The answers and the events are read by `lhttp-session`
+//! ([`lhttp_session::Presence::read`], [`lhttp_session::PresenceStats::read`],
+//! [`lhttp_session::PresenceEvent::read`]), the same readers every SDK
 //! uses; this module only asks and converts.
 
 use std::collections::BTreeMap;
