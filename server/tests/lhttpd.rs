@@ -347,3 +347,52 @@ async fn presence_settings_come_from_the_config_file_per_namespace() {
     stop(child);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Starts lhttpd with `args`, its log on a pipe; returns it, its address and the log's reader.
+fn lhttpd_logging(args: &[&str]) -> (std::process::Child, String, std::process::ChildStderr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+        .args(["--listen", "127.0.0.1:0", "--log", "warn"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = address(&mut child);
+    let log = child.stderr.take().unwrap();
+    (child, addr, log)
+}
+
+#[tokio::test]
+async fn a_refused_origin_and_a_refused_token_are_logged_with_the_fix_and_without_the_token() {
+    let (child, addr, log) = lhttpd_logging(&["--token-hmac-secret", "server-secret"]);
+    let upgrade = |extra: &str| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+        )
+    };
+    let send = |raw: String| {
+        let addr = addr.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(raw.as_bytes()).await.unwrap();
+            let mut head = vec![0; 64];
+            let n = s.read(&mut head).await.unwrap();
+            String::from_utf8_lossy(&head[..n]).to_string()
+        }
+    };
+    assert!(send(upgrade("Origin: https://elsewhere.example\r\n")).await.contains("403"));
+    let secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.not-a-signature";
+    let answer = send(upgrade(&format!("Authorization: Bearer {secret_looking}\r\n"))).await;
+    assert!(answer.contains("401"), "{answer}");
+    stop(child);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut { log }, &mut text).unwrap();
+    assert!(
+        text.contains("WARN") && text.contains("--allowed-origin https://elsewhere.example"),
+        "{text}"
+    );
+    assert!(text.contains("a connection token was refused") && text.contains("--token-hmac-secret-file"), "{text}");
+    assert!(!text.contains(secret_looking) && !text.contains("not-a-signature"), "the token is never logged: {text}");
+}
