@@ -382,7 +382,9 @@ async fn a_refused_origin_and_a_refused_token_are_logged_with_the_fix_and_withou
             String::from_utf8_lossy(&head[..n]).to_string()
         }
     };
-    assert!(send(upgrade("Origin: https://elsewhere.example\r\n")).await.contains("403"));
+    assert!(send(upgrade("Origin: https://elsewhere.example\r\n"))
+        .await
+        .contains("403"));
     let secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.not-a-signature";
     let answer = send(upgrade(&format!("Authorization: Bearer {secret_looking}\r\n"))).await;
     assert!(answer.contains("401"), "{answer}");
@@ -393,6 +395,12 @@ async fn a_refused_origin_and_a_refused_token_are_logged_with_the_fix_and_withou
         text.contains("WARN") && text.contains("--allowed-origin https://elsewhere.example"),
         "{text}"
     );
-    assert!(text.contains("a connection token was refused") && text.contains("--token-hmac-secret-file"), "{text}");
-    assert!(!text.contains(secret_looking) && !text.contains("not-a-signature"), "the token is never logged: {text}");
+    assert!(
+        text.contains("a connection token was refused") && text.contains("--token-hmac-secret-file"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(secret_looking) && !text.contains("not-a-signature"),
+        "the token is never logged: {text}"
+    );
 }
