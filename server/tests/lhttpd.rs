@@ -404,3 +404,83 @@ async fn a_refused_origin_and_a_refused_token_are_logged_with_the_fix_and_withou
         "the token is never logged: {text}"
     );
 }
+
+#[test]
+fn every_flag_reads_its_lhttpd_variable_and_help_groups_them_by_topic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    for topic in [
+        "Server:",
+        "Upstream:",
+        "Limits:",
+        "Cluster:",
+        "History:",
+        "Presence:",
+        "Tokens:",
+    ] {
+        assert!(help.contains(&format!("\n{topic}\n")), "no {topic} group in:\n{help}");
+    }
+    // Each option's entry (its line and, when wrapped, the next) names its variable.
+    let lines: Vec<&str> = help.lines().collect();
+    let mut flags = 0;
+    for (i, line) in lines.iter().enumerate() {
+        let Some(flag) = line
+            .trim_start()
+            .strip_prefix("--")
+            .map(|f| f.split([' ', '<']).next().unwrap())
+        else {
+            continue;
+        };
+        if flag == "help" || flag == "version" {
+            continue;
+        }
+        flags += 1;
+        let entry = format!("{line} {}", lines.get(i + 1).unwrap_or(&""));
+        assert!(
+            entry.contains("[env: LHTTPD_"),
+            "--{flag} reads no LHTTPD_* variable: {entry}"
+        );
+    }
+    assert!(flags >= 50, "only {flags} flags found in:\n{help}");
+}
+
+#[tokio::test]
+async fn limits_and_mounts_come_from_their_variables() {
+    let dir = std::env::temp_dir().join(format!("lhttpd-mount-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hello.txt"), "mounted").unwrap();
+    let mount = format!("/files={}", dir.display());
+    let (child, addr) = lhttpd(
+        &[],
+        &[
+            ("LHTTPD_LISTEN", "127.0.0.1:0"),
+            ("LHTTPD_MAX_HEADERS", "9"),
+            ("LHTTPD_MAX_CHANNELS", "3"),
+            ("LHTTPD_MAX_SUBSCRIPTIONS", "5"),
+            ("LHTTPD_MAX_MESSAGE_SIZE", "2048"),
+            ("LHTTPD_MAX_QUEUE_BYTES", "4096"),
+            ("LHTTPD_MOUNTS", &mount),
+        ],
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/")).await.unwrap();
+    use futures_util::StreamExt;
+    let greeting = ws.next().await.unwrap().unwrap().into_data();
+    let g = Msg::parse(&greeting);
+    assert_eq!(
+        (
+            g.header("max-headers"),
+            g.header("max-channels"),
+            g.header("max-subscriptions"),
+            g.header("max-message-size")
+        ),
+        (Some("9"), Some("3"), Some("5"), Some("2048")),
+        "{g:?}"
+    );
+    let (status, body) = http(&addr, "GET", "/files/hello.txt", &[], "").await;
+    assert_eq!((status, body.as_str()), (200, "mounted"));
+    stop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -17,25 +17,32 @@ use std::time::Duration;
 #[command(name = "lhttpd", version, about, long_about = None)]
 struct Args {
     /// TOML configuration file (same keys as the flags, e.g. `listen = "0.0.0.0:8081"`, `[limits]`, `[namespace]`, `[namespaces.chat]`).
-    #[arg(long, env = "LHTTPD_CONFIG")]
+    #[arg(help_heading = "Server", long, env = "LHTTPD_CONFIG")]
     config: Option<PathBuf>,
     /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:8081].
-    #[arg(long, env = "LHTTPD_LISTEN")]
+    #[arg(help_heading = "Server", long, env = "LHTTPD_LISTEN")]
     listen: Option<SocketAddr>,
     /// Directory served at / [default: examples/chat with /js-sdk when run from the repository, else a built-in page].
-    #[arg(long = "static", env = "LHTTPD_STATIC")]
+    #[arg(help_heading = "Server", long = "static", env = "LHTTPD_STATIC")]
     static_dir: Option<PathBuf>,
     /// Extra static mount PREFIX=DIR (repeatable), e.g. /js-sdk=js-sdk.
-    #[arg(long = "mount", value_name = "PREFIX=DIR")]
+    #[arg(
+        help_heading = "Server",
+        long = "mount",
+        value_name = "PREFIX=DIR",
+        env = "LHTTPD_MOUNTS",
+        value_delimiter = ','
+    )]
     mounts: Vec<String>,
     /// Bearer token required by POST /publish.
-    #[arg(long, env = "LHTTPD_PUBLISH_TOKEN")]
+    #[arg(help_heading = "Server", long, env = "LHTTPD_PUBLISH_TOKEN")]
     publish_token: Option<String>,
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
-    #[arg(long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
+    #[arg(help_heading = "Server", long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
     /// Web origin whose pages may open a WebSocket here, e.g. <https://chat.example.com> (repeatable; * for any). Pages from this server itself and non-browser clients need none.
     #[arg(
+        help_heading = "Server",
         long = "allowed-origin",
         value_name = "ORIGIN",
         env = "LHTTPD_ALLOWED_ORIGINS",
@@ -43,13 +50,14 @@ struct Args {
     )]
     allowed_origins: Vec<String>,
     /// PEM file with the server's certificate chain: with --tls-key, the port answers wss:// and https:// only.
-    #[arg(long, value_name = "FILE", env = "LHTTPD_TLS_CERT")]
+    #[arg(help_heading = "Server", long, value_name = "FILE", env = "LHTTPD_TLS_CERT")]
     tls_cert: Option<PathBuf>,
     /// PEM file with the private key of --tls-cert.
-    #[arg(long, value_name = "FILE", env = "LHTTPD_TLS_KEY")]
+    #[arg(help_heading = "Server", long, value_name = "FILE", env = "LHTTPD_TLS_KEY")]
     tls_key: Option<PathBuf>,
     /// URL prefix the upstream header may reach (repeatable); none allowed by default.
     #[arg(
+        help_heading = "Upstream",
         long = "upstream-allow",
         value_name = "PREFIX",
         env = "LHTTPD_UPSTREAM_ALLOW",
@@ -57,97 +65,118 @@ struct Args {
     )]
     upstream_allow: Vec<String>,
     /// PEM file of extra certificate authorities for https:// upstream calls (besides the system's).
-    #[arg(long, value_name = "FILE", env = "LHTTPD_UPSTREAM_CA")]
+    #[arg(help_heading = "Upstream", long, value_name = "FILE", env = "LHTTPD_UPSTREAM_CA")]
     upstream_ca: Option<PathBuf>,
     /// Send the backend's response back to the client as an LHTTP message.
-    #[arg(long)]
+    #[arg(help_heading = "Upstream", long, env = "LHTTPD_UPSTREAM_REPLY")]
     upstream_reply: bool,
     /// Upstream call timeout in seconds [default: 10].
-    #[arg(long, value_name = "SECS")]
+    #[arg(
+        help_heading = "Upstream",
+        long,
+        value_name = "SECS",
+        env = "LHTTPD_UPSTREAM_TIMEOUT"
+    )]
     upstream_timeout: Option<f64>,
     /// Largest message in bytes [default: 65536].
-    #[arg(long, env = "LHTTPD_MAX_MESSAGE_SIZE")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_MESSAGE_SIZE")]
     max_message_size: Option<usize>,
     /// Most headers per message [default: 64].
-    #[arg(long)]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_HEADERS")]
     max_headers: Option<usize>,
     /// Most channels named in one message [default: 64].
-    #[arg(long)]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_CHANNELS")]
     max_channels: Option<usize>,
     /// Most subscriptions per connection [default: 1024].
-    #[arg(long)]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_SUBSCRIPTIONS")]
     max_subscriptions: Option<usize>,
     /// Most open connections [default: 100000].
-    #[arg(long, env = "LHTTPD_MAX_CONNECTIONS")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
     /// Most queued outbound messages per connection before it is closed as a slow consumer (1013) [default: 16384].
-    #[arg(long, env = "LHTTPD_MAX_QUEUE")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_QUEUE")]
     max_queue: Option<usize>,
     /// Most queued outbound bytes per connection before it is closed as a slow consumer (1013); at least --max-message-size [default: 4194304, 4 MiB].
-    #[arg(long, env = "LHTTPD_MAX_QUEUE_BYTES")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MAX_QUEUE_BYTES")]
     max_queue_bytes: Option<usize>,
     /// Messages per second one connection may send, on average; over it a message gets a RateLimited error reply unprocessed, and a burst of refusals in a row closes with 1008 [default: 0, no limit].
-    #[arg(long, value_name = "PER_SEC", env = "LHTTPD_MESSAGE_RATE")]
+    #[arg(help_heading = "Limits", long, value_name = "PER_SEC", env = "LHTTPD_MESSAGE_RATE")]
     message_rate: Option<f64>,
     /// Most messages one connection may send at once within --message-rate [default: 0, the rate rounded up].
-    #[arg(long, env = "LHTTPD_MESSAGE_BURST")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_MESSAGE_BURST")]
     message_burst: Option<usize>,
     /// New WebSocket connections per second one address (an IPv6 /64) may open, on average; over it an upgrade gets HTTP 429. Behind a proxy every client has the proxy's address [default: 0, no limit].
-    #[arg(long, value_name = "PER_SEC", env = "LHTTPD_CONNECTION_RATE")]
+    #[arg(
+        help_heading = "Limits",
+        long,
+        value_name = "PER_SEC",
+        env = "LHTTPD_CONNECTION_RATE"
+    )]
     connection_rate: Option<f64>,
     /// Most new connections one address may open at once within --connection-rate [default: 0, the rate rounded up].
-    #[arg(long, env = "LHTTPD_CONNECTION_BURST")]
+    #[arg(help_heading = "Limits", long, env = "LHTTPD_CONNECTION_BURST")]
     connection_burst: Option<usize>,
     /// Seconds of silence before a connection is closed [default: 60].
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Limits", long, value_name = "SECS", env = "LHTTPD_IDLE_TIMEOUT")]
     idle_timeout: Option<f64>,
     /// Seconds between server pings [default: 25].
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Limits", long, value_name = "SECS", env = "LHTTPD_PING_INTERVAL")]
     ping_interval: Option<f64>,
     /// Seconds an HTTP connection may take to send a request head, or a TLS handshake, or stay idle between requests [default: 10].
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Limits", long, value_name = "SECS", env = "LHTTPD_HEADER_TIMEOUT")]
     header_timeout: Option<f64>,
     /// Join a cluster through NATS at this URL (comma-separated for several), e.g. nats://127.0.0.1:4222.
-    #[arg(long, env = "LHTTPD_NATS", value_name = "URL")]
+    #[arg(help_heading = "Cluster", long, env = "LHTTPD_NATS", value_name = "URL")]
     nats: Option<String>,
     /// First subject token(s) on NATS, so several deployments can share one NATS [default: lhttp].
-    #[arg(long, env = "LHTTPD_NATS_PREFIX", value_name = "PREFIX")]
+    #[arg(help_heading = "Cluster", long, env = "LHTTPD_NATS_PREFIX", value_name = "PREFIX")]
     nats_prefix: Option<String>,
     /// Query parameter whose value is a connection key: a newer connection with the same key closes the older one, on any node.
-    #[arg(long, env = "LHTTPD_TAKEOVER_KEY", value_name = "PARAM")]
+    #[arg(help_heading = "Cluster", long, env = "LHTTPD_TAKEOVER_KEY", value_name = "PARAM")]
     takeover_key: Option<String>,
     /// Seconds a cluster-wide directory call waits for other nodes [default: 1].
-    #[arg(long, value_name = "SECS")]
+    #[arg(help_heading = "Cluster", long, value_name = "SECS", env = "LHTTPD_CLUSTER_TIMEOUT")]
     cluster_timeout: Option<f64>,
     /// Where a cluster keeps history: `jetstream` (one stream shared by every node) or `memory` (each node its own) [default: jetstream].
-    #[arg(long, env = "LHTTPD_CLUSTER_HISTORY", value_name = "BACKEND")]
+    #[arg(
+        help_heading = "Cluster",
+        long,
+        env = "LHTTPD_CLUSTER_HISTORY",
+        value_name = "BACKEND"
+    )]
     cluster_history: Option<lhttp_server::HistoryBackend>,
     /// Most publications kept per channel of the default namespace; history is on with --history-ttl too [default: 0, off]. Named namespaces: `[namespaces.<name>]` in the TOML file.
-    #[arg(long, env = "LHTTPD_HISTORY_SIZE")]
+    #[arg(help_heading = "History", long, env = "LHTTPD_HISTORY_SIZE")]
     history_size: Option<usize>,
     /// Seconds a publication is kept in the default namespace's history [default: 0, off].
-    #[arg(long, value_name = "SECS", env = "LHTTPD_HISTORY_TTL")]
+    #[arg(help_heading = "History", long, value_name = "SECS", env = "LHTTPD_HISTORY_TTL")]
     history_ttl: Option<f64>,
     /// Most publications one recovery or history read returns, default namespace [default: 300].
-    #[arg(long, env = "LHTTPD_RECOVER_MAX")]
+    #[arg(help_heading = "History", long, env = "LHTTPD_RECOVER_MAX")]
     recover_max: Option<usize>,
     /// Keep the members of the default namespace's channels and answer presence queries (spec 15). Named namespaces: `presence = true` in `[namespaces.<name>]`.
-    #[arg(long, env = "LHTTPD_PRESENCE")]
+    #[arg(help_heading = "Presence", long, env = "LHTTPD_PRESENCE")]
     presence: bool,
     /// Send join and leave events to the subscribers of the default namespace's channels.
-    #[arg(long, env = "LHTTPD_JOIN_LEAVE")]
+    #[arg(help_heading = "Presence", long, env = "LHTTPD_JOIN_LEAVE")]
     join_leave: bool,
     /// Seconds a disconnected member with a uid stays before its leave, so a quick reconnect sends no leave/join pair [default: 5; 0: at once].
-    #[arg(long, value_name = "SECS", env = "LHTTPD_PRESENCE_GRACE")]
+    #[arg(help_heading = "Presence", long, value_name = "SECS", env = "LHTTPD_PRESENCE_GRACE")]
     presence_grace: Option<f64>,
     /// Most members one presence query lists; the counts stay complete [default: 1000].
-    #[arg(long, value_name = "N", env = "LHTTPD_PRESENCE_MAX_MEMBERS")]
+    #[arg(
+        help_heading = "Presence",
+        long,
+        value_name = "N",
+        env = "LHTTPD_PRESENCE_MAX_MEMBERS"
+    )]
     presence_max_members: Option<usize>,
     /// Let a connection without a token name its own uid and info on the upgrade URL (?uid=..&info=..): unverified, for demos and trusted networks.
-    #[arg(long, env = "LHTTPD_CLIENT_IDENTITY")]
+    #[arg(help_heading = "Presence", long, env = "LHTTPD_CLIENT_IDENTITY")]
     client_identity: bool,
     /// HMAC secret verifying HS256/384/512 connection and subscription tokens (prefer --token-hmac-secret-file: a flag shows in process lists).
     #[arg(
+        help_heading = "Tokens",
         long,
         value_name = "SECRET",
         env = "LHTTPD_TOKEN_HMAC_SECRET",
@@ -155,10 +184,16 @@ struct Args {
     )]
     token_hmac_secret: Option<String>,
     /// File holding the HMAC secret of tokens (trailing line breaks ignored).
-    #[arg(long, value_name = "FILE", env = "LHTTPD_TOKEN_HMAC_SECRET_FILE")]
+    #[arg(
+        help_heading = "Tokens",
+        long,
+        value_name = "FILE",
+        env = "LHTTPD_TOKEN_HMAC_SECRET_FILE"
+    )]
     token_hmac_secret_file: Option<PathBuf>,
     /// PEM public key (RSA, EC P-256/P-384, Ed25519) verifying RS/PS, ES and EdDSA tokens (repeatable).
     #[arg(
+        help_heading = "Tokens",
         long = "token-public-key",
         value_name = "FILE",
         env = "LHTTPD_TOKEN_PUBLIC_KEY",
@@ -166,25 +201,25 @@ struct Args {
     )]
     token_public_keys: Vec<PathBuf>,
     /// JSON Web Key Set verifying tokens by kid: a file, or an http(s):// URL (cached 1 h, fetched again on an unknown kid).
-    #[arg(long, value_name = "FILE_OR_URL", env = "LHTTPD_TOKEN_JWKS")]
+    #[arg(help_heading = "Tokens", long, value_name = "FILE_OR_URL", env = "LHTTPD_TOKEN_JWKS")]
     token_jwks: Option<String>,
     /// The audience (aud) every token must name.
-    #[arg(long, env = "LHTTPD_TOKEN_AUDIENCE")]
+    #[arg(help_heading = "Tokens", long, env = "LHTTPD_TOKEN_AUDIENCE")]
     token_audience: Option<String>,
     /// The issuer (iss) every token must name.
-    #[arg(long, env = "LHTTPD_TOKEN_ISSUER")]
+    #[arg(help_heading = "Tokens", long, env = "LHTTPD_TOKEN_ISSUER")]
     token_issuer: Option<String>,
     /// Close connections that do not authenticate with a token within --connect-timeout; refuse their messages until then.
-    #[arg(long, env = "LHTTPD_REQUIRE_TOKEN")]
+    #[arg(help_heading = "Tokens", long, env = "LHTTPD_REQUIRE_TOKEN")]
     require_token: bool,
     /// Seconds a connection may take to authenticate with --require-token [default: 10].
-    #[arg(long, value_name = "SECS", env = "LHTTPD_CONNECT_TIMEOUT")]
+    #[arg(help_heading = "Tokens", long, value_name = "SECS", env = "LHTTPD_CONNECT_TIMEOUT")]
     connect_timeout: Option<f64>,
     /// Seconds an expired token's connection or subscription is kept for a refresh under way [default: 25].
-    #[arg(long, value_name = "SECS", env = "LHTTPD_TOKEN_GRACE")]
+    #[arg(help_heading = "Tokens", long, value_name = "SECS", env = "LHTTPD_TOKEN_GRACE")]
     token_grace: Option<f64>,
     /// Log level or filter (error, warn, info, debug, trace).
-    #[arg(long, env = "LHTTPD_LOG", default_value = "info")]
+    #[arg(help_heading = "Server", long, env = "LHTTPD_LOG", default_value = "info")]
     log: String,
 }
 
