@@ -277,3 +277,35 @@ async fn backends_read_presence_over_http() {
     assert_eq!((status, body.contains("BadRequest")), (400, true), "{body}");
     r.stop().await;
 }
+
+#[tokio::test]
+async fn events_are_not_kept_in_history() {
+    let mut config = presence(0);
+    config.namespace.history_size = 10;
+    config.namespace.history_ttl = Duration::from_secs(60);
+    let r = start_with(config).await;
+    let mut a = Client::connect(&r).await;
+    join(&mut a, "room").await;
+    let mut b = Client::connect(&r).await;
+    join(&mut b, "room").await;
+    b.send("LHTTP/1.0 chat\r\npublish:room\r\n\r\nhi").await;
+    let bob = b.client_id.clone();
+    expect_event(&mut a, "join", "room", &bob).await;
+    let hi = a.recv().await;
+    assert_eq!(
+        (hi.text(), hi.header("offset")),
+        ("hi", Some("1")),
+        "the publication is the first entry"
+    );
+    drop(b);
+    let leave = expect_event(&mut a, "leave", "room", &bob).await;
+    assert_eq!(leave.header("offset"), None, "an event has no position");
+    let read = a.request("history", &[("history", "room")], "", "h").await;
+    let mut ack = lhttp_core::OwnedMessage::new(&read.command);
+    ack.headers_mut().extend(read.headers.iter().cloned());
+    ack.set_body(read.body.clone());
+    let page = lhttp_session::History::read(&ack).unwrap();
+    let commands: Vec<&str> = page.publications.iter().map(|m| m.command()).collect();
+    assert_eq!(commands, ["chat"], "only the publication is kept");
+    r.stop().await;
+}

@@ -104,8 +104,10 @@ fn emit(handle: &Handle, state: &State, event: Event) {
 /// Delivers `event` to this node's subscribers of its channel.
 fn deliver(handle: &Handle, event: &Event) {
     match event.message() {
+        // Straight to the hub: an event is no publication, so it never enters the
+        // channel's history (deliver_local would append it there).
         Ok(message) => {
-            handle.deliver_local(&[&event.channel], message);
+            handle.deliver_entry(&event.channel, &message);
         }
         Err(e) => tracing::warn!(
             channel = %event.channel,
