@@ -103,6 +103,9 @@ start_lhttpd() {
 # The history block reads a server that keeps channel history (spec section 13).
 start_lhttpd lhttpd-history --history-size 100 --history-ttl 300
 history_addr="$addr"
+# The presence block reads a server that keeps members and sends joins and leaves (section 15).
+start_lhttpd lhttpd-presence --presence --join-leave --client-identity
+presence_addr="$addr"
 start_lhttpd lhttpd
 
 # The project's npm installs find the pinned packages in the cache npm ci just filled;
@@ -149,11 +152,14 @@ for name in codec.js client.js; do
     sed -n 's#.*// prints: \(.*\)$#\1#p' "$app/$name" >"$work/$name.expected"
     same_output "$name" "$work/$name.expected" "$work/$name.actual"
 done
-snippets write "$readme" history.js "$app/history.js" --addr "$history_addr"
-(cd "$app" && node history.js) >"$work/history.js.actual"
-sed -n 's#.*// prints: \(.*\)$#\1#p' "$app/history.js" >"$work/history.js.expected"
-[[ -s "$work/history.js.expected" ]] || { echo "test-node: history.js states no output" >&2; exit 1; }
-same_output history.js "$work/history.js.expected" "$work/history.js.actual"
+for block in "history.js $history_addr" "presence.js $presence_addr"; do
+    read -r name block_addr <<<"$block"
+    snippets write "$readme" "$name" "$app/$name" --addr "$block_addr"
+    (cd "$app" && node "$name") >"$work/$name.actual"
+    sed -n 's#.*// prints: \(.*\)$#\1#p' "$app/$name" >"$work/$name.expected"
+    [[ -s "$work/$name.expected" ]] || { echo "test-node: $name states no output" >&2; exit 1; }
+    same_output "$name" "$work/$name.expected" "$work/$name.actual"
+done
 
 echo "test-node: npm pack refuses a package without the addon"
 mkdir "$work/unbuilt"

@@ -30,7 +30,7 @@ pub struct Args {
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history", "history-cluster"])]
+    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history", "history-cluster", "presence"])]
     pub scenarios: Vec<Scenario>,
     /// Subscribers on the one channel of the fan-out scenarios.
     #[arg(long, default_value_t = 1000)]
@@ -104,6 +104,9 @@ pub enum Scenario {
     /// --lhttpd and nats-server; the benchmark starts `nats-server -js`):
     /// publisher on A, subscribers over A and B, recovery on B.
     HistoryCluster,
+    /// lhttpd only (needs --lhttpd): the fixed-rate fan-out to one room while
+    /// 100 connections a second join and leave it, presence off and on.
+    Presence,
 }
 
 impl Args {

@@ -23,6 +23,7 @@ mod contention;
 mod floor;
 mod history;
 mod history_cluster;
+mod presence;
 mod proc;
 mod publish;
 mod reader;
@@ -69,11 +70,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (results, history, cluster) = runtime.block_on(async {
+    let (results, history, cluster, presence) = runtime.block_on(async {
         (
             run(&args).await,
             run_history(&args).await,
             run_history_cluster(&args).await,
+            run_presence(&args).await,
         )
     });
     let load = report::Load {
@@ -85,7 +87,7 @@ fn main() -> ExitCode {
     if args
         .scenarios
         .iter()
-        .any(|s| !matches!(s, Scenario::History | Scenario::HistoryCluster))
+        .any(|s| !matches!(s, Scenario::History | Scenario::HistoryCluster | Scenario::Presence))
     {
         println!("{}", report::table(&results, &load));
     }
@@ -97,6 +99,10 @@ fn main() -> ExitCode {
     if let Some(h) = &cluster {
         println!("{}", history_cluster::table(h, args.subscribers, args.publishers));
         errors.extend(history_cluster::errors(h));
+    }
+    if let Some(p) = &presence {
+        println!("{}", presence::table(p, args.subscribers, args.rate));
+        errors.extend(presence::errors(p));
     }
     for e in &errors {
         println!("error: {e}");
@@ -203,6 +209,32 @@ async fn run_history_cluster(args: &Args) -> Option<history_cluster::ClusterResu
         history_cluster::recovery(&nats, &node, args.recovery_rounds, args.recovery_missed).await,
     ));
     Some(h)
+}
+
+/// The presence scenario, lhttpd only: the fixed-rate fan-out under join/leave
+/// churn with presence off and on. `None` when not asked for or without --lhttpd.
+async fn run_presence(args: &Args) -> Option<presence::PresenceResults> {
+    if !args.runs(Scenario::Presence) {
+        return None;
+    }
+    let Some(path) = &args.lhttpd else {
+        eprintln!("lhttp-bench: the presence scenario needs --lhttpd; skipped");
+        return None;
+    };
+    let mut p = presence::PresenceResults::default();
+    eprintln!(
+        "lhttp-bench: lhttpd: {} pub/s to {} subs, {} joins and leaves/s, presence off",
+        args.rate,
+        args.subscribers,
+        presence::CHURN
+    );
+    p.off = Some(text(presence::churn(&lhttpd(args, path, &[]), args).await));
+    eprintln!(
+        "lhttp-bench: lhttpd: the same, presence on ({})",
+        presence::FLAGS.join(" ")
+    );
+    p.on = Some(text(presence::churn(&lhttpd(args, path, &presence::FLAGS), args).await));
+    Some(p)
 }
 
 /// Runs every scenario asked for; within a scenario the servers take turns,

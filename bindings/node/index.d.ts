@@ -37,6 +37,14 @@ export declare class Message {
    * does not match its offsets or exceeds the given limits.
    */
   parts(options?: PartsOptions | undefined | null): Array<Part>
+  /**
+   * The presence event this received message is (spec 15.3): `{ kind, channel,
+   * client, uid, info, reason }` for a `join` or `leave`, `null` for any other
+   * message (a publication, a reply). Read by the session; a `join` / `leave`
+   * without `channel` or `client`, or whose body is not a JSON object of strings,
+   * throws with `code` `Internal`.
+   */
+  presenceEvent(): PresenceEvent | null
   /** The message encoded again as LHTTP bytes. */
   encode(): Buffer
 }
@@ -73,6 +81,18 @@ export declare class NativeClient {
    * `reverse`. A channel without history rejects with code `NoHistory`.
    */
   history(channel: string, limit?: number | undefined | null, since?: string | undefined | null, reverse?: boolean | undefined | null): Promise<NativeHistory>
+  /**
+   * Asks who is in a channel with presence (spec 15.2): resolves with `{ members,
+   * stats, capped }`, each member `{ client, uid, info }`. A channel whose namespace
+   * has no presence rejects with code `NoPresence`; one this connection may not
+   * subscribe to, `Forbidden`; a bad channel name, `Channel`.
+   */
+  presence(channel: string): Promise<Presence>
+  /**
+   * Asks only for a channel's counts (spec 15.2): resolves with `{ connections,
+   * users }`. Rejects like `presence`.
+   */
+  presenceStats(channel: string): Promise<PresenceStats>
   /**
    * The next application message, or `null` once the connection is closed for good.
    * Rejects (and can be called again) when a received message is invalid or the connection failed.
@@ -235,6 +255,16 @@ export declare function errorNames(): Array<string>
  */
 export declare function httpPublish(url: string, channels: Array<string>, body?: string | Uint8Array | undefined | null, command?: string | undefined | null, headers?: Array<[string, string]> | undefined | null, token?: string | undefined | null): Promise<number>
 
+/** One connection subscribed to a channel with presence, as it was when it subscribed. */
+export interface Member {
+  /** Its client id. */
+  client: string
+  /** Its uid; `''` when it has none. */
+  uid: string
+  /** Its info, a string map; `{}` when it has none. */
+  info: Record<string, string>
+}
+
 /** A message to encode: a command, optional headers in order and an optional body. */
 export interface MessageInit {
   /** The command, a token of 1 to 64 characters, e.g. `chat`. */
@@ -298,6 +328,40 @@ export interface Position {
   epoch: string
   /** The offset in that epoch (0: before the first publication). */
   offset: number
+}
+
+/** What `presence()` resolves with. */
+export interface Presence {
+  /** The members, ordered by client id (at most the server's `presence_max_members`). */
+  members: Array<Member>
+  /** The counts, complete even when `members` is capped. */
+  stats: PresenceStats
+  /** `true` when the server listed fewer members than there are. */
+  capped: boolean
+}
+
+/** A `join` or `leave` event, from `Message.presenceEvent()`. */
+export interface PresenceEvent {
+  /** `'join'` or `'leave'`. */
+  kind: 'join' | 'leave'
+  /** The channel. */
+  channel: string
+  /** The member's client id. */
+  client: string
+  /** The member's uid; `''` when it has none. */
+  uid: string
+  /** The member's info; `{}` when it has none. */
+  info: Record<string, string>
+  /** For a leave `'unsubscribe'`, `'disconnect'` or `'node-lost'`; `''` for a join. */
+  reason: string
+}
+
+/** A channel's counts, cluster-wide. */
+export interface PresenceStats {
+  /** Its subscribed connections. */
+  connections: number
+  /** The distinct non-empty uids among them. */
+  users: number
 }
 
 /**

@@ -34,6 +34,14 @@ Channel history (a server with history on, spec section 13)::
     client.position("chat:room")   # lhttp.Position(epoch, offset), or None
     client.recovery(timeout=5)     # after a reconnect: lhttp.Recovery(channel, recovered)
 
+Presence (a server with presence on, spec section 15)::
+
+    here = client.presence("room")         # an lhttp.Presence
+    [(m.client, m.uid, m.info) for m in here.members], here.stats.users, here.capped
+    client.presence_stats("room")          # lhttp.PresenceStats(connections, users)
+    event = msg.presence_event()           # lhttp.PresenceEvent for join/leave, else None
+    event.kind, event.channel, event.client, event.uid, event.info, event.reason
+
 HTTP publish without a WebSocket, with the arguments of ``Client.publish``::
 
     lhttp.publish("http://127.0.0.1:8081", "room", "hello", command="chat", token=None)
@@ -58,9 +66,13 @@ from ._lhttp import (
     VERSION,
     Client,
     History,
+    Member,
     Message,
     Part,
     Position,
+    Presence,
+    PresenceEvent,
+    PresenceStats,
     Recovery,
     __version__,
     channel_list,
@@ -81,10 +93,14 @@ __all__ = [
     "Error",
     "History",
     "IoError",
+    "Member",
     "Message",
     "ParseError",
     "Part",
     "Position",
+    "Presence",
+    "PresenceEvent",
+    "PresenceStats",
     "Recovery",
     "ServerError",
     "TimeoutError",

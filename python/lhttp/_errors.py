@@ -24,7 +24,9 @@ exception               raised when                           ``.code``
 ``TimeoutError``)
 ``ServerError``         the server answered a request with    the server's code, e.g.
                         an ``error`` reply, or HTTP publish   ``Forbidden``,
-                        was refused                           ``Unauthorized``
+                        was refused                           ``Unauthorized``,
+                                                              ``NoHistory``,
+                                                              ``NoPresence``
 ``IoError``             reading or writing the connection     ``Io``
 (a ``ConnectionError``) failed
 ======================  ====================================  =========================

@@ -1,6 +1,6 @@
 """Type stubs for the compiled module ``lhttp._lhttp`` (re-exported by ``lhttp``)."""
 
-from typing import Awaitable, Callable, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
+from typing import Awaitable, Callable, Dict, Iterable, Iterator, List, Literal, Mapping, Optional, Tuple, TypeVar, Union, overload
 
 __version__: str
 #: The protocol name and version of every start line, ``"LHTTP/1.0"``.
@@ -62,6 +62,9 @@ class Message:
     @property
     def parts(self) -> List[Part]:
         """The parts of a multipart body (``[]`` without a ``multipart`` header)."""
+    def presence_event(self) -> Optional[PresenceEvent]:
+        """The ``join`` / ``leave`` event this received message is, else ``None``;
+        ``ServerError`` ``Internal`` for a malformed one."""
     def encode(self) -> bytes:
         """The encoded message; ``ParseError`` for a field the format cannot carry."""
     def __bytes__(self) -> bytes: ...
@@ -126,6 +129,66 @@ class Recovery:
         """``True``: every missed publication was received first; ``False``: none could be."""
     def __eq__(self, other: object) -> bool: ...
 
+class Member:
+    """One connection subscribed to a channel with presence, as it was when it subscribed."""
+
+    @property
+    def client(self) -> str:
+        """Its client id."""
+    @property
+    def uid(self) -> str:
+        """Its uid; ``""`` when it has none."""
+    @property
+    def info(self) -> Dict[str, str]:
+        """Its info (a new dict each time); ``{}`` when it has none."""
+    def __eq__(self, other: object) -> bool: ...
+
+class PresenceStats:
+    """A channel's counts: subscribed connections, and the distinct non-empty uids among them."""
+
+    @property
+    def connections(self) -> int: ...
+    @property
+    def users(self) -> int: ...
+    def __eq__(self, other: object) -> bool: ...
+
+class Presence:
+    """What a presence query answered."""
+
+    @property
+    def members(self) -> List[Member]:
+        """The members, ordered by client id (at most the server's ``presence_max_members``)."""
+    @property
+    def stats(self) -> PresenceStats:
+        """The counts, complete even when ``members`` is capped."""
+    @property
+    def capped(self) -> bool:
+        """``True`` when the server listed fewer members than there are."""
+
+class PresenceEvent:
+    """A ``join`` or ``leave`` event, from ``Message.presence_event()``."""
+
+    @property
+    def kind(self) -> Literal["join", "leave"]: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def client(self) -> str:
+        """The member's client id."""
+    @property
+    def uid(self) -> str:
+        """The member's uid; ``""`` when it has none."""
+    @property
+    def info(self) -> Dict[str, str]:
+        """The member's info (a new dict each time)."""
+    @property
+    def reason(self) -> str:
+        """For a leave ``unsubscribe``, ``disconnect`` or ``node-lost``; ``""`` for a join."""
+    @property
+    def member(self) -> Member:
+        """The member, as a presence query lists it."""
+    def __eq__(self, other: object) -> bool: ...
+
 class Client:
     """A synchronous connection; a context manager and an iterator of incoming messages."""
 
@@ -155,6 +218,11 @@ class Client:
         reverse: bool = False,
     ) -> History:
         """Reads the channel's recent publications; ``ServerError`` ``NoHistory`` without history."""
+    def presence(self, channel: str) -> Presence:
+        """Who is in the channel; ``ServerError`` ``NoPresence`` without presence, ``Forbidden``
+        when this connection may not subscribe to it."""
+    def presence_stats(self, channel: str) -> PresenceStats:
+        """The channel's counts; raises like ``presence``."""
     def recv(self, timeout: Optional[float] = None) -> Message:
         """The next message; ``TimeoutError`` after ``timeout`` seconds, ``ClosedError`` when over."""
     def try_recv(self) -> Optional[Message]: ...
@@ -227,6 +295,8 @@ class AsyncClient:
         since: Union[Position, str, None] = None,
         reverse: bool = False,
     ) -> Awaitable[History]: ...
+    def presence(self, channel: str) -> Awaitable[Presence]: ...
+    def presence_stats(self, channel: str) -> Awaitable[PresenceStats]: ...
     def wait(self, timeout: Optional[float] = None) -> Awaitable[bool]:
         """Waits until a message (kept for ``next_ready``) or the end is here; ``False`` on timeout."""
     def next_ready(self) -> Union[Message, None, Literal[False]]:

@@ -25,7 +25,7 @@ from typing import Any, Awaitable, Callable, Generator, Iterable, Literal, Mappi
 
 from . import _lhttp
 from ._errors import ClosedError, TimeoutError
-from ._lhttp import History, Message, Position, Recovery
+from ._lhttp import History, Message, Position, Presence, PresenceStats, Recovery
 
 __all__ = ["Client", "connect", "publish"]
 
@@ -95,6 +95,19 @@ class Client:
         or its ``epoch:offset`` str), newest first when ``reverse``. A channel without
         history raises :class:`lhttp.ServerError` with code ``NoHistory``."""
         return await self._native.history(channel, limit=limit, since=since, reverse=reverse)
+
+    async def presence(self, channel: str) -> Presence:
+        """Asks who is in a channel with presence (spec section 15): a
+        :class:`lhttp.Presence` with its ``members`` (each an :class:`lhttp.Member` with
+        ``client``, ``uid`` and ``info``), the complete ``stats`` and ``capped``. A channel
+        whose namespace has no presence raises :class:`lhttp.ServerError` with code
+        ``NoPresence``; one this connection may not subscribe to, ``Forbidden``."""
+        return await self._native.presence(channel)
+
+    async def presence_stats(self, channel: str) -> PresenceStats:
+        """Asks only for a channel's counts: a :class:`lhttp.PresenceStats` with
+        ``connections`` and ``users``. Raises like :meth:`presence`."""
+        return await self._native.presence_stats(channel)
 
     async def _next(self, timeout: Optional[float]) -> Union[Message, Literal[False]]:
         """The next message; ``False`` once the connection ended normally."""

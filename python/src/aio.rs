@@ -33,6 +33,7 @@ use crate::errors::client_error;
 use crate::history::{since_of, HistoryReply, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
+use crate::presence;
 use crate::tokens::{subscription_token_callback as sub_cb, token_callback as token_cb, Runner};
 
 /// The tokio runtime the async clients run on (that of `pyo3-async-runtimes`): one
@@ -230,6 +231,23 @@ impl PyAsyncClient {
                 .await
                 .map(HistoryReply)
         })
+    }
+
+    /// Asks who is in a channel with presence; gives a `Presence`. As
+    /// `lhttp.Client.presence`.
+    fn presence<'py>(&self, py: Python<'py>, channel: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        awaitable(py, async move { presence::presence(&inner.client, &channel).await })
+    }
+
+    /// Asks for a channel's counts; gives a `PresenceStats`. As
+    /// `lhttp.Client.presence_stats`.
+    fn presence_stats<'py>(&self, py: Python<'py>, channel: String) -> PyResult<Bound<'py, PyAny>> {
+        let inner = self.inner.clone();
+        awaitable(
+            py,
+            async move { presence::presence_stats(&inner.client, &channel).await },
+        )
     }
 
     /// Waits until a message or the end of the stream is here, at most `timeout`

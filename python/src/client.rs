@@ -14,6 +14,7 @@ use crate::errors::{client_error, timeout_error, IntoPyResult};
 use crate::history::{since_of, PyHistory, PyPosition, PyRecovery};
 use crate::input::{as_strs, body_of, bytes_of, channels_of, headers_of};
 use crate::message::PyMessage;
+use crate::presence::{self, PyPresence, PyPresenceStats};
 use crate::tokens::{subscription_token_callback as sub_cb, token_callback as token_cb, Runner};
 
 /// The longest a receive waits without the GIL before looking for signals.
@@ -227,6 +228,23 @@ impl PyClient {
         PyHistory::new(py, history)
     }
 
+    /// Asks who is in a channel with presence (spec 15.2): a `Presence` with the
+    /// `members` (each a `Member` with `client`, `uid` and `info`), the complete
+    /// `stats` and `capped`. A channel whose namespace has no presence raises
+    /// `ServerError` with code `NoPresence`; one this connection may not subscribe to,
+    /// `Forbidden`.
+    fn presence(&self, py: Python<'_>, channel: &str) -> PyResult<PyPresence> {
+        py.detach(|| block_on(presence::presence(self.inner.client(), channel)))
+            .py_err(py)
+    }
+
+    /// Asks only for a channel's counts (spec 15.2): a `PresenceStats` with
+    /// `connections` and `users`. Raises like `presence`.
+    fn presence_stats(&self, py: Python<'_>, channel: &str) -> PyResult<PyPresenceStats> {
+        py.detach(|| block_on(presence::presence_stats(self.inner.client(), channel)))
+            .py_err(py)
+    }
+
     /// The next message. Waits at most `timeout` seconds (`None`: no limit), then
     /// raises `lhttp.TimeoutError`; raises `lhttp.ClosedError` once the connection is over.
     #[pyo3(signature = (timeout=None))]
@@ -337,6 +355,12 @@ impl PyClient {
             }
         }
     }
+}
+
+/// Waits for a future of the async client underneath (one that only waits on the
+/// client's own task, as its requests do) on this thread.
+fn block_on<F: std::future::Future>(fut: F) -> F::Output {
+    pyo3_async_runtimes::tokio::get_runtime().block_on(fut)
 }
 
 /// Whether `e` is the end of a connection closed on purpose by the server.

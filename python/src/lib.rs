@@ -13,6 +13,8 @@
 //! - [`http`]: `publish` (and `aio_publish`) through the server's `POST /publish`.
 //! - [`history`]: `Position`, `History` and `Recovery`, what `position()`, `history()`
 //!   and `recovery()` give.
+//! - [`presence`]: `Member`, `Presence`, `PresenceStats` and `PresenceEvent`, what
+//!   `presence()`, `presence_stats()` and `Message.presence_event()` give.
 
 use pyo3::prelude::*;
 
@@ -23,6 +25,7 @@ mod history;
 mod http;
 mod input;
 mod message;
+mod presence;
 mod tokens;
 
 /// The compiled module. Its contents are re-exported by `lhttp/__init__.py`.
@@ -50,6 +53,10 @@ fn _lhttp(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<history::PyPosition>()?;
     m.add_class::<history::PyHistory>()?;
     m.add_class::<history::PyRecovery>()?;
+    m.add_class::<presence::PyMember>()?;
+    m.add_class::<presence::PyPresence>()?;
+    m.add_class::<presence::PyPresenceStats>()?;
+    m.add_class::<presence::PyPresenceEvent>()?;
     m.add_class::<client::PyClient>()?;
     m.add_function(wrap_pyfunction!(client::connect, m)?)?;
     m.add_function(wrap_pyfunction!(http::publish, m)?)?;

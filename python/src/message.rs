@@ -11,6 +11,7 @@ use pyo3::types::{PyBytes, PyString, PyTuple};
 
 use crate::errors::IntoPyResult;
 use crate::input::{bytes_of, channels_of, headers_of};
+use crate::presence::PyPresenceEvent;
 
 /// Parses one LHTTP message (`bytes`, `bytearray`, `memoryview` or `str`).
 ///
@@ -158,6 +159,15 @@ impl PyMessage {
     fn parts(&self, py: Python<'_>) -> PyResult<Vec<PyPart>> {
         let parts = self.inner.parts().py_err(py)?;
         Ok(parts.into_iter().map(|inner| PyPart { inner }).collect())
+    }
+
+    /// The presence event this received message is (spec 15.3): a `PresenceEvent`
+    /// for a `join` or `leave`, `None` for any other message (a publication, a reply).
+    /// Read by the session; a `join` / `leave` without `channel` or `client`, or whose
+    /// body is not a JSON object of strings, raises `ServerError` with code `Internal`.
+    fn presence_event(&self, py: Python<'_>) -> PyResult<Option<PyPresenceEvent>> {
+        let event = lhttp_session::PresenceEvent::read(&self.inner).transpose().py_err(py)?;
+        Ok(event.map(PyPresenceEvent::from))
     }
 
     /// The encoded message; raises `ParseError` for a field the format cannot carry.

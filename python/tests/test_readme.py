@@ -36,6 +36,18 @@ PROGRAMS = [name for name, _, _, _ in SNIPPETS.blocks(README) if name and name.e
 # The blocks that read channel history run against a server that keeps it (spec 13).
 HISTORY_PROGRAMS = {"history.py"}
 HISTORY_FLAGS = ("--history-size", "100", "--history-ttl", "300")
+# The blocks that read presence run against a server that keeps it (spec 15).
+PRESENCE_PROGRAMS = {"presence.py"}
+PRESENCE_FLAGS = ("--presence", "--join-leave", "--client-identity")
+
+
+def flags_of(name):
+    """The lhttpd flags the block `name` needs."""
+    if name in HISTORY_PROGRAMS:
+        return HISTORY_FLAGS
+    if name in PRESENCE_PROGRAMS:
+        return PRESENCE_FLAGS
+    return ()
 
 
 def expected_output(code):
@@ -44,7 +56,7 @@ def expected_output(code):
 
 
 def test_readme_has_the_examples():
-    assert set(PROGRAMS) >= {"codec.py", "client.py", "client_async.py", "http_publish.py", *HISTORY_PROGRAMS}
+    assert set(PROGRAMS) >= {"codec.py", "client.py", "client_async.py", "http_publish.py", *HISTORY_PROGRAMS, *PRESENCE_PROGRAMS}
     assert "asyncio.run(main())" in SNIPPETS.get(README, "client_async.py")
 
 
@@ -59,11 +71,17 @@ def test_print_comments_are_read():
         "True",
         "True",
     ]
+    assert expected_output(SNIPPETS.get(README, "presence.py")) == [
+        "['', 'ann']",
+        "[{'name': 'Ann'}]",
+        "2 1 False",
+        "[('join', 'ann', ''), ('join', '', ''), ('leave', '', 'unsubscribe')]",
+    ]
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
 def test_readme_example_runs_as_a_file(start_server, tmp_path, name):
-    server = start_server(*(HISTORY_FLAGS if name in HISTORY_PROGRAMS else ()))
+    server = start_server(*flags_of(name))
     code = SNIPPETS.get(README, name, f"127.0.0.1:{server.port}")
     (tmp_path / name).write_text(code, encoding="utf-8")
     # In its own folder, outside the checkout, so `import lhttp` is the installed package.

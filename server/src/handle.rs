@@ -112,6 +112,10 @@ pub(crate) struct Rates {
     pub(crate) message_warning: Throttle,
     /// One warning per period about addresses over the connection rate.
     pub(crate) connection_warning: Throttle,
+    /// One warning per period about pages of origins that may not connect.
+    pub(crate) origin_warning: Throttle,
+    /// One warning per period about refused tokens.
+    pub(crate) token_warning: Throttle,
 }
 
 /// How often a kind of rate-limit warning may be logged.
@@ -133,6 +137,8 @@ impl Handle {
             connections: Limit::new(limits.connection_rate, limits.connection_burst).map(ConnectionRate::new),
             message_warning: Throttle::new(WARN_EVERY),
             connection_warning: Throttle::new(WARN_EVERY),
+            origin_warning: Throttle::new(WARN_EVERY),
+            token_warning: Throttle::new(WARN_EVERY),
         };
         Handle {
             shared: Arc::new(Shared {
@@ -150,6 +156,22 @@ impl Handle {
                 extensions,
                 shutdown: Trigger::new(),
             }),
+        }
+    }
+
+    /// Logs, at most once per period, that a token was refused (never the token:
+    /// only who presented it and why).
+    pub(crate) fn warn_token_refused(&self, who: &str, code: ServerError, detail: &str) {
+        if let Some(left_out) = self.shared.rates.token_warning.allow(std::time::Instant::now()) {
+            tracing::warn!(
+                who,
+                code = code.as_str(),
+                detail,
+                similar_lines_left_out = left_out,
+                "a connection token was refused; if valid tokens are refused, check that lhttpd has the key \
+                 the backend signs with (--token-hmac-secret-file, --token-public-key, --token-jwks), the \
+                 --token-audience / --token-issuer, and the clocks of both machines"
+            );
         }
     }
 

@@ -109,6 +109,7 @@ async fn bearer_token(
     let tokens = handle.extension::<Arc<crate::token::Tokens>>().cloned();
     let refuse = |code: ServerError, detail: &str| {
         Metrics::inc(&handle.metrics().tokens_refused);
+        handle.warn_token_refused("an upgrade's Authorization header", code, detail);
         Err(Box::new(error(StatusCode::UNAUTHORIZED, code.as_str(), Some(detail))))
     };
     let Some(tokens) = tokens else {
@@ -145,7 +146,16 @@ async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Resp
     let origin = header_text(header::ORIGIN);
     if !app.origins.allows(origin, header_text(header::HOST)) {
         let origin = origin.unwrap_or_default();
-        tracing::debug!(%peer, origin, "WebSocket upgrade from a page of another origin refused");
+        if let Some(left_out) = app.handle.rates().origin_warning.allow(std::time::Instant::now()) {
+            tracing::warn!(
+                %peer,
+                origin,
+                similar_lines_left_out = left_out,
+                "a page of another origin tried to open a WebSocket: refused with HTTP 403 OriginNotAllowed; \
+                 if that page is yours, start lhttpd with --allowed-origin {origin} (or [allowed_origins] in \
+                 the TOML file)"
+            );
+        }
         let detail =
             format!("pages from {origin} may not connect here: the operator can allow them with --allowed-origin");
         return error(

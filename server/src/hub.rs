@@ -7,6 +7,7 @@ use crate::frame::Frame;
 use crate::id::ConnId;
 use crate::metrics::Metrics;
 use crate::outbox::PushError;
+use crate::rate::Throttle;
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
@@ -16,9 +17,20 @@ type Subscribers = HashMap<ConnId, Arc<Conn>>;
 
 /// Channel name to its local subscribers. A std `RwLock`: delivery only reads,
 /// and the lock is never held across an await.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Hub {
     channels: RwLock<HashMap<Box<str>, Subscribers>>,
+    /// One warning per period about slow consumers cut.
+    slow_warning: Throttle,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            channels: RwLock::default(),
+            slow_warning: Throttle::new(std::time::Duration::from_secs(10)),
+        }
+    }
 }
 
 /// What a subscribe or unsubscribe changed.
@@ -88,7 +100,16 @@ impl Hub {
                 Err(PushError::Full) => {
                     Metrics::inc(&metrics.drops);
                     Metrics::inc(&metrics.slow_consumers);
-                    tracing::debug!(client = %conn.client_id(), "slow consumer disconnected");
+                    if let Some(left_out) = self.slow_warning.allow(std::time::Instant::now()) {
+                        tracing::warn!(
+                            client = %conn.client_id(),
+                            similar_lines_left_out = left_out,
+                            "a connection did not read fast enough and was closed as a slow consumer (1013) once its \
+                             queue was full; if readers are healthy but bursts are large, raise --max-queue-bytes / \
+                             --max-queue ([limits] max_queue_bytes, max_queue); with history on it recovers what it \
+                             missed when it reconnects"
+                        );
+                    }
                 }
                 Err(PushError::Closed) => Metrics::inc(&metrics.drops),
             }

@@ -211,7 +211,7 @@ async fn channel_hooks_refuse_and_observe_with_cluster_wide_counts() {
     let mut on_b = Ws::connect(b.addr).await;
     on_b.subscribe("lobby").await;
     let mut c = Ws::connect(a.addr).await;
-    let r = c.request("join", &[("subscribe", "lobby secret-x")], "").await;
+    let r = c.request("enter", &[("subscribe", "lobby secret-x")], "").await;
     assert_eq!((r.command(), r.header("code")), ("error", Some("Forbidden")));
     assert_eq!(r.header("detail"), Some("not for you"));
     assert_eq!(a.handle.subscriber_count("secret-x"), 0);

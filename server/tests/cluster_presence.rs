@@ -17,7 +17,12 @@ const PRESENCE: [&str; 6] = [
 ];
 
 fn node_args(nats: &str) -> Vec<String> {
+    node_args_with_grace(nats, "0")
+}
+
+fn node_args_with_grace(nats: &str, grace: &str) -> Vec<String> {
     let mut a: Vec<String> = PRESENCE.iter().map(|s| s.to_string()).collect();
+    a[4] = grace.to_string();
     a.push("5".into());
     a.extend(["--nats".into(), nats.to_string()]);
     a
@@ -97,4 +102,48 @@ async fn a_killed_nodes_members_leave_on_the_other_node() {
     println!("node-lost leave on the other node {:?} after SIGKILL", killed.elapsed());
     wait_members(a.addr, "room", 1).await;
     drop(a);
+}
+
+#[tokio::test]
+async fn a_reconnect_to_another_node_within_the_grace_sends_no_leave_and_no_join() {
+    let nats = Nats::start().await;
+    let args = node_args_with_grace(&nats.url(), "3");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let a = NodeProcess::start(&args).await;
+    let b = NodeProcess::start(&args).await;
+    let mut watcher = Ws::connect(a.addr).await;
+    watcher.subscribe("room").await;
+    let mut ann = Ws::connect_path(b.addr, "/?uid=ann").await;
+    ann.subscribe("room").await;
+    let first = ann.id.clone();
+    event_of(&mut watcher, "join", &first).await;
+
+    // Ann's node loses her; she is back on A, as a load balancer would send her, within the grace.
+    drop(ann);
+    let mut back = Ws::connect_path(a.addr, "/?uid=ann").await;
+    // The away notice may still be on its way: wait until the grace is known on A.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    back.subscribe("room").await;
+    back.publish("room", "back").await;
+    let next = watcher.recv().await;
+    assert_eq!(
+        (next.command(), next.body()),
+        ("chat", "back"),
+        "no leave and no join before it: {next:?}"
+    );
+    wait_members(a.addr, "room", 2).await;
+    let members = api(a.addr, "presence", serde_json::json!({ "channel": "room" })).await;
+    let listed = members["members"].to_string();
+    assert!(listed.contains(&back.id) && !listed.contains(&first), "{listed}");
+
+    // Past the grace, still nothing: B's pending leave was taken back.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    back.publish("room", "still here").await;
+    let next = watcher.recv().await;
+    assert_eq!(
+        next.body(),
+        "still here",
+        "no late leave of the first connection: {next:?}"
+    );
+    drop(b);
 }

@@ -286,3 +286,121 @@ fn a_queue_bound_below_the_message_size_is_refused_from_the_flag_or_the_variable
     );
     stop(child);
 }
+
+/// Reads the ack of a presence query sent by `c`, or the error reply.
+async fn presence_of(c: &mut Client, channel: &str) -> Msg {
+    c.send(&format!("LHTTP/1.0 presence\r\npresence:{channel}\r\nid:p\r\n\r\n"))
+        .await;
+    loop {
+        let m = c.recv().await;
+        if m.header("id") == Some("p") {
+            return m;
+        }
+    }
+}
+
+#[tokio::test]
+async fn presence_settings_come_from_the_environment_as_scripts_chat_sets_them() {
+    let (child, addr) = lhttpd(
+        &[],
+        &[
+            ("LHTTPD_LISTEN", "127.0.0.1:0"),
+            ("LHTTPD_PRESENCE", "true"),
+            ("LHTTPD_JOIN_LEAVE", "true"),
+            ("LHTTPD_CLIENT_IDENTITY", "true"),
+            ("LHTTPD_PRESENCE_MAX_MEMBERS", "1"),
+        ],
+    );
+    let mut ann = Client::connect_url(&format!("ws://{addr}/?uid=ann")).await;
+    ann.send("LHTTP/1.0 subscribe\r\nsubscribe:room\r\n\r\n").await;
+    let join = ann.recv().await;
+    assert_eq!((join.command.as_str(), join.header("uid")), ("join", Some("ann")));
+    let mut bob = Client::connect_url(&format!("ws://{addr}/?uid=bob")).await;
+    bob.subscribe("room").await;
+    let p = presence_of(&mut ann, "room").await;
+    assert_eq!(
+        (p.header("connections"), p.header("capped")),
+        (Some("2"), Some("true")),
+        "{p:?}"
+    );
+    stop(child);
+}
+
+#[tokio::test]
+async fn presence_settings_come_from_the_config_file_per_namespace() {
+    let dir = std::env::temp_dir().join(format!("lhttpd-presence-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("lhttpd.toml");
+    std::fs::write(
+        &file,
+        "[presence]\ngrace = 0\nclient_identity = true\n[namespaces.chat]\npresence = true\n",
+    )
+    .unwrap();
+    let (child, addr) = lhttpd(&["--config", file.to_str().unwrap(), "--listen", "127.0.0.1:0"], &[]);
+    let mut c = Client::connect_url(&format!("ws://{addr}/?uid=ann")).await;
+    c.subscribe("chat:1").await;
+    let p = presence_of(&mut c, "chat:1").await;
+    assert_eq!((p.command.as_str(), p.header("users")), ("ack", Some("1")));
+    assert!(p.text().contains(r#""uid":"ann""#), "{}", p.text());
+    let p = presence_of(&mut c, "other").await;
+    assert_eq!(p.header("code"), Some("NoPresence"), "the default namespace has none");
+    stop(child);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Starts lhttpd with `args`, its log on a pipe; returns it, its address and the log's reader.
+fn lhttpd_logging(args: &[&str]) -> (std::process::Child, String, std::process::ChildStderr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_lhttpd"))
+        .args(["--listen", "127.0.0.1:0", "--log", "warn"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr = address(&mut child);
+    let log = child.stderr.take().unwrap();
+    (child, addr, log)
+}
+
+#[tokio::test]
+async fn a_refused_origin_and_a_refused_token_are_logged_with_the_fix_and_without_the_token() {
+    let (child, addr, log) = lhttpd_logging(&["--token-hmac-secret", "server-secret"]);
+    let upgrade = |extra: &str| {
+        format!(
+            "GET / HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n{extra}\r\n"
+        )
+    };
+    let send = |raw: String| {
+        let addr = addr.clone();
+        async move {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(raw.as_bytes()).await.unwrap();
+            let mut head = vec![0; 64];
+            let n = s.read(&mut head).await.unwrap();
+            String::from_utf8_lossy(&head[..n]).to_string()
+        }
+    };
+    assert!(send(upgrade("Origin: https://elsewhere.example\r\n"))
+        .await
+        .contains("403"));
+    let secret_looking = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbm4ifQ.not-a-signature";
+    let answer = send(upgrade(&format!("Authorization: Bearer {secret_looking}\r\n"))).await;
+    assert!(answer.contains("401"), "{answer}");
+    stop(child);
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut { log }, &mut text).unwrap();
+    assert!(
+        text.contains("WARN") && text.contains("--allowed-origin https://elsewhere.example"),
+        "{text}"
+    );
+    assert!(
+        text.contains("a connection token was refused") && text.contains("--token-hmac-secret-file"),
+        "{text}"
+    );
+    assert!(
+        !text.contains(secret_looking) && !text.contains("not-a-signature"),
+        "the token is never logged: {text}"
+    );
+}

@@ -139,6 +139,26 @@ class Client extends EventEmitter {
     return { channel: found.channel, position: found.position, publications: found.publications }
   }
 
+  /**
+   * Asks who is in a channel with presence (spec section 15). Resolves with `{members,
+   * stats, capped}`: the members `{client, uid, info}` ordered by client id, the complete
+   * counts `{connections, users}`, and whether the server listed fewer members than there
+   * are. A channel whose namespace has no presence rejects with code `NoPresence`.
+   * @param {string} channel
+   */
+  async presence(channel) {
+    return this.#native.presence(String(channel))
+  }
+
+  /**
+   * Asks only for a channel's counts: resolves with `{connections, users}`. Rejects like
+   * `presence()`.
+   * @param {string} channel
+   */
+  async presenceStats(channel) {
+    return this.#native.presenceStats(String(channel))
+  }
+
   /** Closes the connection; the 'close' event follows and iterators end. */
   async close() {
     await this.#native.close()

@@ -4,9 +4,22 @@
 // `types` option does not list it (TypeScript 6 lists nothing by default).
 /// <reference types="node" />
 import { EventEmitter } from 'node:events'
-import type { ConnectOptions, Message, NativeClient, ParseOptions, Part, PartsOptions, Position, Upstream } from '../index'
+import type {
+  ConnectOptions,
+  Member,
+  Message,
+  NativeClient,
+  ParseOptions,
+  Part,
+  PartsOptions,
+  Position,
+  Presence,
+  PresenceEvent,
+  PresenceStats,
+  Upstream,
+} from '../index'
 
-export { ConnectOptions, Message, ParseOptions, Part, PartsOptions, Position, Upstream }
+export { ConnectOptions, Member, Message, ParseOptions, Part, PartsOptions, Position, Presence, PresenceEvent, PresenceStats, Upstream }
 
 /** Headers in order: `[name, value]` pairs, a Map, or a plain object (insertion order). */
 export type HeadersInit = Array<[string, string]> | Map<string, string> | Record<string, string>
@@ -34,7 +47,7 @@ export interface MultipartInit {
  * lhttp binding: a core name (`Version`, `Command`, `NewLine`, `HeaderName`,
  * `HeaderValue`, `TooManyHeaders`, `Upstream`, `PartOffset`, `Part`, `TooManyParts`,
  * `BufferTooSmall`, `Channel`), a client one (`Connect`, `Closed`, `Timeout`, `Io`),
- * the server's error code (`Forbidden`, `TooManyChannels`, `NoHistory`, ...), or, on
+ * the server's error code (`Forbidden`, `TooManyChannels`, `NoHistory`, `NoPresence`, ...), or, on
  * `'error'` events, `RestoreRefused` (a channel not subscribed again after a reconnect),
  * `Unrecovered` (a channel with history that could not get what it missed after a
  * reconnect; it is subscribed again) and `Lagged` (messages dropped unread). Unknown options are a plain `TypeError`.
@@ -132,6 +145,10 @@ export declare class Client extends EventEmitter implements AsyncIterable<Messag
   position(channel: string): Position | null
   /** Reads a channel's recent publications; rejects with code `NoHistory` for a channel without history. */
   history(channel: string, options?: HistoryOptions): Promise<History>
+  /** Who is in a channel with presence; rejects with code `NoPresence` for a channel whose namespace has none. */
+  presence(channel: string): Promise<Presence>
+  /** A channel's counts `{ connections, users }`; rejects like `presence`. */
+  presenceStats(channel: string): Promise<PresenceStats>
   close(): Promise<void>
   [Symbol.asyncIterator](): AsyncIterator<Message>
   on(event: 'message', listener: (msg: Message) => void): this

@@ -17,6 +17,7 @@ use napi::bindgen_prelude::{Either, Uint8Array};
 
 use crate::input::{body_vec, to_vec};
 use crate::message::Message;
+use crate::presence::{self, Presence, PresenceStats};
 use crate::tokens::TokenRequests;
 
 /// The command a published message carries when the caller names none (`chat`,
@@ -248,6 +249,32 @@ impl NativeClient {
                 Ok(NativeHistory { history, position })
             },
             |h| h,
+        )
+    }
+
+    /// Asks who is in a channel with presence (spec 15.2): resolves with `{ members,
+    /// stats, capped }`, each member `{ client, uid, info }`. A channel whose namespace
+    /// has no presence rejects with code `NoPresence`; one this connection may not
+    /// subscribe to, `Forbidden`; a bad channel name, `Channel`.
+    #[napi(ts_return_type = "Promise<Presence>")]
+    pub fn presence<'env>(&self, env: &'env Env, channel: String) -> napi::Result<PromiseRaw<'env, Presence>> {
+        let client = self.inner.clone();
+        spawn(env, async move { presence::presence(&client, &channel).await }, |p| p)
+    }
+
+    /// Asks only for a channel's counts (spec 15.2): resolves with `{ connections,
+    /// users }`. Rejects like `presence`.
+    #[napi(ts_return_type = "Promise<PresenceStats>")]
+    pub fn presence_stats<'env>(
+        &self,
+        env: &'env Env,
+        channel: String,
+    ) -> napi::Result<PromiseRaw<'env, PresenceStats>> {
+        let client = self.inner.clone();
+        spawn(
+            env,
+            async move { presence::presence_stats(&client, &channel).await },
+            |s| s,
         )
     }
 

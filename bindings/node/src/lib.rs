@@ -10,6 +10,7 @@
 //! - [`message`]: the `Message` and `Part` classes (a parsed message and one multipart part).
 //! - [`codec`]: `parse`, `encode`, `encodeMultipart`, `channelList` and the error names.
 //! - [`client`]: `NativeClient`, wrapped by `lib/client.js` into an event emitter and async iterator.
+//! - [`presence`]: the plain objects of `presence()`, `presenceStats()` and `Message.presenceEvent()`.
 //! - [`tokens`]: `TokenRequests`, the token callbacks' questions that `lib/client.js` answers.
 #![deny(clippy::all)]
 
@@ -18,4 +19,5 @@ pub mod codec;
 pub mod error;
 pub mod input;
 pub mod message;
+pub mod presence;
 pub mod tokens;

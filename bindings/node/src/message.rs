@@ -6,8 +6,9 @@ use lhttp_core::{OwnedMessage, OwnedPart};
 use napi::bindgen_prelude::Buffer;
 use napi_derive::napi;
 
-use crate::error::core_error;
+use crate::error::{client_error, core_error};
 use crate::input::count;
+use crate::presence::{event_of, PresenceEvent};
 
 /// A parsed LHTTP message: command, headers in order (duplicates kept) and body.
 #[napi]
@@ -107,6 +108,16 @@ impl Message {
             .parts_with_limits(max_parts, max_headers)
             .map_err(core_error)?;
         Ok(parts.into_iter().map(Part::from).collect())
+    }
+
+    /// The presence event this received message is (spec 15.3): `{ kind, channel,
+    /// client, uid, info, reason }` for a `join` or `leave`, `null` for any other
+    /// message (a publication, a reply). Read by the session; a `join` / `leave`
+    /// without `channel` or `client`, or whose body is not a JSON object of strings,
+    /// throws with `code` `Internal`.
+    #[napi]
+    pub fn presence_event(&self) -> napi::Result<Option<PresenceEvent>, String> {
+        event_of(&self.inner).transpose().map_err(|e| client_error(&e))
     }
 
     /// The message encoded again as LHTTP bytes.

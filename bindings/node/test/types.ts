@@ -13,8 +13,12 @@ import {
   type Client,
   type History,
   type LhttpError,
+  type Member,
   type Message,
   type Position,
+  type Presence,
+  type PresenceEvent,
+  type PresenceStats,
 } from '../lib'
 
 export async function useEverything(url: string): Promise<void> {
@@ -60,6 +64,19 @@ export async function useEverything(url: string): Promise<void> {
   const firstText: string | null | undefined = page.publications[0]?.text
   await client.history('a', { since: { epoch: page.position.epoch, offset: 3n } })
   void [page.channel, offset, firstText]
+  const here: Presence = await client.presence('a')
+  const members: Member[] = here.members
+  const name: string | undefined = members[0]?.info['name']
+  const counted: number = here.stats.connections + here.stats.users
+  const stats: PresenceStats = await client.presenceStats('a')
+  const event: PresenceEvent | null = msg.presenceEvent()
+  if (event) {
+    const kind: 'join' | 'leave' = event.kind
+    const who: string = `${event.channel} ${event.client} ${event.uid} ${event.reason}`
+    const info: Record<string, string> = event.info
+    void [kind, who, info]
+  }
+  void [members[0]?.client, members[0]?.uid, name, counted, here.capped, stats.users]
   await client.unsubscribe('a')
   await client.close()
   const viaHttp: number = await httpPublish('http://127.0.0.1:8081', ['a'], 'body', { command: 'chat', token: 't' })

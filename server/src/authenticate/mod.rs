@@ -259,7 +259,8 @@ fn refuse_connect(ctx: &mut Context<'_>, r: Refusal) {
             format!("the token is refused: {why}"),
         ),
     };
-    tracing::debug!(client = %ctx.client_id(), code = %code, detail = %detail, "connection token refused");
+    let who = format!("the connect of {}", ctx.client_id());
+    ctx.handle().warn_token_refused(&who, code, &detail);
     answer_error(ctx, code, &detail);
     ctx.close_with(close.code(), close.reason());
 }

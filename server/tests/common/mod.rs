@@ -77,10 +77,13 @@ impl Client {
     }
 
     /// Whether a message arrives within `d` (for asserting that nothing does).
+    /// A connection that closes meanwhile fails the test: "nothing came" must
+    /// not pass for a client that was dropped.
     pub async fn try_recv(&mut self, d: Duration) -> Option<Msg> {
         match tokio::time::timeout(d, self.event()).await {
             Ok(Event::Message(m)) => Some(m),
-            _ => None,
+            Ok(Event::Closed(c)) => panic!("the connection closed ({c:?}) while waiting for nothing to arrive"),
+            Err(_) => None,
         }
     }
 

@@ -20,10 +20,16 @@ impl Running {
     pub fn http(&self) -> String {
         format!("{}", self.addr)
     }
-    /// Stops the server and waits for it to finish.
+    /// Stops the server and waits for it to finish: a server that does not stop
+    /// within `WAIT`, panics, or ends with an error fails the test.
     pub async fn stop(self) {
         self.handle.shutdown();
-        let _ = tokio::time::timeout(WAIT, self.task).await;
+        match tokio::time::timeout(WAIT, self.task).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => panic!("the server ended with an error: {e}"),
+            Ok(Err(e)) => panic!("the server task failed: {e}"),
+            Err(_) => panic!("the server did not stop within {WAIT:?} of its shutdown"),
+        }
     }
 }
 

@@ -40,6 +40,28 @@ pub(crate) struct Event {
     pub leave: Option<Reason>,
 }
 
+/// What nodes tell each other on the presence subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Wire {
+    /// A join or a leave, for the other nodes' subscribers.
+    Event(Event),
+    /// A member with a uid disconnected and is in its grace for `grace_ms`: a
+    /// connection of the same uid joining the channel on another node takes its place.
+    Away {
+        channel: String,
+        uid: String,
+        client: String,
+        grace_ms: u64,
+    },
+    /// `member` took the place of `old`, in its grace, without events.
+    Back {
+        channel: String,
+        old: String,
+        member: Member,
+    },
+}
+
 impl Event {
     /// The event as the channel's subscribers receive it; an error when a uid or
     /// client id is no header value (a backend bound such a uid).
@@ -94,7 +116,8 @@ mod tests {
             &e.message().unwrap()[..],
             b"LHTTP/1.0 leave\r\nchannel:room\r\nclient:n-1\r\nreason:node-lost\r\n\r\n"
         );
-        let json = serde_json::to_string(&e).unwrap();
-        assert_eq!(serde_json::from_str::<Event>(&json).unwrap(), e);
+        let wire = Wire::Event(e);
+        let json = serde_json::to_string(&wire).unwrap();
+        assert_eq!(serde_json::from_str::<Wire>(&json).unwrap(), wire);
     }
 }

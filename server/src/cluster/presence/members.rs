@@ -8,6 +8,7 @@ use super::super::local::Info;
 use crate::id::ConnId;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::time::Instant;
 
 /// One member as queries and events show it (spec 15.1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,6 +64,9 @@ pub(crate) struct Members {
     local: HashMap<String, BTreeMap<ConnId, Entry>>,
     /// Members of other nodes by channel and client id (channels with join/leave only).
     remote: HashMap<String, BTreeMap<String, Member>>,
+    /// Other nodes' members in their grace, by channel and uid: the client id, and
+    /// until when a connection of that uid joining here takes its place.
+    away: HashMap<(String, String), (String, Instant)>,
     tickets: u64,
 }
 
@@ -142,6 +146,54 @@ impl Members {
         out
     }
 
+    /// Connection `id` of `channel` took the place of `old`, a member of another
+    /// node in its grace: no events (15.3). The local member stays as joined.
+    pub(crate) fn take_away(&mut self, channel: &str, uid: &str, now: Instant) -> Option<String> {
+        if uid.is_empty() {
+            return None;
+        }
+        self.away.retain(|_, (_, until)| *until > now);
+        let (old, _) = self.away.remove(&(channel.to_string(), uid.to_string()))?;
+        if let Some(m) = self.remote.get_mut(channel) {
+            m.remove(&old);
+        }
+        Some(old)
+    }
+
+    /// Forgets the other nodes' members whose grace is over.
+    pub(crate) fn prune_away(&mut self, now: Instant) {
+        self.away.retain(|_, (_, until)| *until > now);
+    }
+
+    /// Another node's member `client` of `channel` is in its grace until `until`.
+    pub(crate) fn heard_away(&mut self, channel: &str, uid: &str, client: &str, until: Instant) {
+        self.away
+            .insert((channel.to_string(), uid.to_string()), (client.to_string(), until));
+    }
+
+    /// A connection of another node took the place of `old` (in its grace):
+    /// when `old` is this node's, it is gone without a leave; either way the
+    /// new member is remembered as the other node's.
+    pub(crate) fn heard_back(&mut self, channel: &str, old: &str, member: Member) {
+        self.away.remove(&(channel.to_string(), member.uid.clone()));
+        if let Some(entries) = self.local.get_mut(channel) {
+            let mine = entries
+                .iter()
+                .find(|(_, e)| e.member.client == old && e.leaving.is_some())
+                .map(|(id, _)| *id);
+            if let Some(id) = mine {
+                entries.remove(&id);
+            }
+            if entries.is_empty() {
+                self.local.remove(channel);
+            }
+        }
+        if let Some(m) = self.remote.get_mut(channel) {
+            m.remove(old);
+        }
+        self.heard(channel, member, true);
+    }
+
     /// This node's members of `channel`, by client id: how many, their distinct
     /// non-empty uids, and the first `max` of them.
     pub(crate) fn local(&self, channel: &str, max: usize) -> (u64, Vec<String>, Vec<Member>) {
@@ -171,6 +223,7 @@ impl Members {
                 .or_default()
                 .insert(member.client.clone(), member);
         } else if let Some(m) = self.remote.get_mut(channel) {
+            self.away.remove(&(channel.to_string(), member.uid.clone()));
             m.remove(&member.client);
             if m.is_empty() {
                 self.remote.remove(channel);
@@ -261,6 +314,31 @@ mod tests {
             vec![("r".into(), member("a-1", "ann")), ("s".into(), member("a-2", ""))]
         );
         assert!(m.take_node("a").is_empty() && m.take_node("b").is_empty());
+    }
+
+    #[test]
+    fn a_member_in_its_grace_on_another_node_is_replaced_without_events() {
+        let now = Instant::now();
+        let later = now + std::time::Duration::from_secs(3);
+        // On node b: a's ann is away; ann comes back here.
+        let mut b = Members::default();
+        b.heard("r", member("a-1", "ann"), true);
+        b.heard_away("r", "ann", "a-1", later);
+        assert_eq!(b.take_away("r", "bob", now), None);
+        assert_eq!(b.take_away("r", "ann", later), None, "the grace is over");
+        b.heard_away("r", "ann", "a-1", later);
+        assert_eq!(b.take_away("r", "ann", now), Some("a-1".into()));
+        assert!(b.take_node("a").is_empty(), "a's ann is no longer a's member");
+        // On node a: the old connection goes without a leave.
+        let mut a = Members::default();
+        a.join("r", 1, member("a-1", "ann"));
+        let Left::Later(ticket) = a.leave("r", 1, true) else {
+            panic!()
+        };
+        a.heard_back("r", "a-1", member("b-7", "ann"));
+        assert_eq!(a.expire("r", 1, ticket), None);
+        assert_eq!(a.local("r", 10).0, 0);
+        assert_eq!(a.take_node("b"), vec![("r".into(), member("b-7", "ann"))]);
     }
 
     #[test]

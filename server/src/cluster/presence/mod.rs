@@ -22,7 +22,7 @@ pub use identity::ClientIdentity;
 pub use members::Member;
 pub use query::PresenceRequest;
 
-pub(crate) use event::{Event, Reason};
+pub(crate) use event::{Event, Reason, Wire};
 pub(crate) use members::Members;
 
 use super::rpc::{self, EXPIRY};
@@ -34,6 +34,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use members::{Joined, Left};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -53,10 +54,10 @@ pub struct ChannelPresence {
 /// The presence layer's state, in the cluster's.
 pub(crate) struct Presence {
     members: Mutex<Members>,
-    /// Events for the other nodes, sent in order by the presence task.
-    outgoing: mpsc::UnboundedSender<Event>,
+    /// What the other nodes must hear, sent in order by the presence task.
+    outgoing: mpsc::UnboundedSender<Wire>,
     /// Taken by the task when it starts.
-    queued: Mutex<Option<mpsc::UnboundedReceiver<Event>>>,
+    queued: Mutex<Option<mpsc::UnboundedReceiver<Wire>>>,
 }
 
 impl Default for Presence {
@@ -74,7 +75,19 @@ impl Presence {
     pub(crate) fn members(&self) -> MutexGuard<'_, Members> {
         self.members.lock().unwrap_or_else(|e| e.into_inner())
     }
+
+    /// Queues `wire` for the other nodes (when there are: with NATS).
+    fn tell(&self, state_has_link: bool, wire: Wire) {
+        if state_has_link {
+            let _ = self.outgoing.send(wire);
+        }
+    }
 }
+
+/// How much sooner than the node holding a member in its grace another node
+/// stops taking a reconnect as its return: more than NATS takes to carry the
+/// `back`, so the two never both act.
+const AWAY_MARGIN: Duration = Duration::from_secs(1);
 
 /// The subject the nodes' events travel on.
 fn subject(prefix: &str) -> String {
@@ -85,9 +98,7 @@ fn subject(prefix: &str) -> String {
 /// about a member of this node, to the other nodes.
 fn emit(handle: &Handle, state: &State, event: Event) {
     deliver(handle, &event);
-    if state.link().is_some() {
-        let _ = state.presence.outgoing.send(event);
-    }
+    state.presence.tell(state.link().is_some(), Wire::Event(event));
 }
 
 /// Delivers `event` to this node's subscribers of its channel.
@@ -123,8 +134,23 @@ impl ChannelHooks for Hooks {
                 info: dir.info(conn.id()),
             }
         };
-        let joined = state.presence.members().join(channel, conn.id(), member.clone());
-        if ns.join_leave && joined == Joined::New {
+        let (joined, back) = {
+            let mut members = state.presence.members();
+            let joined = members.join(channel, conn.id(), member.clone());
+            let back = (joined == Joined::New && state.link().is_some())
+                .then(|| members.take_away(channel, &member.uid, std::time::Instant::now()))
+                .flatten();
+            (joined, back)
+        };
+        if let Some(old) = back {
+            // It took the place of its own connection in its grace on another node.
+            let wire = Wire::Back {
+                channel: channel.to_string(),
+                old,
+                member,
+            };
+            state.presence.tell(true, wire);
+        } else if ns.join_leave && joined == Joined::New {
             emit(
                 handle,
                 state,
@@ -166,6 +192,13 @@ impl ChannelHooks for Hooks {
                 },
             ),
             Left::Later(ticket) => {
+                let away = Wire::Away {
+                    channel: channel.to_string(),
+                    uid: state.local().uid_of(conn.id()).unwrap_or_default().to_string(),
+                    client: conn.client_id().to_string(),
+                    grace_ms: grace.as_millis() as u64,
+                };
+                state.presence.tell(state.link().is_some(), away);
                 let (weak, state, channel, id) = (handle.downgrade(), state.clone(), channel.to_string(), conn.id());
                 let join_leave = ns.join_leave;
                 tokio::spawn(async move {
@@ -219,7 +252,7 @@ pub(crate) fn start(handle: &Handle, state: &Arc<State>) {
     tokio::spawn(run(handle.clone(), state.clone(), queued));
 }
 
-async fn run(handle: Handle, state: Arc<State>, mut queued: mpsc::UnboundedReceiver<Event>) {
+async fn run(handle: Handle, state: Arc<State>, mut queued: mpsc::UnboundedReceiver<Wire>) {
     let mut shutdown = handle.shutdown_signal();
     let Some(link) = state.link().cloned() else {
         let _ = shutdown.recv().await;
@@ -240,11 +273,12 @@ async fn run(handle: Handle, state: Arc<State>, mut queued: mpsc::UnboundedRecei
     let mut quiet_until = Instant::now() + EXPIRY;
     loop {
         tokio::select! {
-            Some(event) = queued.recv() => publish(&link, &subject, &event).await,
+            Some(wire) = queued.recv() => publish(&link, &subject, &wire).await,
             Some(m) = async { match incoming.as_mut() { Some(s) => s.next().await, None => None } } => {
                 heard(&handle, &state, &m.payload);
             }
             _ = tick.tick() => {
+                state.presence.members().prune_away(std::time::Instant::now());
                 if !link.is_up() {
                     quiet_until = Instant::now() + EXPIRY;
                 } else if Instant::now() >= quiet_until {
@@ -257,24 +291,50 @@ async fn run(handle: Handle, state: Arc<State>, mut queued: mpsc::UnboundedRecei
         }
     }
     flush_leaving(&handle, &state);
-    while let Ok(event) = queued.try_recv() {
-        publish(&link, &subject, &event).await;
+    while let Ok(wire) = queued.try_recv() {
+        publish(&link, &subject, &wire).await;
     }
     let _ = link.client().flush().await;
 }
 
-async fn publish(link: &rpc::Link, subject: &str, event: &Event) {
-    let Ok(json) = serde_json::to_vec(event) else { return };
+async fn publish(link: &rpc::Link, subject: &str, wire: &Wire) {
+    let Ok(json) = serde_json::to_vec(wire) else { return };
     if let Err(e) = link.client().publish(subject.to_string(), Bytes::from(json)).await {
-        tracing::warn!(channel = %event.channel, error = %e, "a presence event could not be sent to the other nodes");
+        tracing::warn!(error = %e, "a presence event could not be sent to the other nodes (NATS): they miss it");
     }
 }
 
-/// Another node's event: delivered here, and remembered while this node has subscribers of its channel.
+/// What another node said: an event is delivered here, and remembered while
+/// this node has subscribers of its channel; a member away or back is noted.
 fn heard(handle: &Handle, state: &State, payload: &[u8]) {
-    let Ok(event) = serde_json::from_slice::<Event>(payload) else {
+    let Ok(wire) = serde_json::from_slice::<Wire>(payload) else {
         tracing::warn!("a presence event from another node does not read: skipped (nodes of different versions?)");
         return;
+    };
+    let event = match wire {
+        Wire::Event(e) => e,
+        Wire::Away {
+            channel,
+            uid,
+            client,
+            grace_ms,
+        } => {
+            let grace = Duration::from_millis(grace_ms);
+            let until = Instant::now() + grace.saturating_sub(AWAY_MARGIN.min(grace / 2));
+            state
+                .presence
+                .members()
+                .heard_away(&channel, &uid, &client, until.into_std());
+            return;
+        }
+        Wire::Back { channel, old, member } => {
+            let mut members = state.presence.members();
+            members.heard_back(&channel, &old, member);
+            if handle.subscriber_count(&channel) == 0 {
+                members.forget(&channel);
+            }
+            return;
+        }
     };
     if event.member.node() == handle.node_id() || handle.subscriber_count(&event.channel) == 0 {
         return;
