@@ -8,7 +8,8 @@
 # errors, zero leaks), runs the C++ example, runs the C chat example against the live lhttpd
 # with a second client, and the C client test (ffi/tests/client.c) against an lhttpd it
 # drops (recovery notices) and restarts on the same port (with history: reads, positions,
-# Unrecovered after the restart).
+# Unrecovered after the restart); the tokens test; and presence (ffi/tests/presence.c and the
+# README's presence.c) against an lhttpd with presence, join/leave and self-declared identity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -194,6 +195,7 @@ gcc -std=c11 $CFLAGS -I "$BUILD" ffi/tests/vectors.c -o "$BUILD/vectors-static" 
 gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/tokens.c -o "$BUILD/tokens" $LIBS
+gcc -std=c11 $CFLAGS ffi/tests/presence.c -o "$BUILD/presence" $LIBS
 gcc -std=c11 $CFLAGS "$README_DIR/app.c" -o "$BUILD/app" $LIBS
 g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
 ok "the C tests, the README's app.c and the C/C++ examples compile with gcc/g++ -Wall -Wextra -Werror through pkg-config"
@@ -334,6 +336,32 @@ if [ "$tokens_rc" = 0 ]; then
   ok "C tokens: lhttp_config_set_token (uid, UNAUTHORIZED without the token in lhttp_last_error), the token callback refreshing before expiry, the subscription token callback for a token-rule namespace, a failing callback IO (valgrind clean)"
 else
   bad "C tokens test (exit $tokens_rc)"
+fi
+
+# --- presence (spec 15): ffi/tests/presence.c and the README's presence.c, under valgrind ---
+# Members and join/leave for the default namespace, leaves at once (no grace), uid and info from
+# the URL; the `quiet` namespace has a table of its own without presence (NoPresence).
+printf '[namespaces.quiet]\n' > "$BUILD/presence.toml"
+"$LIB/lhttpd" --listen 127.0.0.1:0 --log warn --presence --join-leave --presence-grace 0 --client-identity \
+  --config "$BUILD/presence.toml" > "$BUILD/presence-server.out" 2>&1 &
+PIDS+=($!)
+wait_for "$BUILD/presence-server.out" "lhttpd listening on"
+PRESENCE_ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/presence-server.out" | head -1)
+presence_rc=0
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$BUILD/presence" "ws://$PRESENCE_ADDR/" > "$BUILD/presence.out" 2>&1 || presence_rc=$?
+sed 's/^/  /' "$BUILD/presence.out"
+if [ "$presence_rc" = 0 ]; then
+  ok "C presence: join events with the URL's uid and info, lhttp_client_presence and _stats (two connections of one uid, one user), a publication before its publisher's leave, leave reasons, NO_PRESENCE (valgrind clean)"
+else
+  bad "C presence test (exit $presence_rc)"
+fi
+snippet write ffi/README.md presence.c "$BUILD/presence-readme.c" --addr "$PRESENCE_ADDR"
+if gcc -std=c11 $CFLAGS "$BUILD/presence-readme.c" -o "$BUILD/presence-readme" $LIBS &&
+  [ "$(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect "$BUILD/presence-readme")" = "$(snippet get ffi/README.md presence.out)" ]; then
+  ok "ffi/README.md's presence.c prints presence.out against lhttpd --presence --join-leave --client-identity (valgrind clean)"
+else
+  bad "ffi/README.md's presence.c against lhttpd with presence"
 fi
 
 echo "c: $passed passed, $failed failed"

@@ -108,6 +108,16 @@ impl BlockingClient {
             .block_on(self.client.history(channel, limit, since, reverse))
     }
 
+    /// [`Client::presence`], waiting for the answer.
+    pub fn presence(&self, channel: &str) -> Result<crate::Presence, Error> {
+        self.runtime.block_on(self.client.presence(channel))
+    }
+
+    /// [`Client::presence_stats`], waiting for the answer.
+    pub fn presence_stats(&self, channel: &str) -> Result<crate::PresenceStats, Error> {
+        self.runtime.block_on(self.client.presence_stats(channel))
+    }
+
     /// The next message, waiting at most `timeout` (`None`: no limit). `Ok(None)` when
     /// the time ran out; `Err(Closed)` once the connection is over.
     pub fn recv_timeout(&self, timeout: Option<Duration>) -> Result<Option<Message>, Error> {

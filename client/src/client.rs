@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use lhttp_session::{History, OwnedPosition, Recovery, RequestId, Session};
+use lhttp_session::{History, OwnedPosition, Presence, PresenceStats, Recovery, RequestId, Session};
 use tokio::sync::oneshot;
 
 use crate::shared::{Answer, Shared, State};
@@ -91,6 +91,42 @@ impl Client {
             .wait(|s, now| s.history(now, channel, limit, since, reverse))
             .await?;
         History::read(&answer.reply)
+    }
+
+    /// Lists the members of `channel` (spec 15.2): every connection subscribed to it,
+    /// cluster-wide, with its client id, uid and info, ordered by client id, and the
+    /// counts. At most the server's `presence_max_members` are listed (then
+    /// [`Presence::capped`]); the counts are always complete. A channel whose namespace
+    /// keeps no presence fails with `NoPresence`, one the connection may not subscribe
+    /// to with `Forbidden`. Subscribing is not needed.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lhttp_client::Client) -> Result<(), lhttp_client::Error> {
+    /// let here = client.presence("chat:lobby").await?;
+    /// println!("{} connections, {} users", here.stats.connections, here.stats.users);
+    /// for m in &here.members {
+    ///     println!("{} {}", m.client, m.info.get("name").map_or(m.uid.as_str(), String::as_str));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn presence(&self, channel: &str) -> Result<Presence, Error> {
+        let answer = self.wait(|s, now| s.presence(now, channel)).await?;
+        Presence::read(&answer.reply)
+    }
+
+    /// Counts the members of `channel` (spec 15.2) without listing them: its subscribed
+    /// connections and the distinct non-empty uids among them, cluster-wide. Fails as
+    /// [`presence`](Self::presence) does.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: lhttp_client::Client) -> Result<(), lhttp_client::Error> {
+    /// let counts = client.presence_stats("chat:lobby").await?;
+    /// println!("{} online", counts.users);
+    /// # Ok(()) }
+    /// ```
+    pub async fn presence_stats(&self, channel: &str) -> Result<PresenceStats, Error> {
+        let answer = self.wait(|s, now| s.presence_stats(now, channel)).await?;
+        PresenceStats::read(&answer.reply)
     }
 
     /// Sends a message; it is written in order with every other call, once

@@ -1,7 +1,8 @@
 #![doc = include_str!("../README.md")]
 //!
 //! Module map:
-//! - [`message`] — the owned [`Message`] and [`Part`].
+//! - [`message`] — the owned [`Message`] and [`Part`], and [`MessageExt`] (a message
+//!   read as a presence event).
 //! - [`error`] — [`Error`] with stable names.
 //! - [`config`] — [`Config`], mapped onto the session's settings.
 //! - `tls` — the rustls configuration (system roots plus a given CA).
@@ -31,6 +32,9 @@ pub use client::Client;
 pub use config::Config;
 pub use error::Error;
 pub use http::{http_publish, http_publish_blocking};
-pub use lhttp_session::{History, OwnedPosition, Recovery, Token, DEFAULT_COMMAND};
-pub use message::{Message, Part, PartSpec};
+pub use lhttp_session::{
+    History, Member, OwnedPosition, Presence, PresenceEvent, PresenceKind, PresenceStats, Recovery, Token,
+    DEFAULT_COMMAND,
+};
+pub use message::{Message, MessageExt, Part, PartSpec};
 pub use token::{SubscriptionTokenCallback, TokenCallback};

@@ -1,10 +1,12 @@
 //! The `lhttp` command-line tool against a real lhttpd: `send` prints every reply to
-//! the raw messages piped in, `pub` publishes over WebSocket and over HTTP.
+//! the raw messages piped in, `pub` publishes over WebSocket and over HTTP, `presence`
+//! lists a channel's members and counts, `sub --body-only` marks join and leave events.
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use common::TestServer;
 
@@ -93,7 +95,116 @@ fn help_describes_the_tool_not_the_crate() {
     assert!(ok, "{stderr}");
     assert!(stdout.contains("Talk to an lhttp server from the terminal"), "{stdout}");
     assert!(!stdout.contains("async and blocking"), "{stdout}");
-    for command in ["sub", "pub", "send"] {
+    for command in ["sub", "pub", "send", "presence"] {
         assert!(stdout.contains(command), "{stdout}");
     }
+}
+
+/// Presence and join/leave for the default namespace, no grace, self-declared
+/// identity; `quiet` keeps no presence.
+fn presence_server() -> lhttp_server::Config {
+    let mut config = lhttp_server::Config::default();
+    config.namespace.presence = true;
+    config.namespace.join_leave = true;
+    config.presence.grace = Duration::ZERO;
+    config.presence.client_identity = true;
+    config
+        .namespaces
+        .insert("quiet".into(), lhttp_server::Namespace::default());
+    config
+}
+
+fn loopback() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().unwrap()
+}
+
+/// `lhttp` with `args` (no stdin), off the async test's threads.
+async fn run(args: Vec<String>) -> (bool, String, String) {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        lhttp(&args, "")
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_prints_the_members_and_the_counts() {
+    let server = TestServer::start_with(presence_server(), loopback()).await;
+    let ann_url = format!("{}?uid=ann&info=%7B%22name%22%3A%22Ann%22%7D", server.ws_url());
+    let ann = lhttp_client::Client::connect(&ann_url).await.unwrap();
+    let anon = lhttp_client::Client::connect(&server.ws_url()).await.unwrap();
+    ann.subscribe(&["room"]).await.unwrap();
+    anon.subscribe(&["room"]).await.unwrap();
+    let url = server.ws_url();
+
+    let (ok, stdout, stderr) = run(vec!["presence".into(), url.clone(), "room".into()]).await;
+    assert!(ok, "{stderr}");
+    let mut members = [
+        format!("  {} uid:ann {{\"name\":\"Ann\"}}", ann.client_id().unwrap()),
+        format!("  {} uid:- {{}}", anon.client_id().unwrap()),
+    ];
+    // Listed in client id order, as the server answers.
+    members.sort_by_key(|line| line.split_whitespace().next().unwrap().to_owned());
+    assert_eq!(
+        stdout,
+        format!("room: 2 connections, 1 user\n{}\n{}\n", members[0], members[1])
+    );
+
+    let (ok, stdout, stderr) = run(vec!["presence".into(), url.clone(), "room".into(), "--stats".into()]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout, "room: 2 connections, 1 user\n");
+
+    let (ok, stdout, stderr) = run(vec!["presence".into(), url, "quiet:room".into()]).await;
+    assert!(!ok);
+    assert_eq!(stdout, "");
+    assert!(stderr.contains("NoPresence"), "{stderr}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sub_body_only_marks_join_and_leave_among_the_bodies() {
+    let server = TestServer::start_with(presence_server(), loopback()).await;
+    let url = server.ws_url();
+    // Its own join, bob's join, bob's line, bob's leave.
+    let mut sub = Command::new(env!("CARGO_BIN_EXE_lhttp"))
+        .args(["sub", &url, "room", "--body-only", "--count", "4"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run lhttp sub");
+    let stderr = sub.stderr.take().unwrap();
+    let greeting = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stderr).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    // "lhttp: subscribed to room (client-id <id>)"
+    let sub_id = greeting
+        .trim_end()
+        .strip_suffix(')')
+        .and_then(|l| l.rsplit_once("client-id "))
+        .map(|(_, id)| id.to_owned())
+        .unwrap_or_else(|| panic!("a greeting with the client id: {greeting:?}"));
+
+    let bob_url = format!("{url}?uid=bob&info=%7B%22name%22%3A%22Bob%22%7D");
+    let bob = lhttp_client::Client::connect(&bob_url).await.unwrap();
+    let bob_id = bob.client_id().unwrap();
+    bob.subscribe(&["room"]).await.unwrap();
+    bob.publish(&["room"], "chat", &[], b"hello from bob").await.unwrap();
+    bob.close().await.unwrap();
+
+    let out = tokio::task::spawn_blocking(move || sub.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        format!(
+            "* {sub_id} joined room\n* bob ({bob_id}) joined room {{\"name\":\"Bob\"}}\nhello from bob\n* bob ({bob_id}) left room (disconnect)\n"
+        )
+    );
+    server.stop().await;
 }

@@ -13,11 +13,14 @@
  *   writes the length needed to *out_n.
  * - Objects come in pairs: lhttp_message_parse / lhttp_client_recv / lhttp_client_try_recv /
  *   lhttp_client_history with lhttp_message_free; lhttp_config_new / lhttp_config_free;
- *   lhttp_client_connect(_config) / lhttp_client_free. Every _free accepts NULL.
+ *   lhttp_client_connect(_config) / lhttp_client_free; lhttp_client_presence /
+ *   lhttp_presence_free; lhttp_message_presence_event / lhttp_presence_event_free.
+ *   Every _free accepts NULL.
  * - Ownership of returned memory: views (lhttp_str, lhttp_bytes, lhttp_header) are never
  *   freed by the caller; they point into the buffer they came from (the caller's buffer
  *   given to lhttp_message_parse, or a received message's own buffer) and are valid until
- *   that message is freed. Static strings (lhttp_result_str, lhttp_version) live forever.
+ *   that message is freed; those of an lhttp_presence or lhttp_presence_event point into it
+ *   and are valid until it is freed. Static strings (lhttp_result_str, lhttp_version) live forever.
  *   lhttp_client_id and lhttp_last_error copy into the caller's buffer.
  * - Threading: an lhttp_message is read-only and may be read by many threads at once.
  *   An lhttp_client may be used from many threads at once (except lhttp_client_free, which
@@ -56,7 +59,7 @@
  * What a liblhttp call did. The numbers never change; new codes are only added at the end.
  *
  * 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
- * later `Channel` and `Position`; 17 to 27 and 35 to 37 are the codes a server answers with (a
+ * later `Channel` and `Position`; 17 to 27 and 35 to 39 are the codes a server answers with (a
  * reply carrying a core name maps to that name's code). Every code named after a core or server error
  * carries exactly that name (`lhttp_result_str`).
  */
@@ -226,6 +229,11 @@ enum lhttp_result
    * with an expired token, or a subscription ended when its token expired).
    */
   LHTTP_RESULT_TOKEN_EXPIRED = 38,
+  /**
+   * Server error: a presence query names a channel whose namespace keeps no presence
+   * (spec 15.2).
+   */
+  LHTTP_RESULT_NO_PRESENCE = 39,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -258,6 +266,31 @@ enum lhttp_recovery
 typedef enum lhttp_recovery lhttp_recovery;
 #else
 typedef uint32_t lhttp_recovery;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * Which presence event.
+ */
+enum lhttp_presence_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A connection subscribed to the channel.
+   */
+  LHTTP_PRESENCE_KIND_JOIN = 1,
+  /**
+   * A connection stopped being subscribed (`reason` says why).
+   */
+  LHTTP_PRESENCE_KIND_LEAVE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum lhttp_presence_kind lhttp_presence_kind;
+#else
+typedef uint32_t lhttp_presence_kind;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -337,6 +370,89 @@ typedef struct {
    */
   lhttp_str value;
 } lhttp_header;
+
+/**
+ * A channel's counts (spec 15.2), always complete.
+ */
+typedef struct {
+  /**
+   * The channel's members: its subscribed connections, cluster-wide.
+   */
+  uint64_t connections;
+  /**
+   * The distinct non-empty uids among them.
+   */
+  uint64_t users;
+} lhttp_presence_stats;
+
+/**
+ * One member of a channel: a subscribed connection. Its views point into the object it
+ * came with (an `lhttp_presence` or `lhttp_presence_event`) and live as long as it.
+ */
+typedef struct {
+  /**
+   * Its client id.
+   */
+  lhttp_str client;
+  /**
+   * Its uid (a token's `sub`, a backend's, or self-declared); length 0 when none.
+   */
+  lhttp_str uid;
+  /**
+   * Its info, one `name:value` pair per key, ordered by name; NULL with 0 when none.
+   */
+  const lhttp_header *info;
+  /**
+   * How many pairs `info` holds.
+   */
+  size_t info_len;
+} lhttp_member;
+
+/**
+ * A channel's members, as `lhttp_client_presence` gives them; freed with
+ * `lhttp_presence_free`. Read-only: any number of threads may read it at once.
+ */
+typedef struct {
+  /**
+   * The counts (complete even when the list is capped).
+   */
+  lhttp_presence_stats stats;
+  /**
+   * The server listed fewer members than there are (its `presence_max_members`).
+   */
+  bool capped;
+  /**
+   * The members, ordered by client id; NULL with 0 when none.
+   */
+  const lhttp_member *members;
+  /**
+   * How many members `members` holds.
+   */
+  size_t members_len;
+} lhttp_presence;
+
+/**
+ * A `join` or `leave`, as `lhttp_message_presence_event` gives it; freed with
+ * `lhttp_presence_event_free`. Its views live as long as it. Read-only.
+ */
+typedef struct {
+  /**
+   * Join or leave.
+   */
+  lhttp_presence_kind kind;
+  /**
+   * The channel.
+   */
+  lhttp_str channel;
+  /**
+   * The member that joined or left.
+   */
+  lhttp_member member;
+  /**
+   * For a leave: `unsubscribe`, `disconnect` or `node-lost`; length 0 for a join.
+   */
+  lhttp_str reason;
+} lhttp_presence_event;
 
 /**
  * A part to encode with `lhttp_encode_multipart`.
@@ -658,6 +774,47 @@ lhttp_result lhttp_client_history(const lhttp_client *client,
                                   size_t since_len,
                                   bool reverse,
                                   lhttp_message **out);
+
+/**
+ * Lists the members of `channel[..channel_len]` (subscribed or not): every connection
+ * subscribed to it, cluster-wide, with its client id, uid and info, ordered by client
+ * id, and the counts. Writes to `*out` an `lhttp_presence` to free with
+ * `lhttp_presence_free`. At most the server's `presence_max_members` are listed (then
+ * `capped`). A channel whose namespace keeps no presence is `NO_PRESENCE`, one this
+ * connection may not subscribe to `FORBIDDEN`, a bad channel name `CHANNEL`.
+ */
+lhttp_result lhttp_client_presence(const lhttp_client *client,
+                                   const char *channel,
+                                   size_t channel_len,
+                                   lhttp_presence **out);
+
+/**
+ * Counts the members of `channel[..channel_len]` without listing them, into `*out`.
+ * Fails as `lhttp_client_presence` does.
+ */
+lhttp_result lhttp_client_presence_stats(const lhttp_client *client,
+                                         const char *channel,
+                                         size_t channel_len,
+                                         lhttp_presence_stats *out);
+
+/**
+ * Frees what `lhttp_client_presence` gave. NULL is fine. Its views become invalid.
+ */
+void lhttp_presence_free(lhttp_presence *presence);
+
+/**
+ * Reads the received message `msg` as a presence event and writes it to `*out`, to free
+ * with `lhttp_presence_event_free` (`msg` may be freed first). `NOT_FOUND` when it is
+ * not a `join` or `leave` (a publication, an `error`); `INTERNAL` for one without
+ * `channel` or `client` or whose info is not a JSON object of strings (the server never
+ * sends one).
+ */
+lhttp_result lhttp_message_presence_event(const lhttp_message *msg, lhttp_presence_event **out);
+
+/**
+ * Frees what `lhttp_message_presence_event` gave. NULL is fine. Its views become invalid.
+ */
+void lhttp_presence_event_free(lhttp_presence_event *event);
 
 /**
  * Publishes through the server's HTTP endpoint (`POST {url}/publish`, plain

@@ -8,8 +8,9 @@
 //!
 //! This file holds the client object and the argument conversions its calls share;
 //! the calls are in `config` (settings), `connection` (connect, close, free, id),
-//! `send` (send, subscribe, unsubscribe, publish), `receive`, `history` (position, history)
-//! and `http_publish`.
+//! `send` (send, subscribe, unsubscribe, publish), `receive`, `history` (position, history),
+//! `presence` (presence, presence stats), `presence_event` (a received join or leave) and
+//! `http_publish`.
 
 use std::ffi::c_char;
 use std::time::Duration;
@@ -31,12 +32,18 @@ mod receive;
 
 mod history;
 
+mod presence;
+
+mod presence_event;
+
 mod http_publish;
 
 pub use config::*;
 pub use connection::*;
 pub use history::*;
 pub use http_publish::*;
+pub use presence::*;
+pub use presence_event::*;
 pub use receive::*;
 pub use send::*;
 

@@ -79,6 +79,17 @@ impl lhttp_message {
         unsafe { std::slice::from_raw_parts(self.buf, self.len) }
     }
 
+    /// An owned copy (command, headers, body), for readers that take core's owned
+    /// message, such as the session's presence event reader.
+    pub(crate) fn to_owned_message(&self) -> lhttp_core::OwnedMessage {
+        let mut msg = lhttp_core::OwnedMessage::new(self.str(&self.fields.command));
+        for h in &self.fields.headers {
+            msg.headers_mut()
+                .push((self.str(&h.name).to_owned(), self.str(&h.value).to_owned()));
+        }
+        msg.with_body(self.slice(&self.fields.body))
+    }
+
     fn slice(&self, r: &Range<usize>) -> &[u8] {
         &self.buf()[r.clone()]
     }

@@ -11,7 +11,7 @@ use lhttp_core::Error as CoreError;
 /// What a liblhttp call did. The numbers never change; new codes are only added at the end.
 ///
 /// 1 to 11 are the codec's first errors in `lhttp_core::Error::ALL` order, and 33 and 34 its
-/// later `Channel` and `Position`; 17 to 27 and 35 to 37 are the codes a server answers with (a
+/// later `Channel` and `Position`; 17 to 27 and 35 to 39 are the codes a server answers with (a
 /// reply carrying a core name maps to that name's code). Every code named after a core or server error
 /// carries exactly that name (`lhttp_result_str`).
 #[repr(u32)]
@@ -100,10 +100,13 @@ pub enum lhttp_result {
     /// Server error: a token's `exp` has passed (spec 14: a connect, refresh or subscribe
     /// with an expired token, or a subscription ended when its token expired).
     TokenExpired = 38,
+    /// Server error: a presence query names a channel whose namespace keeps no presence
+    /// (spec 15.2).
+    NoPresence = 39,
 }
 
 /// Every code, in numeric order.
-pub(crate) const ALL: [lhttp_result; 39] = {
+pub(crate) const ALL: [lhttp_result; 40] = {
     use lhttp_result::*;
     [
         Ok,
@@ -145,11 +148,12 @@ pub(crate) const ALL: [lhttp_result; 39] = {
         BadRequest,
         RateLimited,
         TokenExpired,
+        NoPresence,
     ]
 };
 
 /// The codes named after a server error (`ServerError`), in numeric order.
-const SERVER_CODES: [lhttp_result; 15] = {
+const SERVER_CODES: [lhttp_result; 16] = {
     use lhttp_result::*;
     [
         MessageTooLarge,
@@ -167,6 +171,7 @@ const SERVER_CODES: [lhttp_result; 15] = {
         BadRequest,
         RateLimited,
         TokenExpired,
+        NoPresence,
     ]
 };
 
@@ -214,6 +219,7 @@ impl lhttp_result {
             BadRequest => c"BadRequest",
             RateLimited => c"RateLimited",
             TokenExpired => c"TokenExpired",
+            NoPresence => c"NoPresence",
         }
     }
 
@@ -394,6 +400,8 @@ mod tests {
         assert_eq!(server("HeaderValue"), lhttp_result::HeaderValue);
         assert_eq!(server("NoChannel"), lhttp_result::NoChannel);
         assert_eq!(server("Channel"), lhttp_result::Channel);
+        assert_eq!(server("NoPresence"), lhttp_result::NoPresence);
+        assert_eq!(lhttp_result::NoPresence as u32, 39);
         assert_eq!(server("NotFound"), lhttp_result::Server);
         assert_eq!(server("Panic"), lhttp_result::Server);
         assert_eq!(server("Whatever"), lhttp_result::Server);

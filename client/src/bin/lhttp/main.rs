@@ -1,5 +1,6 @@
 //! `lhttp`, the command-line client (successor of the original's `lhttpClient`):
-//! subscribe and print, publish once, or type raw messages and see every reply.
+//! subscribe and print, publish once, type raw messages and see every reply, or list
+//! who is in a channel.
 
 mod escape;
 mod render;
@@ -9,7 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use lhttp_client::{http_publish, Client, Config, Error, Message};
+use lhttp_client::{http_publish, Client, Config, Error, Message, MessageExt};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// Talk to an lhttp server from the terminal.
@@ -18,7 +19,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 #[command(
     name = "lhttp",
     version,
-    about = "Talk to an lhttp server from the terminal: subscribe and print (sub), publish once (pub), or type raw messages and see every reply (send)"
+    about = "Talk to an lhttp server from the terminal: subscribe and print (sub), publish once (pub), type raw messages and see every reply (send), or list who is in a channel (presence)"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,14 +28,16 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Cmd {
-    /// Subscribe to channels and print every message that arrives.
+    /// Subscribe to channels and print every message that arrives (join and leave
+    /// events too, on channels that send them).
     Sub {
         #[command(flatten)]
         conn: Conn,
         /// The channels to subscribe to.
         #[arg(required = true)]
         channels: Vec<String>,
-        /// Print only each message's body, one per line.
+        /// Print only each message's body, one per line (a join or leave event as a
+        /// line starting with `* `).
         #[arg(long)]
         body_only: bool,
         /// Exit after this many messages.
@@ -69,6 +72,17 @@ enum Cmd {
         /// many seconds (e.g. upstream answers).
         #[arg(long, default_value_t = 0.0)]
         linger: f64,
+    },
+    /// List the members of a channel whose namespace keeps presence: each connection
+    /// with its client id, uid and info, after the counts.
+    Presence {
+        #[command(flatten)]
+        conn: Conn,
+        /// The channel.
+        channel: String,
+        /// Print only the counts (connections and distinct users).
+        #[arg(long)]
+        stats: bool,
     },
 }
 
@@ -134,6 +148,7 @@ async fn main() -> ExitCode {
             token,
         } => publish(&conn, &channel, &body, &command, &headers, token.as_deref()).await,
         Cmd::Send { conn, linger } => send(&conn, linger).await,
+        Cmd::Presence { conn, channel, stats } => presence(&conn, &channel, stats).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -201,6 +216,18 @@ async fn publish(
     }
     .map_err(|e| e.to_string())?;
     println!("delivered to {deliveries} subscriber(s)");
+    Ok(())
+}
+
+async fn presence(conn: &Conn, channel: &str, stats_only: bool) -> Result<(), String> {
+    let client = conn.connect().await?;
+    let text = if stats_only {
+        client.presence_stats(channel).await.map(|s| render::stats(channel, &s))
+    } else {
+        client.presence(channel).await.map(|p| render::presence(channel, &p))
+    };
+    let _ = client.close().await;
+    print!("{}", text.map_err(|e| e.to_string())?);
     Ok(())
 }
 
@@ -273,7 +300,10 @@ fn passing(e: &Error) -> bool {
 const SYNC_COMMAND: &str = "lhttp-cli-sync";
 
 fn print_message(msg: &Message, body_only: bool) {
-    let text = if body_only {
+    let event = body_only.then(|| msg.presence_event()).flatten();
+    let text = if let Some(Ok(event)) = event {
+        render::event(&event) + "\n"
+    } else if body_only {
         let mut body = String::from_utf8_lossy(msg.body()).into_owned();
         body.push('\n');
         body
