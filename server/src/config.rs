@@ -57,6 +57,33 @@ pub struct Config {
     /// Connection and subscription tokens (`[token]`, spec 14): the keys that
     /// verify them and whether a connection must present one.
     pub token: TokenConfig,
+    /// Presence settings shared by every namespace (`[presence]`, spec 15.1).
+    pub presence: PresenceConfig,
+}
+
+/// The `[presence]` table (spec 15.1); which channels keep presence is a namespace setting.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresenceConfig {
+    /// How long a disconnected member with a uid stays before its `leave`, so a
+    /// reconnect within it sends no leave/join pair. Default 5 s; zero leaves at once.
+    #[serde(with = "secs")]
+    pub grace: Duration,
+    /// The most members one presence query lists (the counts stay complete). Default 1,000.
+    pub max_members: usize,
+    /// A connection without a token may name its own uid and info on the upgrade
+    /// URL (`?uid=..&info=..`), unverified: for demos and trusted networks.
+    pub client_identity: bool,
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        PresenceConfig {
+            grace: Duration::from_secs(5),
+            max_members: 1000,
+            client_identity: false,
+        }
+    }
 }
 
 /// The `[token]` table (spec 14.5). Without a key no token verifies, and
@@ -203,6 +230,10 @@ pub struct Namespace {
     pub publish: PublishRule,
     /// Who may read history from a connection (14.6).
     pub history_read: HistoryRule,
+    /// Keep each channel's members and answer presence queries (15.1).
+    pub presence: bool,
+    /// Send `join` and `leave` events to each channel's subscribers (15.3).
+    pub join_leave: bool,
 }
 
 impl Default for Namespace {
@@ -214,11 +245,18 @@ impl Default for Namespace {
             subscribe: SubscribeRule::default(),
             publish: PublishRule::default(),
             history_read: HistoryRule::default(),
+            presence: false,
+            join_leave: false,
         }
     }
 }
 
 impl Namespace {
+    /// Whether this namespace keeps members or sends join/leave events (15.1).
+    pub fn has_presence(&self) -> bool {
+        self.presence || self.join_leave
+    }
+
     /// Whether channels of this namespace keep history: both a size and a ttl (13.1).
     pub fn has_history(&self) -> bool {
         self.history_size > 0 && !self.history_ttl.is_zero()
@@ -345,6 +383,7 @@ impl Default for Config {
             namespace: Namespace::default(),
             namespaces: BTreeMap::new(),
             token: TokenConfig::default(),
+            presence: PresenceConfig::default(),
         }
     }
 }
@@ -425,6 +464,9 @@ impl Config {
             return Err("max_headers and max_queue must be at least 1".into());
         }
         self.token.validate()?;
+        if self.presence.max_members == 0 {
+            return Err("presence max_members must be at least 1".into());
+        }
         if self.limits.max_queue_bytes < self.limits.max_message_size {
             return Err(format!(
                 "max_queue_bytes ({}) must be at least max_message_size ({}): one message would cut any connection",
@@ -457,6 +499,11 @@ impl Config {
     /// Whether any namespace keeps history (if none, publishing skips the streams).
     pub fn has_any_history(&self) -> bool {
         self.namespace.has_history() || self.namespaces.values().any(Namespace::has_history)
+    }
+
+    /// Whether any namespace keeps presence or sends join/leave events (if none, the presence layer sleeps).
+    pub fn has_any_presence(&self) -> bool {
+        self.namespace.has_presence() || self.namespaces.values().any(Namespace::has_presence)
     }
 
     fn validate_namespaces(&self) -> Result<(), String> {

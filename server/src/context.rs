@@ -356,6 +356,12 @@ impl<'a> Context<'a> {
         self.ack.parts = parts;
     }
 
+    /// Gives the ack of this message a plain body (ignored when it has parts), as
+    /// a presence query answers its members (15.2).
+    pub fn set_ack_body(&mut self, body: impl Into<Vec<u8>>) {
+        self.ack.body = body.into();
+    }
+
     /// What the ack of this message carries besides `id` and `deliveries`.
     pub(crate) fn ack_extra(&self) -> &AckExtra {
         &self.ack

@@ -7,7 +7,7 @@ use crate::history::Page;
 use crate::reject::Reject;
 use bytes::Bytes;
 use http::{Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use lhttp_core::position::Position;
 use lhttp_core::{parse, ServerError};
@@ -32,22 +32,9 @@ const MAX_ARGS: usize = 64 * 1024;
 
 /// Answers `POST /api/history`.
 pub(crate) async fn call(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
-    if !crate::http::authorized(handle, &req) {
-        return crate::http::unauthorized();
-    }
-    let body = match Limited::new(req.into_body(), MAX_ARGS).collect().await {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return failed(StatusCode::PAYLOAD_TOO_LARGE, ServerError::MessageTooLarge.as_str(), ""),
-    };
-    let args = match serde_json::from_slice::<Args>(&body) {
+    let args = match crate::http::json_args::<Args>(handle, req, MAX_ARGS).await {
         Ok(a) => a,
-        Err(e) => {
-            return failed(
-                StatusCode::BAD_REQUEST,
-                ServerError::BadRequest.as_str(),
-                &e.to_string(),
-            )
-        }
+        Err(answer) => return answer,
     };
     match read(handle, &args).await {
         Ok(v) => crate::http::json_answer(StatusCode::OK, json!({ "result": v }).to_string()),

@@ -43,6 +43,7 @@ impl Filter for HistoryRequest {
                     Ok(AckExtra {
                         headers: vec![(names::POSITION.to_string(), position)],
                         parts,
+                        ..AckExtra::default()
                     })
                 }));
             }

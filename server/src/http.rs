@@ -46,6 +46,8 @@ pub(crate) async fn route(
     let resp = match (req.method(), req.uri().path()) {
         (&Method::POST, "/publish") => publish(&app.handle, req).await,
         (&Method::POST, "/api/history") => crate::history_http::call(&app.handle, req).await,
+        (&Method::POST, "/api/presence") => crate::presence_http::call(&app.handle, req, true).await,
+        (&Method::POST, "/api/presence_stats") => crate::presence_http::call(&app.handle, req, false).await,
         (&Method::POST, p) if p.starts_with("/api/") => crate::directory_http::call(&app.handle, req).await,
         (&Method::GET, "/healthz") => healthz(&app.handle),
         (&Method::GET, "/metrics") => {
@@ -241,6 +243,37 @@ pub(crate) fn authorized(handle: &Handle, req: &Request<Incoming>) -> bool {
 }
 
 /// The 401 answer of every route protected by the bearer token.
+/// The JSON arguments of an API call (`POST /api/...`) with the publish token
+/// checked: at most `max` bytes, unknown fields refused as `T` says. The error
+/// is the answer to send: 401, 413, or 400 `BadRequest` naming what is wrong.
+pub(crate) async fn json_args<T: serde::de::DeserializeOwned>(
+    handle: &Handle,
+    req: Request<Incoming>,
+    max: usize,
+) -> Result<T, Response<Body>> {
+    use http_body_util::{BodyExt, Limited};
+    if !authorized(handle, &req) {
+        return Err(unauthorized());
+    }
+    let body = match Limited::new(req.into_body(), max).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return Err(error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ServerError::MessageTooLarge.as_str(),
+                None,
+            ))
+        }
+    };
+    serde_json::from_slice::<T>(&body).map_err(|e| {
+        error(
+            StatusCode::BAD_REQUEST,
+            ServerError::BadRequest.as_str(),
+            Some(&e.to_string()),
+        )
+    })
+}
+
 pub(crate) fn unauthorized() -> Response<Body> {
     Response::builder()
         .status(StatusCode::UNAUTHORIZED)

@@ -71,6 +71,7 @@ mod origin;
 mod outbox;
 mod permissions;
 mod pipeline;
+mod presence_http;
 mod processor;
 mod pubsub;
 mod rate;
@@ -85,7 +86,8 @@ mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
 pub use config::{
-    ClusterConfig, Config, HistoryBackend, HistoryRule, Limits, Namespace, PublishRule, SubscribeRule, TokenConfig,
+    ClusterConfig, Config, HistoryBackend, HistoryRule, Limits, Namespace, PresenceConfig, PublishRule, SubscribeRule,
+    TokenConfig,
 };
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};

@@ -61,6 +61,19 @@ pub(crate) fn may_read_history(ctx: &Context<'_>, channel: &str) -> Result<(), R
     }
 }
 
+/// Whether the connection may ask who is in `channel` (15.2): whoever the
+/// `subscribe` rule lets in; for `token`, its subscribers.
+pub(crate) fn may_see_presence(ctx: &Context<'_>, channel: &str) -> Result<(), Reject> {
+    personal(ctx, channel)?;
+    let subscribed = ctx.conn().is_subscribed(channel);
+    match ctx.handle().config().namespace_of(channel).subscribe {
+        SubscribeRule::Token if !subscribed => {
+            Err(refused(channel, "only subscribers of the channel may ask who is in it"))
+        }
+        _ => may_subscribe(ctx, channel, true),
+    }
+}
+
 /// A personal channel is open to its own uid only (14.8).
 fn personal(ctx: &Context<'_>, channel: &str) -> Result<(), Reject> {
     match personal_uid(channel) {

@@ -173,6 +173,9 @@ impl Pipeline {
                         Ok(more) => {
                             extra.headers.extend(more.headers);
                             extra.parts.extend(more.parts);
+                            if extra.body.is_empty() {
+                                extra.body = more.body;
+                            }
                         }
                         Err(r) => return error(&handle, &conn, &r, Some(&cmd), id.as_deref()),
                     }

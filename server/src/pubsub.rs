@@ -94,6 +94,7 @@ impl Filter for PubSub {
             Ok(AckExtra {
                 headers,
                 parts: Vec::new(),
+                ..AckExtra::default()
             })
         }));
         record_grant(ctx, grant)

@@ -68,12 +68,14 @@ pub struct AckExtra {
     pub headers: Vec<(String, String)>,
     /// The parts of a multipart body (none: no body, no `multipart` header).
     pub parts: Vec<lhttp_core::owned::PartSpec>,
+    /// A plain body, when there are no parts (a presence query's members, 15.2).
+    pub body: Vec<u8>,
 }
 
 /// `LHTTP/1.0 ack` for request `id` with `extra` headers and parts after the
 /// `deliveries` count, written by core (its plain `Ack` when there is nothing extra).
 pub fn ack_frame_with(id: &str, deliveries: Option<usize>, extra: &AckExtra) -> Frame {
-    if extra.headers.is_empty() && extra.parts.is_empty() {
+    if extra.headers.is_empty() && extra.parts.is_empty() && extra.body.is_empty() {
         return ack_frame(id, deliveries);
     }
     let mut headers = vec![(headers::ID.to_string(), id.to_string())];
@@ -83,7 +85,7 @@ pub fn ack_frame_with(id: &str, deliveries: Option<usize>, extra: &AckExtra) -> 
     headers.extend(extra.headers.iter().cloned());
     let ack = lhttp_core::reply::commands::ACK;
     server_frame(if extra.parts.is_empty() {
-        lhttp_core::owned::encode(ack, &headers, b"")
+        lhttp_core::owned::encode(ack, &headers, &extra.body)
     } else {
         lhttp_core::owned::encode_multipart(ack, &headers, &extra.parts)
     })
@@ -189,6 +191,7 @@ mod tests {
         let extra = AckExtra {
             headers: vec![("position".into(), "a E:2".into())],
             parts: vec![(vec![("offset".into(), "2".into())], b"hi".to_vec())],
+            ..AckExtra::default()
         };
         assert_eq!(
             payload(&ack_frame_with("7", None, &extra)),

@@ -98,12 +98,16 @@ impl Server {
         let authenticate: Arc<dyn Filter> = Arc::new(Authenticate::new(&config.token, tokens.clone()));
         let origins = Arc::new(Origins::new(&config.allowed_origins));
         let mut builtins: Vec<Arc<dyn Filter>> = Vec::new();
+        if config.presence.client_identity {
+            builtins.push(Arc::new(cluster::ClientIdentity));
+        }
         if let Some(param) = &config.cluster.takeover_key {
             builtins.push(Arc::new(cluster::Takeover::new(param)));
         }
         builtins.push(Arc::new(Multipart));
         builtins.push(Arc::new(PubSub));
         builtins.push(Arc::new(HistoryRequest));
+        builtins.push(Arc::new(cluster::PresenceRequest));
         builtins.push(upstream.clone() as Arc<dyn Filter>);
         let ids = IdMaker::new();
         let joined = cluster::join(&config, ids.node()).await?;
@@ -114,14 +118,7 @@ impl Server {
         }
         // One node's streams; a cluster that keeps history in JetStream shares its own instead.
         let history: Arc<dyn HistoryStore> = Arc::new(MemoryHistory::new());
-        let handle = Handle::new(
-            config,
-            ids,
-            joined.broker(),
-            history,
-            extensions,
-            vec![joined.listener()],
-        );
+        let handle = Handle::new(config, ids, joined.broker(), history, extensions, joined.listeners());
         joined.share_history(&handle);
         Ok(Server {
             handle,

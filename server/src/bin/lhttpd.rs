@@ -131,6 +131,21 @@ struct Args {
     /// Most publications one recovery or history read returns, default namespace [default: 300].
     #[arg(long, env = "LHTTPD_RECOVER_MAX")]
     recover_max: Option<usize>,
+    /// Keep the members of the default namespace's channels and answer presence queries (spec 15). Named namespaces: `presence = true` in `[namespaces.<name>]`.
+    #[arg(long, env = "LHTTPD_PRESENCE")]
+    presence: bool,
+    /// Send join and leave events to the subscribers of the default namespace's channels.
+    #[arg(long, env = "LHTTPD_JOIN_LEAVE")]
+    join_leave: bool,
+    /// Seconds a disconnected member with a uid stays before its leave, so a quick reconnect sends no leave/join pair [default: 5; 0: at once].
+    #[arg(long, value_name = "SECS", env = "LHTTPD_PRESENCE_GRACE")]
+    presence_grace: Option<f64>,
+    /// Most members one presence query lists; the counts stay complete [default: 1000].
+    #[arg(long, value_name = "N", env = "LHTTPD_PRESENCE_MAX_MEMBERS")]
+    presence_max_members: Option<usize>,
+    /// Let a connection without a token name its own uid and info on the upgrade URL (?uid=..&info=..): unverified, for demos and trusted networks.
+    #[arg(long, env = "LHTTPD_CLIENT_IDENTITY")]
+    client_identity: bool,
     /// HMAC secret verifying HS256/384/512 connection and subscription tokens (prefer --token-hmac-secret-file: a flag shows in process lists).
     #[arg(
         long,
@@ -274,6 +289,14 @@ fn config(args: &Args) -> Result<Config, String> {
     if let Some(s) = args.history_ttl {
         ns.history_ttl = secs(s)?;
     }
+    ns.presence |= args.presence;
+    ns.join_leave |= args.join_leave;
+    let p = &mut c.presence;
+    if let Some(s) = args.presence_grace {
+        p.grace = secs(s)?;
+    }
+    set(&mut p.max_members, args.presence_max_members);
+    p.client_identity |= args.client_identity;
     let t = &mut c.token;
     if let Some(s) = &args.token_hmac_secret {
         t.hmac_secret = Some(s.clone());

@@ -67,7 +67,7 @@ impl Directory {
         merge(answers)
     }
 
-    async fn ask(&self, req: Request) -> Answer {
+    pub(crate) async fn ask(&self, req: Request) -> Answer {
         self.call(req, Bytes::new()).await
     }
 
@@ -208,6 +208,18 @@ impl Directory {
         })
         .await
         .n
+    }
+
+    /// The members of `channel` and their counts, cluster-wide (spec 15.2): at most
+    /// the server's `presence_max_members` listed, `capped` when there are more.
+    /// Empty for a channel whose namespace keeps no presence.
+    pub async fn presence(&self, channel: &str) -> super::ChannelPresence {
+        super::presence::query(&self.handle, channel, true).await
+    }
+
+    /// The counts of `channel`'s members, cluster-wide (spec 15.2), without the list.
+    pub async fn presence_stats(&self, channel: &str) -> super::ChannelPresence {
+        super::presence::query(&self.handle, channel, false).await
     }
 
     /// The nodes answering, this one included, sorted.

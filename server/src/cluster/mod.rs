@@ -13,12 +13,14 @@
 //! - `rpc`: directory calls between nodes (NATS request/reply, scatter-gather) and node liveness.
 //! - `directory`: the async [`Directory`] API used by processors and the HTTP API.
 //! - `takeover`: the connection-key takeover filter.
+//! - `presence`: each channel's members and their join/leave events, cluster-wide (spec 15).
 
 mod directory;
 mod jetstream;
 mod local;
 mod nats;
 mod ops;
+mod presence;
 mod rpc;
 mod subject;
 mod takeover;
@@ -28,6 +30,7 @@ pub use directory::{Directory, HandleExt};
 pub use local::Info;
 pub use nats::NatsBroker;
 pub use ops::CLOSE_TAKEN_OVER;
+pub use presence::{ChannelPresence, ClientIdentity, Member, PresenceRequest};
 pub use takeover::Takeover;
 
 use crate::broker::{Broker, EmbeddedBroker};
@@ -45,6 +48,8 @@ pub(crate) struct State {
     local: Mutex<local::Local>,
     /// The NATS connection used by the directory; `None` with the embedded broker.
     link: Option<Arc<rpc::Link>>,
+    /// This node's channel members and the other nodes' as heard.
+    presence: presence::Presence,
 }
 
 impl State {
@@ -117,9 +122,13 @@ impl Joined {
         }
     }
 
-    /// The lifecycle listener that keeps the directory in step with the connections.
-    pub(crate) fn listener(&self) -> Arc<dyn ChannelHooks> {
-        Arc::new(Forget(self.state.clone()))
+    /// The lifecycle listeners that keep the directory and presence in step with the connections.
+    pub(crate) fn listeners(&self) -> Vec<Arc<dyn ChannelHooks>> {
+        // Presence first: a member leaving on close still finds its uid and info.
+        vec![
+            Arc::new(presence::Hooks(self.state.clone())),
+            Arc::new(Forget(self.state.clone())),
+        ]
     }
 
     /// Starts the broker's tasks and the directory's responder for `handle`;
@@ -128,6 +137,7 @@ impl Joined {
         if let Some(h) = &self.history {
             h.start(handle);
         }
+        presence::start(handle, &self.state);
         if let Some(b) = &self.nats {
             b.start(handle.clone());
         }
@@ -180,6 +190,7 @@ pub(crate) async fn join(whole: &Config, node: &str) -> io::Result<Joined> {
         state: Arc::new(State {
             local: Mutex::default(),
             link: Some(link),
+            presence: presence::Presence::default(),
         }),
         nats: Some(broker),
         history,

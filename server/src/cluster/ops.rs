@@ -4,6 +4,7 @@
 //! calls arriving from other nodes over NATS, so both behave alike.
 
 use super::local::Info;
+use super::presence::Member;
 use super::State;
 use crate::conn::Conn;
 use crate::handle::Handle;
@@ -64,6 +65,10 @@ pub enum Request {
     SubscriberCount { channel: String },
     /// Close every connection holding `key` that is older than this client.
     Takeover { key: String, client: String, opened: u64 },
+    /// A channel's members (at most `max` per node) and counts (15.2).
+    Presence { channel: String, max: usize },
+    /// A channel's member counts.
+    PresenceStats { channel: String },
 }
 
 impl Request {
@@ -107,6 +112,9 @@ pub struct Answer {
     /// A client's uid.
     #[serde(default)]
     pub uid: Option<String>,
+    /// A channel's members (presence).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub members: Vec<Member>,
 }
 
 /// Answers `req` for this node's connections; `message` is the attached message of send calls.
@@ -197,6 +205,12 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
         AllGroups => a.items = state.local().groups(),
         ClientCount => a.n = handle.connection_count() as u64,
         SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
+        Presence { channel, max } => {
+            (a.n, a.items, a.members) = state.presence.members().local(channel, *max);
+        }
+        PresenceStats { channel } => {
+            (a.n, a.items, _) = state.presence.members().local(channel, 0);
+        }
         Takeover { key, client, opened } => {
             let older = state.local().older_with_key(key, *opened, client, |id| {
                 handle.connection_by_id(id).map(|c| c.client_id().to_string())
@@ -234,6 +248,7 @@ pub(crate) fn merge(answers: Vec<Answer>) -> Answer {
         out.ok |= a.ok;
         out.n += a.n;
         items.extend(a.items);
+        out.members.extend(a.members);
         if out.info.is_none() {
             out.info = a.info;
         }

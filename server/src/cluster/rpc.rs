@@ -39,6 +39,8 @@ pub(crate) struct Link {
     timeout: Duration,
     /// Other nodes heard from, with when. A std mutex: a map update at a time, never across an await.
     members: Mutex<HashMap<String, Instant>>,
+    /// Nodes that said `bye`, until [`newly_lost`](Self::newly_lost) tells of them.
+    gone: Mutex<Vec<String>>,
 }
 
 impl Link {
@@ -49,28 +51,62 @@ impl Link {
             node: node.to_string(),
             timeout,
             members: Mutex::new(HashMap::new()),
+            gone: Mutex::new(Vec::new()),
         }
     }
 
-    fn is_up(&self) -> bool {
+    /// The NATS connection.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The deployment's subject prefix.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub(crate) fn is_up(&self) -> bool {
         self.client.connection_state() == NatsState::Connected
     }
 
     /// The other nodes heard from within [`EXPIRY`].
     pub(crate) fn live_nodes(&self) -> Vec<String> {
-        let mut m = self.members.lock().unwrap_or_else(|e| e.into_inner());
-        m.retain(|_, seen| seen.elapsed() < EXPIRY);
-        let mut v: Vec<String> = m.keys().cloned().collect();
+        let m = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        let mut v: Vec<String> = m
+            .iter()
+            .filter(|(_, seen)| seen.elapsed() < EXPIRY)
+            .map(|(node, _)| node.clone())
+            .collect();
         v.sort();
         v
+    }
+
+    /// The nodes that said `bye` or went unheard for [`EXPIRY`] since the last
+    /// call, each told once (until it is heard again and lost again).
+    pub(crate) fn newly_lost(&self) -> Vec<String> {
+        let mut m = self.members.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lost: Vec<String> = m
+            .iter()
+            .filter(|(_, seen)| seen.elapsed() >= EXPIRY)
+            .map(|(node, _)| node.clone())
+            .collect();
+        for node in &lost {
+            m.remove(node);
+        }
+        drop(m);
+        lost.append(&mut self.gone.lock().unwrap_or_else(|e| e.into_inner()));
+        lost
     }
 
     fn heard(&self, node: &str, alive: bool) {
         let mut m = self.members.lock().unwrap_or_else(|e| e.into_inner());
         if alive {
             m.insert(node.to_string(), Instant::now());
-        } else {
-            m.remove(node);
+        } else if m.remove(node).is_some() {
+            self.gone
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(node.to_string());
         }
     }
 
