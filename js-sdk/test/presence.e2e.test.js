@@ -229,3 +229,32 @@ test('a server without presence answers NoPresence; a bad channel name is Channe
   assert.deepEqual(codes, ['LhttpError NoPresence', 'LhttpError NoPresence', 'LhttpError Channel']);
   assert.deepEqual(page.errors, []);
 });
+
+// lhttpd as of 7de09f1 ("server: presence") sends join and leave through the history path of a
+// channel with history: they are kept, with offsets. This test runs, and is to pass once the
+// server keeps them out (then drop the todo); the chat demo skips them in what history returns.
+const keptInHistory = 'lhttpd keeps join/leave in a channel with history, with offsets (server bug, spec 15.3)';
+
+test('in a channel with history, join and leave carry no offset and are not kept (15.3)', { todo: keptInHistory }, async (t) => {
+  const server = await startServer({ args: [...presence, '--history-size', '50', '--history-ttl', '60'] });
+  t.after(() => server.kill());
+  const page = await openPage(t, server);
+  const out = await page.evaluate(async () => {
+    const ann = window.connect('?uid=ann');
+    window.raw = [];
+    ann.on_message = (c) => window.raw.push([c.getCommand(), c.getHeader('offset') ?? null]);
+    await ann.subscribe('room');
+    const bob = window.connect('?uid=bob');
+    await bob.subscribe('room');
+    const { deliveries } = await bob.publish('room', 'hi');
+    await bob.unsubscribe('room');
+    await ann.request({ command: 'sync' }); // after its ack, everything before it has arrived
+    const { publications } = await ann.history('room');
+    return { deliveries, history: publications.map((m) => [m.command, m.header('offset')]), position: ann.position('room') };
+  });
+  assert.equal(out.deliveries, 2, 'the publication went to ann and bob');
+  assert.deepEqual(out.history, [['chat', '1']], 'only the publication is kept');
+  assert.equal(out.position.offset, 1);
+  assert.deepEqual(await page.evaluate(() => window.raw), [['join', null], ['join', null], ['chat', '1'], ['leave', null]]);
+  assert.deepEqual(page.errors, []);
+});
