@@ -4,10 +4,10 @@
 // and hands events and messages to the original SDK's callbacks and to async iterators.
 import { encodeMessage, init, toPairs } from './codec.js';
 import { Context } from './context.js';
-import { LhttpError } from './errors.js';
+import { LhttpError, fromSession } from './errors.js';
 import { sessionConfig } from './options.js';
 import { MessageQueue } from './queue.js';
-import { Session, readHistory } from '../wasm/lhttp_wasm.js';
+import { Session, readHistory, readPresence, readPresenceStats } from '../wasm/lhttp_wasm.js';
 
 const noop = () => {};
 const now = () => performance.now();
@@ -139,6 +139,21 @@ export class Lhttp {
   async history(channel, { limit, since, reverse } = {}) {
     const reply = await this.#ask((s, t) => s.history(t, channel, limit, since, reverse), (acked) => acked.reply);
     return this.#input(() => readHistory(reply));
+  }
+
+  /**
+   * Resolves with `{ connections, users, capped, members }`: who is subscribed to `channel` (15.2), each
+   * member `{ client, uid, info }`. Rejects with `NoPresence` for a channel without presence.
+   */
+  async presence(channel) {
+    const reply = await this.#ask((s, t) => s.presence(t, channel), (acked) => acked.reply);
+    return this.#input(() => readPresence(reply));
+  }
+
+  /** Resolves with `{ connections, users }`: the counts of `channel`'s members (15.2), without the list. */
+  async presenceStats(channel) {
+    const reply = await this.#ask((s, t) => s.presenceStats(t, channel), (acked) => acked.reply);
+    return this.#input(() => readPresenceStats(reply));
   }
 
   /** The last `{ epoch, offset }` seen of a subscribed channel with history (read by the session), or undefined. */
@@ -379,11 +394,6 @@ export class Lhttp {
       });
     }
   }
-}
-
-/** A session error (an `Error` with `code`, `detail`...) as an LhttpError. */
-function fromSession(e, extra) {
-  return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
 }
 
 /** Channel names from names and (nested) arrays of names; each string is one name. */

@@ -5,6 +5,7 @@
 // - headers added for one send do not leak into the next (each send starts fresh);
 // - getHeader(name) returns that header (the old one returned every header).
 import { channelList, encodeMessage, encodeParts, toPairs } from './codec.js';
+import { fromSession } from './errors.js';
 
 const utf8 = new TextDecoder();
 
@@ -59,6 +60,19 @@ export class Context {
   /** Every received header as `[name, value]` pairs in order. */
   getHeaders() {
     return this.#req?.headers ?? [];
+  }
+
+  /**
+   * The received `join` or `leave` (spec 15.3) as `{ type, channel, client, uid, info }`, with
+   * `reason` for a leave; null for any other message (a publication) or without one. Throws an
+   * LhttpError `Internal` for a malformed event.
+   */
+  presenceEvent() {
+    try {
+      return this.#req?.presenceEvent() ?? null;
+    } catch (e) {
+      throw fromSession(e);
+    }
   }
 
   /** Adds a header to the next message sent from this context. */

@@ -32,3 +32,8 @@ export class LhttpError extends Error {
     });
   }
 }
+
+/** A session error (an `Error` with `code`, `detail`...) as an LhttpError. */
+export function fromSession(e, extra) {
+  return new LhttpError(e.code, e.detail, { command: e.command, id: e.id, status: e.status, ...extra, cause: e });
+}

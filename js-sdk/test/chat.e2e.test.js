@@ -1,8 +1,10 @@
 // The chat demo end to end: the real lhttpd serves examples/chat and js-sdk, two
-// headless Chromium pages join, one sends and the other shows the message; then
-// the server is killed and restarted on the same port, both pages reconnect (with
-// their subscriptions restored by the SDK) and the chat works again. The server keeps
-// history, as scripts/chat starts it: a page that joins later shows the room's last messages.
+// headless Chromium pages join under two names, each shows both online, one sends and
+// the other shows the message; a third page joining later shows what they said (the
+// server keeps history, as scripts/chat starts it), and when it closes the others show it
+// left. Then the server is killed, a fourth page closes while it is down, and lhttpd
+// restarts on the same port: the pages reconnect (their subscriptions restored by the
+// SDK), show who is really online, and the chat works again.
 // Screenshots go to artifacts/ (gitignored).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,8 +24,12 @@ const chromiumArgs = [
   '--disable-sync',
   '--no-first-run',
 ];
-// As scripts/chat runs it (history for the default namespace, the demo room's).
-const serveDemo = ['--static', join(root, 'examples/chat'), '--mount', `/js-sdk=${join(root, 'js-sdk')}`, '--history-size', '50', '--history-ttl', '3600'];
+// As scripts/chat runs it (history and presence for the default namespace, the demo room's; the
+// name a page joins with is its uid), with no presence grace: a page that closes leaves at once.
+const serveDemo = [
+  ...['--static', join(root, 'examples/chat'), '--mount', `/js-sdk=${join(root, 'js-sdk')}`, '--history-size', '50', '--history-ttl', '3600'],
+  ...['--presence', '--join-leave', '--client-identity', '--presence-grace', '0'],
+];
 
 /** Opens the demo in a new page and records its uncaught errors. */
 async function openChat(browser, url) {
@@ -36,11 +42,16 @@ async function openChat(browser, url) {
 
 const status = (page, text) => page.locator('#status', { hasText: new RegExp(`^${text}$`) }).waitFor();
 
+/** Joins as `name`: the page connects with it as its uid. */
 async function joinChat(page, name) {
   await page.fill('#name', name);
   await page.click('#join button');
   await page.locator('#say').waitFor(); // shown once the server acknowledged the subscribe
+  await status(page, 'connected');
 }
+
+/** Waits until the page lists exactly `names` as online. */
+const online = (page, names) => page.locator('#online', { hasText: new RegExp(`^online: ${names.join(', ')}$`) }).waitFor();
 
 async function say(page, text) {
   await page.fill('#text', text);
@@ -49,7 +60,7 @@ async function say(page, text) {
 
 const shows = (page, line) => page.locator('#log p', { hasText: line }).waitFor();
 
-test('two pages chat through lhttpd, a third one joining later shows what they said, and all chat again after the server restarts', async (t) => {
+test('two pages chat through lhttpd and show who is online; one joining later shows what they said; all chat again after a restart', async (t) => {
   mkdirSync(artifacts, { recursive: true });
   let server = await startServer({ args: serveDemo });
   t.after(() => server.kill());
@@ -59,10 +70,12 @@ test('two pages chat through lhttpd, a third one joining later shows what they s
   const url = `${server.http}/`;
   const alice = await openChat(browser, url);
   const bob = await openChat(browser, url);
-  await status(alice, 'connected');
-  await status(bob, 'connected');
+  await status(alice, 'not joined');
   await joinChat(alice, 'alice');
+  await online(alice, ['alice']);
   await joinChat(bob, 'bob');
+  await online(bob, ['alice', 'bob']); // from its presence() query
+  await online(alice, ['alice', 'bob']); // from bob's join
 
   await say(alice, 'hello at 5:30:48');
   await shows(bob, 'alice: hello at 5:30:48');
@@ -73,33 +86,44 @@ test('two pages chat through lhttpd, a third one joining later shows what they s
 
   // Opened after the messages were sent: joining shows them, from the room's history.
   const carol = await openChat(browser, url);
-  await status(carol, 'connected');
   await joinChat(carol, 'carol');
   await shows(carol, 'bob: hi alice');
   assert.deepEqual(await carol.locator('#log p').allTextContents(), ['alice: hello at 5:30:48', 'bob: hi alice']);
+  for (const page of [alice, bob, carol]) await online(page, ['alice', 'bob', 'carol']);
   await say(carol, 'hello both');
   await shows(alice, 'carol: hello both');
   await shows(bob, 'carol: hello both');
   await carol.screenshot({ path: join(artifacts, 'chat-joined-later.png') });
+  assert.deepEqual(carol.errors, []);
+  // Its page closes: the others show it left.
+  await carol.close();
+  await online(alice, ['alice', 'bob']);
+  await online(bob, ['alice', 'bob']);
 
+  // dave is online when the server goes down, and gone (his page closed) when it comes back.
+  const dave = await openChat(browser, url);
+  await joinChat(dave, 'dave');
+  for (const page of [alice, bob, dave]) await online(page, ['alice', 'bob', 'dave']);
   await server.kill();
   await status(alice, 'reconnecting…');
   await status(bob, 'reconnecting…');
-  await status(carol, 'reconnecting…');
+  await status(dave, 'reconnecting…');
+  assert.deepEqual(dave.errors, []);
+  await dave.close();
   server = await startServer({ listen: server.addr, args: serveDemo });
   await status(alice, 'connected');
   await status(bob, 'connected');
-  await status(carol, 'connected');
+  // No leave for dave can come (the new server never saw him): each page asked again on reconnecting.
+  await online(alice, ['alice', 'bob']);
+  await online(bob, ['alice', 'bob']);
 
   await say(bob, 'back again');
   await shows(alice, 'bob: back again');
-  await shows(carol, 'bob: back again');
   await alice.screenshot({ path: join(artifacts, 'chat-reconnected.png') });
 
   assert.deepEqual(alice.errors, []);
   assert.deepEqual(bob.errors, []);
-  assert.deepEqual(carol.errors, []);
   const said = ['alice: hello at 5:30:48', 'bob: hi alice', 'carol: hello both', 'bob: back again'];
   assert.deepEqual(await alice.locator('#log p').allTextContents(), said);
-  assert.deepEqual(await carol.locator('#log p').allTextContents(), said);
+  assert.deepEqual(await bob.locator('#log p').allTextContents(), said);
 });

@@ -193,3 +193,16 @@ test("the README's history.mjs, in Node from the installed package, against lhtt
   );
   assert.equal(out, '3: item 3\n2: item 2\nat 3, as the client saw: true\n');
 });
+
+test("the README's presence.mjs, in Node from the installed package, against lhttpd with presence", async (t) => {
+  const server = await startServer({ args: ['--presence', '--join-leave', '--client-identity'] });
+  t.after(() => server.kill());
+  write('presence.mjs', app, 'presence.mjs', server.addr);
+  const flags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-websocket'] : [];
+  const out = await new Promise((resolve, reject) =>
+    execFile(process.execPath, [...flags, 'presence.mjs'], { cwd: app, env }, (err, stdout, stderr) =>
+      err ? reject(new Error(`node presence.mjs failed: ${err.message}\n${stderr}`)) : resolve(stdout),
+    ),
+  );
+  assert.equal(out, 'ann joined\nbob joined\n2 connections, 2 users: ann, bob\nbob left: disconnect\n');
+});

@@ -1,6 +1,6 @@
 // Compile-only check of index.d.ts (run by test/types.test.js with tsc --noEmit):
 // the original callback API, the promise API and the codec, as a user writes them.
-import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type Context, type History, type Message, type Position } from '../index.js';
+import { init, Lhttp, MultipartBuilder, LhttpError, Session, parse, encode, type Context, type History, type Message, type Position, type Presence, type PresenceEvent, type PresenceMember } from '../index.js';
 
 export async function usage(): Promise<void> {
   await init();
@@ -27,6 +27,16 @@ export async function usage(): Promise<void> {
   const h: History = await client.history('room', { limit: 20, since, reverse: true });
   const latest: Message | undefined = h.publications[0];
   console.log(h.channel, h.position.epoch, h.position.offset + 1, latest?.header('offset'));
+  const who: Presence = await client.presence('room');
+  const names: string[] = who.members.map((m: PresenceMember) => m.info.name ?? m.uid);
+  const { connections, users } = await client.presenceStats('room');
+  console.log(who.capped, who.connections + connections, users, names);
+  client.on_message = (context) => {
+    const event: PresenceEvent | null = context.presenceEvent();
+    if (event?.type === 'leave') console.log(event.reason, event.client, event.channel);
+    else if (event) console.log(`${event.uid} joined ${event.channel}`, event.info);
+  };
+  for await (const msg of client) console.log(msg.presenceEvent()?.type);
   const authed = new Lhttp('ws://127.0.0.1:8081/', {
     token: 'a.jwt.token',
     getToken: async () => (await fetch('/token')).text(),

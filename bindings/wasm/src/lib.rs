@@ -16,6 +16,8 @@
 //!   core; `readPosition` and `writePosition` with the `vectors` feature (tests only).
 //! - [`upstream`]: the `Upstream` class, a parsed `upstream:<METHOD> <URL>` header.
 //! - [`session`]: the `Session` class, `lhttp-session`'s client session driven by js-sdk.
+//! - [`presence`]: `readPresence`, `readPresenceStats` and `Message.presenceEvent()`, the
+//!   session's readers of presence answers and `join` / `leave` events.
 
 pub mod codec;
 pub mod convert;
@@ -23,6 +25,7 @@ pub mod error;
 pub mod message;
 pub mod part;
 pub mod position;
+pub mod presence;
 pub mod session;
 pub mod upstream;
 

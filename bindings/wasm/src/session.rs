@@ -328,6 +328,19 @@ impl Session {
         self.inner.poll_message().map(message)
     }
 
+    /// Asks who is subscribed to `channel` (spec 15.2); returns the request id, whose
+    /// `acked` reply `readPresence` reads. Throws `Channel` for a bad name.
+    pub fn presence(&mut self, now: f64, channel: &str) -> Result<f64, JsValue> {
+        id(self.inner.presence(ms(now), channel))
+    }
+
+    /// Asks only for the counts of `channel`'s members (spec 15.2); returns the request
+    /// id, whose `acked` reply `readPresenceStats` reads. Throws `Channel` for a bad name.
+    #[wasm_bindgen(js_name = presenceStats)]
+    pub fn presence_stats(&mut self, now: f64, channel: &str) -> Result<f64, JsValue> {
+        id(self.inner.presence_stats(ms(now), channel))
+    }
+
     /// How many received messages wait to be read.
     #[wasm_bindgen(getter)]
     pub fn buffered(&self) -> u32 {
@@ -493,7 +506,7 @@ fn number_field(value: &JsValue, name: &str) -> Result<Option<f64>, JsValue> {
 }
 
 /// A plain object with these fields (`undefined` ones left out).
-fn object(fields: &[(&str, JsValue)]) -> JsValue {
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let obj = Object::new();
     for (name, value) in fields {
         if !value.is_undefined() {
