@@ -230,12 +230,7 @@ test('a server without presence answers NoPresence; a bad channel name is Channe
   assert.deepEqual(page.errors, []);
 });
 
-// lhttpd as of 7de09f1 ("server: presence") sends join and leave through the history path of a
-// channel with history: they are kept, with offsets. This test runs, and is to pass once the
-// server keeps them out (then drop the todo); the chat demo skips them in what history returns.
-const keptInHistory = 'lhttpd keeps join/leave in a channel with history, with offsets (server bug, spec 15.3)';
-
-test('in a channel with history, join and leave carry no offset and are not kept (15.3)', { todo: keptInHistory }, async (t) => {
+test('in a channel with history, join and leave carry no offset and are not kept (15.3)', async (t) => {
   const server = await startServer({ args: [...presence, '--history-size', '50', '--history-ttl', '60'] });
   t.after(() => server.kill());
   const page = await openPage(t, server);

@@ -4,35 +4,19 @@
 //! `lhttp-session` ([`Presence::read`], [`PresenceStats::read`], [`PresenceEvent::read`]),
 //! the same readers every SDK uses; this file only asks and converts.
 
-use lhttp_client::{Client, Error, Message};
+use lhttp_client::{Client, Error};
 use lhttp_session::{Member, Presence, PresenceEvent, PresenceStats};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-/// Asks the server about `channel`'s members with the query header `header`
-/// (`presence` or `presence-stats`, spec 15.2) and gives its `ack`.
-///
-/// The query is the message the session's `presence` / `presence_stats` write
-/// (the session's command, core's header names), sent through the client's
-/// `request`, because `lhttp-client` has no presence call of its own yet; when it
-/// has, this becomes that call. A bad channel name is core's `Channel` error, an
-/// `error` reply the server's (`NoPresence`, `Forbidden`, ...).
-async fn ask(client: &Client, header: &str, channel: &str) -> Result<Message, Error> {
-    lhttp_core::channel::check(channel)?;
-    let query = Message::new(lhttp_session::PRESENCE_COMMAND).with_header(header, channel);
-    client.request(query).await
-}
-
-/// The members of `channel` (a `presence` query), read by the session.
+/// The members of `channel` (a `presence` query of the client's session).
 pub async fn presence(client: &Client, channel: &str) -> Result<PyPresence, Error> {
-    let reply = ask(client, lhttp_core::names::PRESENCE, channel).await?;
-    Presence::read(&reply).map(PyPresence::from)
+    client.presence(channel).await.map(PyPresence::from)
 }
 
-/// The counts of `channel`'s members (a `presence-stats` query), read by the session.
+/// The counts of `channel`'s members (a `presence-stats` query of the client's session).
 pub async fn presence_stats(client: &Client, channel: &str) -> Result<PyPresenceStats, Error> {
-    let reply = ask(client, lhttp_core::names::PRESENCE_STATS, channel).await?;
-    PresenceStats::read(&reply).map(PyPresenceStats::from)
+    client.presence_stats(channel).await.map(PyPresenceStats::from)
 }
 
 /// A member's `info` as a new Python dict of str to str.

@@ -60,6 +60,7 @@ pub mod config;
 pub mod error;
 pub mod event;
 pub mod history;
+mod json;
 mod positions;
 pub mod presence;
 mod session;

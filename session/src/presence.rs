@@ -9,7 +9,6 @@ use alloc::vec::Vec;
 
 use lhttp_core::reply::{commands, headers};
 use lhttp_core::{names, OwnedMessage};
-use serde::Deserialize;
 
 use crate::Error;
 
@@ -21,16 +20,13 @@ pub const PRESENCE_COMMAND: &str = "presence";
 pub type Info = BTreeMap<String, String>;
 
 /// One connection subscribed to a channel with presence.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// Its client id.
     pub client: String,
     /// Its uid; empty when it has none.
-    #[serde(default)]
     pub uid: String,
     /// Its info; empty when it has none.
-    #[serde(default)]
     pub info: Info,
 }
 
@@ -91,8 +87,11 @@ impl Presence {
         let members = if reply.body().is_empty() {
             Vec::new()
         } else {
-            serde_json::from_slice(reply.body())
+            crate::json::members(reply.body())
                 .map_err(|_| bad("the presence answer is not a JSON array of members"))?
+                .into_iter()
+                .map(|(client, uid, info)| Member { client, uid, info })
+                .collect()
         };
         Ok(Presence {
             stats,
@@ -155,7 +154,8 @@ impl PresenceEvent {
         let info = if msg.body().is_empty() {
             Info::new()
         } else {
-            serde_json::from_slice(msg.body()).map_err(|_| bad("a presence event whose info is not a JSON object"))?
+            crate::json::strings(msg.body())
+                .map_err(|_| bad("a presence event whose info is not a JSON object of strings"))?
         };
         Ok(PresenceEvent {
             kind,

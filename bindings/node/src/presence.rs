@@ -108,28 +108,12 @@ pub fn event_of(msg: &OwnedMessage) -> Option<Result<PresenceEvent, Error>> {
     lhttp_session::PresenceEvent::read(msg).map(|r| r.map(PresenceEvent::from))
 }
 
-/// Asks the server about `channel`'s members with the query header `header`
-/// (`presence` or `presence-stats`, spec 15.2) and gives its `ack`.
-///
-/// The query is the message the session's `presence` / `presence_stats` write
-/// (the session's command, core's header names), sent through the client's
-/// `request`, because `lhttp-client` has no presence call of its own yet; when it
-/// has, this becomes that call. A bad channel name is core's `Channel` error, an
-/// `error` reply the server's (`NoPresence`, `Forbidden`, ...).
-async fn ask(client: &Client, header: &str, channel: &str) -> Result<OwnedMessage, Error> {
-    lhttp_core::channel::check(channel)?;
-    let query = OwnedMessage::new(lhttp_session::PRESENCE_COMMAND).with_header(header, channel);
-    client.request(query).await
-}
-
-/// The members of `channel` (a `presence` query), read by the session.
+/// The members of `channel` (a `presence` query of the client's session).
 pub async fn presence(client: &Client, channel: &str) -> Result<Presence, Error> {
-    let reply = ask(client, lhttp_core::names::PRESENCE, channel).await?;
-    lhttp_session::Presence::read(&reply).map(Presence::from)
+    client.presence(channel).await.map(Presence::from)
 }
 
-/// The counts of `channel`'s members (a `presence-stats` query), read by the session.
+/// The counts of `channel`'s members (a `presence-stats` query of the client's session).
 pub async fn presence_stats(client: &Client, channel: &str) -> Result<PresenceStats, Error> {
-    let reply = ask(client, lhttp_core::names::PRESENCE_STATS, channel).await?;
-    lhttp_session::PresenceStats::read(&reply).map(PresenceStats::from)
+    client.presence_stats(channel).await.map(PresenceStats::from)
 }
