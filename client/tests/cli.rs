@@ -163,21 +163,22 @@ async fn presence_prints_the_members_and_the_counts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sub_body_only_marks_join_and_leave_among_the_bodies() {
+async fn sub_body_only_prints_bodies_on_stdout_and_join_and_leave_on_stderr() {
     let server = TestServer::start_with(presence_server(), loopback()).await;
     let url = server.ws_url();
-    // Its own join, bob's join, bob's line, bob's leave.
+    // Its own join, bob's join, then bob's line: the one message counted.
     let mut sub = Command::new(env!("CARGO_BIN_EXE_lhttp"))
-        .args(["sub", &url, "room", "--body-only", "--count", "4"])
+        .args(["sub", &url, "room", "--body-only", "--count", "1"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run lhttp sub");
     let stderr = sub.stderr.take().unwrap();
-    let greeting = tokio::task::spawn_blocking(move || {
+    let (greeting, mut log) = tokio::task::spawn_blocking(move || {
+        let mut log = BufReader::new(stderr);
         let mut line = String::new();
-        BufReader::new(stderr).read_line(&mut line).unwrap();
-        line
+        log.read_line(&mut line).unwrap();
+        (line, log)
     })
     .await
     .unwrap();
@@ -202,9 +203,15 @@ async fn sub_body_only_marks_join_and_leave_among_the_bodies() {
     assert!(out.status.success());
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
-        format!(
-            "* {sub_id} joined room\n* bob ({bob_id}) joined room {{\"name\":\"Bob\"}}\nhello from bob\n* bob ({bob_id}) left room (disconnect)\n"
-        )
+        "hello from bob\n",
+        "stdout holds the bodies only"
+    );
+    let mut events = String::new();
+    std::io::Read::read_to_string(&mut log, &mut events).unwrap();
+    assert_eq!(
+        events,
+        format!("* {sub_id} joined room\n* bob ({bob_id}) joined room {{\"name\":\"Bob\"}}\n"),
+        "the events before the counted message, on stderr, in order (bob's leave comes after it)"
     );
     server.stop().await;
 }

@@ -37,10 +37,10 @@ enum Cmd {
         #[arg(required = true)]
         channels: Vec<String>,
         /// Print only each message's body, one per line (a join or leave event as a
-        /// line starting with `* `).
+        /// line starting with `* ` on stderr).
         #[arg(long)]
         body_only: bool,
-        /// Exit after this many messages.
+        /// Exit after this many messages (join and leave events not counted).
         #[arg(long)]
         count: Option<u64>,
     },
@@ -177,7 +177,10 @@ async fn sub(conn: &Conn, channels: &[String], body_only: bool, count: Option<u6
         match next {
             None => break,
             Some(Ok(msg)) => {
-                seen += 1;
+                // A join or leave is news about the channel, not one of the messages counted.
+                if msg.presence_event().is_none() {
+                    seen += 1;
+                }
                 print_message(&msg, body_only);
             }
             Some(Err(e)) if passing(&e) => eprintln!("lhttp: {e}"),
@@ -301,9 +304,12 @@ const SYNC_COMMAND: &str = "lhttp-cli-sync";
 
 fn print_message(msg: &Message, body_only: bool) {
     let event = body_only.then(|| msg.presence_event()).flatten();
-    let text = if let Some(Ok(event)) = event {
-        render::event(&event) + "\n"
-    } else if body_only {
+    if let Some(Ok(event)) = event {
+        // Not a body: on stderr, so that stdout is only the bodies a pipe wants.
+        eprintln!("{}", render::event(&event));
+        return;
+    }
+    let text = if body_only {
         let mut body = String::from_utf8_lossy(msg.body()).into_owned();
         body.push('\n');
         body
