@@ -142,7 +142,7 @@ export class Lhttp {
   }
 
   /**
-   * Resolves with `{ connections, users, capped, members }`: who is subscribed to `channel` (15.2), each
+   * Resolves with `{ members, stats: { connections, users }, capped }`: who is subscribed to `channel` (15.2), each
    * member `{ client, uid, info }`. Rejects with `NoPresence` for a channel without presence.
    */
   async presence(channel) {

@@ -63,7 +63,7 @@ export class Context {
   }
 
   /**
-   * The received `join` or `leave` (spec 15.3) as `{ type, channel, client, uid, info }`, with
+   * The received `join` or `leave` (spec 15.3) as `{ kind, channel, client, uid, info }`, with
    * `reason` for a leave; null for any other message (a publication) or without one. Throws an
    * LhttpError `Internal` for a malformed event.
    */

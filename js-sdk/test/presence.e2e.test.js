@@ -26,15 +26,14 @@ const reply = (head, body = '') => parse(`LHTTP/1.0 ack\r\nid:3\r\n${head}\r\n${
 test('readPresence and readPresenceStats: the session reads the ack into plain objects', () => {
   const members = '[{"client":"n-1","uid":"ann","info":{"name":"Ann"}},{"client":"n-2","uid":"","info":{}}]';
   assert.deepEqual(readPresence(reply('connections:3\r\nusers:1\r\ncapped:true\r\n', members)), {
-    connections: 3,
-    users: 1,
-    capped: true,
     members: [
       { client: 'n-1', uid: 'ann', info: { name: 'Ann' } },
       { client: 'n-2', uid: '', info: {} },
     ],
+    stats: { connections: 3, users: 1 },
+    capped: true,
   });
-  assert.deepEqual(readPresence(reply('connections:0\r\nusers:0\r\n')), { connections: 0, users: 0, capped: false, members: [] });
+  assert.deepEqual(readPresence(reply('connections:0\r\nusers:0\r\n')), { members: [], stats: { connections: 0, users: 0 }, capped: false });
   assert.deepEqual(readPresenceStats(reply('connections:7\r\nusers:2\r\n')), { connections: 7, users: 2 });
   assert.throws(() => readPresenceStats(reply('')), { code: 'Internal' });
   assert.throws(() => readPresence(reply('connections:1\r\nusers:1\r\n', '{oops')), { code: 'Internal' });
@@ -43,11 +42,11 @@ test('readPresence and readPresenceStats: the session reads the ack into plain o
 test('presenceEvent(): a join or leave as an object, null for anything else, Internal for a malformed one', () => {
   const joined = parse('LHTTP/1.0 join\r\nchannel:room\r\nclient:n-1\r\nuid:ann\r\n\r\n{"name":"Ann","__proto__":"x"}');
   const event = joined.presenceEvent();
-  assert.deepEqual(event, { type: 'join', channel: 'room', client: 'n-1', uid: 'ann', info: { name: 'Ann', ['__proto__']: 'x' } });
+  assert.deepEqual(event, { kind: 'join', channel: 'room', client: 'n-1', uid: 'ann', info: { name: 'Ann', ['__proto__']: 'x' } });
   assert.equal(Object.getPrototypeOf(event.info), Object.prototype, 'an info key is a key, never the prototype');
   assert.ok(Object.hasOwn(event.info, '__proto__'));
   const left = parse('LHTTP/1.0 leave\r\nchannel:room\r\nclient:n-2\r\nreason:disconnect\r\n\r\n');
-  assert.deepEqual(left.presenceEvent(), { type: 'leave', channel: 'room', client: 'n-2', uid: '', info: {}, reason: 'disconnect' });
+  assert.deepEqual(left.presenceEvent(), { kind: 'leave', channel: 'room', client: 'n-2', uid: '', info: {}, reason: 'disconnect' });
   assert.equal(parse('LHTTP/1.0 chat\r\nchannel:room\r\n\r\nhi').presenceEvent(), null);
   const broken = parse('LHTTP/1.0 join\r\nchannel:room\r\n\r\n');
   assert.throws(() => broken.presenceEvent(), { code: 'Internal' });
@@ -111,9 +110,9 @@ test('presence() lists the members with their uid and info, presenceStats() coun
     { client: ids.anon, uid: '', info: {} },
     { client: ids.annAgain, uid: 'ann', info: {} },
   ].sort((a, b) => (a.client < b.client ? -1 : 1));
-  assert.deepEqual(who, { connections: 4, users: 2, capped: false, members: expected });
+  assert.deepEqual(who, { members: expected, stats: { connections: 4, users: 2 }, capped: false });
   assert.deepEqual(stats, { connections: 4, users: 2 });
-  assert.deepEqual(empty, { connections: 0, users: 0, capped: false, members: [] });
+  assert.deepEqual(empty, { members: [], stats: { connections: 0, users: 0 }, capped: false });
   assert.deepEqual(page.errors, []);
 });
 
@@ -139,13 +138,13 @@ test('join, publication and leave reach a subscriber in the order they happened,
   await page.waitForFunction(() => window.seen.length >= 7);
   const seen = await page.evaluate(() => window.seen);
   assert.deepEqual(seen, [
-    { type: 'join', channel: 'room', client: ids.ann, uid: 'ann', info: { name: 'Ann' } },
-    { type: 'join', channel: 'room', client: ids.bob, uid: 'bob', info: {} },
+    { kind: 'join', channel: 'room', client: ids.ann, uid: 'ann', info: { name: 'Ann' } },
+    { kind: 'join', channel: 'room', client: ids.bob, uid: 'bob', info: {} },
     { text: 'hi from bob' },
-    { type: 'leave', channel: 'room', client: ids.bob, uid: 'bob', info: {}, reason: 'unsubscribe' },
-    { type: 'join', channel: 'room', client: ids.anon, uid: '', info: {} },
+    { kind: 'leave', channel: 'room', client: ids.bob, uid: 'bob', info: {}, reason: 'unsubscribe' },
+    { kind: 'join', channel: 'room', client: ids.anon, uid: '', info: {} },
     { text: 'bye from anon' },
-    { type: 'leave', channel: 'room', client: ids.anon, uid: '', info: {}, reason: 'disconnect' },
+    { kind: 'leave', channel: 'room', client: ids.anon, uid: '', info: {}, reason: 'disconnect' },
   ]);
   // The iterator gets the same messages: presenceEvent() is the Message's own.
   const iterated = await page.evaluate(async () => {
@@ -182,7 +181,7 @@ test("a reconnect within the grace is no leave and no join: the member's new con
   assert.deepEqual(before.members.sort(), [[before.ann, 'ann'], [before.second, 'bob']].sort());
   await page.waitForFunction(() => window.seen.some((m) => m.text === 'back'));
   assert.deepEqual(
-    (await page.evaluate(() => window.seen)).map((m) => m.text ?? `${m.type} ${m.uid}`),
+    (await page.evaluate(() => window.seen)).map((m) => m.text ?? `${m.kind} ${m.uid}`),
     ['join ann', 'join bob', 'back'],
     'no leave or join for the reconnect',
   );
@@ -190,7 +189,7 @@ test("a reconnect within the grace is no leave and no join: the member's new con
   await page.evaluate(() => window.clients[1].close());
   await page.waitForFunction(() => window.seen.length >= 4, null, { timeout: 30_000 });
   const leave = (await page.evaluate(() => window.seen))[3];
-  assert.deepEqual(leave, { type: 'leave', channel: 'room', client: before.second, uid: 'bob', info: {}, reason: 'disconnect' });
+  assert.deepEqual(leave, { kind: 'leave', channel: 'room', client: before.second, uid: 'bob', info: {}, reason: 'disconnect' });
   assert.deepEqual(page.errors, []);
 });
 
@@ -208,7 +207,7 @@ test('a list past --presence-max-members is capped, its counts whole; presence w
     const who = await ann.presence('room');
     return { who, ids: [ann.clientId, bob.clientId] };
   });
-  assert.deepEqual([out.who.connections, out.who.users, out.who.capped], [2, 2, true]);
+  assert.deepEqual([out.who.stats.connections, out.who.stats.users, out.who.capped], [2, 2, true]);
   assert.equal(out.who.members.length, 1);
   assert.ok(out.ids.includes(out.who.members[0].client), JSON.stringify(out));
   await page.waitForFunction(() => window.seen.length >= 1);

@@ -30,13 +30,13 @@ export async function usage(): Promise<void> {
   const who: Presence = await client.presence('room');
   const names: string[] = who.members.map((m: PresenceMember) => m.info.name ?? m.uid);
   const { connections, users } = await client.presenceStats('room');
-  console.log(who.capped, who.connections + connections, users, names);
+  console.log(who.capped, who.stats.connections + connections, users, names);
   client.on_message = (context) => {
     const event: PresenceEvent | null = context.presenceEvent();
-    if (event?.type === 'leave') console.log(event.reason, event.client, event.channel);
+    if (event?.kind === 'leave') console.log(event.reason, event.client, event.channel);
     else if (event) console.log(`${event.uid} joined ${event.channel}`, event.info);
   };
-  for await (const msg of client) console.log(msg.presenceEvent()?.type);
+  for await (const msg of client) console.log(msg.presenceEvent()?.kind);
   const authed = new Lhttp('ws://127.0.0.1:8081/', {
     token: 'a.jwt.token',
     getToken: async () => (await fetch('/token')).text(),

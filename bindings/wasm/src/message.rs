@@ -71,7 +71,7 @@ impl Message {
     }
 
     /// The `join` or `leave` this message is (spec 15.3), read by the session:
-    /// `{ type, channel, client, uid, info }` and, for a leave, `reason`; `null` for any
+    /// `{ kind, channel, client, uid, info }` and, for a leave, `reason`; `null` for any
     /// other message (a publication). Throws `Internal` for a malformed one.
     #[wasm_bindgen(js_name = presenceEvent, unchecked_return_type = "PresenceEvent | null")]
     pub fn presence_event(&self) -> Result<JsValue, JsValue> {

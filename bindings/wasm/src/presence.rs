@@ -18,27 +18,26 @@ export interface PresenceMember { client: string; uid: string; info: Record<stri
 /** A channel's counts, cluster-wide: subscribed connections and distinct non-empty uids. */
 export interface PresenceStats { connections: number; users: number }
 /** A `presence` query's answer (`readPresence`): the counts (always complete), the members ordered by client id, and whether the server listed fewer than there are. */
-export interface PresenceAnswer extends PresenceStats { capped: boolean; members: PresenceMember[] }
+export interface PresenceAnswer { members: PresenceMember[]; stats: PresenceStats; capped: boolean }
 /** A received `join` or `leave` (`Message.presenceEvent()`): the member's `client`, `uid` and `info`; a leave says why. */
 export type PresenceEvent =
-  | { type: 'join'; channel: string; client: string; uid: string; info: Record<string, string> }
+  | { kind: 'join'; channel: string; client: string; uid: string; info: Record<string, string> }
   | {
-      type: 'leave'; channel: string; client: string; uid: string; info: Record<string, string>;
+      kind: 'leave'; channel: string; client: string; uid: string; info: Record<string, string>;
       reason: 'unsubscribe' | 'disconnect' | 'node-lost' | (string & {});
     };
 "#;
 
-/// Reads the `acked` reply of a `presence` request: `{ connections, users, capped, members }`,
+/// Reads the `acked` reply of a `presence` request: `{ members, stats: { connections, users }, capped }`,
 /// each member `{ client, uid, info }`. Throws with `code` `Internal` for a malformed answer.
 #[wasm_bindgen(js_name = readPresence, unchecked_return_type = "PresenceAnswer")]
 pub fn read_presence(reply: &Message) -> Result<JsValue, JsValue> {
     let p = Presence::read(reply.owned()).map_err(|e| error(&e))?;
     let members: Array = p.members.iter().map(member).collect();
     Ok(object(&[
-        ("connections", (p.stats.connections as f64).into()),
-        ("users", (p.stats.users as f64).into()),
-        ("capped", p.capped.into()),
         ("members", members.into()),
+        ("stats", stats(p.stats)),
+        ("capped", p.capped.into()),
     ]))
 }
 
@@ -49,7 +48,7 @@ pub fn read_presence_stats(reply: &Message) -> Result<JsValue, JsValue> {
     PresenceStats::read(reply.owned()).map(stats).map_err(|e| error(&e))
 }
 
-/// The event a received message is: `{ type, channel, client, uid, info }` (and `reason`
+/// The event a received message is: `{ kind, channel, client, uid, info }` (and `reason`
 /// for a leave), `null` when it is not a `join` or `leave`; throws `Internal` for a
 /// malformed one.
 pub(crate) fn event(msg: &OwnedMessage) -> Result<JsValue, JsValue> {
@@ -62,7 +61,7 @@ pub(crate) fn event(msg: &OwnedMessage) -> Result<JsValue, JsValue> {
         PresenceKind::Leave => e.reason.into(),
     };
     Ok(object(&[
-        ("type", e.kind.as_str().into()),
+        ("kind", e.kind.as_str().into()),
         ("channel", e.channel.into()),
         ("client", e.member.client.as_str().into()),
         ("uid", e.member.uid.as_str().into()),
