@@ -5,7 +5,7 @@
 #      package-lock.json lists it), `npm run build` (the release addon; regenerates
 #      index.js / index.d.ts) and `npm pack`,
 #   2. builds the real server and CLI the tests talk to (lhttpd, lhttp),
-#   3. runs `node --test test/` (codec, spec/vectors, client against a live lhttpd, clean
+#   3. runs `node --test test/*.test.js` (codec, spec/vectors, client against a live lhttpd, clean
 #      exit, typings),
 #   4. runs every other code block of bindings/node/README.md as written, in a new project
 #      in a fresh folder outside the repository with the tarball installed, against a live
@@ -76,7 +76,8 @@ export LHTTPD_BIN="$target_dir/debug/lhttpd"
 export LHTTP_CLI_BIN="$target_dir/debug/lhttp"
 
 cd "$node_dir"
-node --test test/
+# A file list, not the directory: Node 21+ reads `--test DIR` as a module path.
+node --test test/*.test.js
 
 echo "test-node: the README's project, outside the repository, against a live lhttpd"
 # Starts lhttpd on a free port with the given flags; sets $addr and appends its pid to
