@@ -268,6 +268,9 @@ mod tests {
         let (chat, default) = (m.namespaces.of("chat:x"), m.namespaces.of("room"));
         assert_eq!((chat.deliveries.get(), default.deliveries.get()), (2, 1));
         let text = m.render(0, false, 0);
-        assert!(text.contains("\nlhttp_outbox_depth_count 1\n"), "the first push on this thread is sampled: {text}");
+        assert!(
+            text.contains("\nlhttp_outbox_depth_count 1\n"),
+            "the first push on this thread is sampled: {text}"
+        );
     }
 }

@@ -81,13 +81,17 @@ async fn metrics_carry_labels_and_histograms_and_refusals_are_no_calls() {
 
     // An error reply by name: nobody publishes to `notice`.
     let mut refused = Client::connect(&s).await;
-    refused.send("LHTTP/1.0 chat\r\npublish:notice:x\r\nid:1\r\n\r\nno").await;
+    refused
+        .send("LHTTP/1.0 chat\r\npublish:notice:x\r\nid:1\r\n\r\nno")
+        .await;
     assert_eq!(refused.expect_error().await.header("code"), Some("Forbidden"));
 
     // An upstream call that goes out, and one refused before it does.
     let mut caller = Client::connect(&s).await;
     caller
-        .send(&format!("LHTTP/1.0 chat\r\nupstream:POST {base}/record\r\nid:1\r\n\r\nsave"))
+        .send(&format!(
+            "LHTTP/1.0 chat\r\nupstream:POST {base}/record\r\nid:1\r\n\r\nsave"
+        ))
         .await;
     // Its ack, then the backend's answer.
     let mut reply = caller.recv().await;
@@ -96,7 +100,9 @@ async fn metrics_carry_labels_and_histograms_and_refusals_are_no_calls() {
     }
     assert_eq!((reply.header("upstream-status"), reply.text()), (Some("200"), "saved"));
     caller
-        .send(&format!("LHTTP/1.0 chat\r\nupstream:POST {base}/elsewhere\r\nid:2\r\n\r\nsave"))
+        .send(&format!(
+            "LHTTP/1.0 chat\r\nupstream:POST {base}/elsewhere\r\nid:2\r\n\r\nsave"
+        ))
         .await;
     assert_eq!(caller.expect_error().await.header("code"), Some("UpstreamRefused"));
 
@@ -136,15 +142,25 @@ async fn metrics_carry_labels_and_histograms_and_refusals_are_no_calls() {
     ] {
         assert_eq!(value(&page, sample), Some(want), "{sample} in\n{page}");
     }
-    assert!(value(&page, "lhttp_errors_total{code=\"RateLimited\"}").unwrap_or(0.0) >= 1.0, "{page}");
+    assert!(
+        value(&page, "lhttp_errors_total{code=\"RateLimited\"}").unwrap_or(0.0) >= 1.0,
+        "{page}"
+    );
     // The notice namespace has its own table: its counters exist, at zero.
-    assert_eq!(value(&page, "lhttp_deliveries_total{namespace=\"notice\"}"), Some(0.0), "{page}");
+    assert_eq!(
+        value(&page, "lhttp_deliveries_total{namespace=\"notice\"}"),
+        Some(0.0),
+        "{page}"
+    );
     // Unlabelled families keep their one unlabelled line.
     assert_eq!(samples(&page, "lhttp_messages_in_total").len(), 1, "{page}");
     // The histograms: a bucket per bound and +Inf, a sum and a count. Outbox
     // depth is sampled (one push in 64 per thread, the first included).
     assert_eq!(samples(&page, "lhttp_upstream_seconds_bucket").len(), 12, "{page}");
-    assert!(value(&page, "lhttp_upstream_seconds_sum").is_some_and(|v| v > 0.0 && v < 5.0), "{page}");
+    assert!(
+        value(&page, "lhttp_upstream_seconds_sum").is_some_and(|v| v > 0.0 && v < 5.0),
+        "{page}"
+    );
     assert_eq!(samples(&page, "lhttp_outbox_depth_bucket").len(), 9, "{page}");
     let depth = value(&page, "lhttp_outbox_depth_count").unwrap();
     assert!((0.0..=2.0).contains(&depth), "{page}");

@@ -131,7 +131,7 @@ impl DepthSampler {
     /// Counts a push; `true` when its depth is to be observed.
     #[inline]
     pub(crate) fn next(&mut self) -> bool {
-        let sampled = self.base.wrapping_add(self.n) % OUTBOX_DEPTH_SAMPLING == 0;
+        let sampled = self.base.wrapping_add(self.n).is_multiple_of(OUTBOX_DEPTH_SAMPLING);
         self.n = self.n.wrapping_add(1);
         sampled
     }
@@ -185,9 +185,17 @@ impl Metrics {
             "WebSocket connections accepted (a counter, untyped: lhttp_connections is the gauge's name)",
             m.connections_total.clone(),
         );
-        r.register("lhttp_channels", "Channels with at least one local subscriber", m.channels.clone());
+        r.register(
+            "lhttp_channels",
+            "Channels with at least one local subscriber",
+            m.channels.clone(),
+        );
         r.register("lhttp_messages_in", "LHTTP messages received", m.messages_in.clone());
-        r.register("lhttp_messages_out", "WebSocket messages queued to clients", m.messages_out.clone());
+        r.register(
+            "lhttp_messages_out",
+            "WebSocket messages queued to clients",
+            m.messages_out.clone(),
+        );
         r.register(
             "lhttp_deliveries",
             "Published messages handed to subscribers, by namespace (\"\" is the default one)",
@@ -199,7 +207,11 @@ impl Metrics {
             drops,
         );
         r.register("lhttp_errors", "Error replies sent, by error name", m.errors.clone());
-        r.register("lhttp_closes", "Connections the server closed, by close code", m.closes.clone());
+        r.register(
+            "lhttp_closes",
+            "Connections the server closed, by close code",
+            m.closes.clone(),
+        );
         r.register(
             "lhttp_tokens_accepted",
             "Connection and subscription tokens that verified",
@@ -215,7 +227,11 @@ impl Metrics {
             "Connections closed for being too slow",
             m.slow_consumers.clone(),
         );
-        r.register("lhttp_http_publishes", "Messages published over HTTP", m.http_publishes.clone());
+        r.register(
+            "lhttp_http_publishes",
+            "Messages published over HTTP",
+            m.http_publishes.clone(),
+        );
         r.register(
             "lhttp_upstream_calls",
             "Upstream calls started (requests that went out)",

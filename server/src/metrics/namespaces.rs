@@ -47,7 +47,8 @@ impl Namespaces {
                 drops: drops.get_or_create_owned(&label),
             }
         };
-        let mut named: Vec<(Box<str>, NamespaceCounters)> = named.into_iter().map(|n| (Box::from(n), counters(n))).collect();
+        let mut named: Vec<(Box<str>, NamespaceCounters)> =
+            named.into_iter().map(|n| (Box::from(n), counters(n))).collect();
         named.sort_by(|a, b| a.0.cmp(&b.0));
         named.dedup_by(|a, b| a.0 == b.0);
         Namespaces {
@@ -91,10 +92,7 @@ mod tests {
         ns.of("news:1:2").deliveries.inc();
         ns.of("other:x").deliveries.inc();
         ns.of("chat").deliveries.inc();
-        let get = |n: &str| {
-            d.get(&NamespaceLabel { namespace: n.into() })
-                .map(|c| c.get())
-        };
+        let get = |n: &str| d.get(&NamespaceLabel { namespace: n.into() }).map(|c| c.get());
         assert_eq!((get("chat"), get("news"), get("")), (Some(1), Some(1), Some(2)));
         assert_eq!(ns.all().map(|c| c.deliveries.get()).sum::<u64>(), 4);
     }
