@@ -12,7 +12,7 @@ use crate::conn::Conn;
 use crate::context::Handshake;
 use crate::frame::Frame;
 use crate::handle::Handle;
-use crate::outbox::CloseRequest;
+use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER};
 use crate::pipeline::Pipeline;
 use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt};
@@ -48,6 +48,7 @@ where
     let (read, mut sink) = tokio::io::split(io);
     let conn = handle.register();
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
+        handle.metrics().close(CLOSE_POLICY);
         let _ = send(
             &mut sink,
             &Frame::close(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)),
@@ -91,6 +92,7 @@ where
             _ = &mut shutdown => {
                 // Bounded: a client that does not read must not hold shutdown up.
                 let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
+                handle.metrics().close(CLOSE_GOING_AWAY);
                 let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down")))).await;
                 break;
             }
@@ -98,9 +100,18 @@ where
                 if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
                     match ending {
                         // A slow consumer gets its 1013 once it reads again, if it does soon.
-                        Some(c) => { let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(c.code, &c.reason))).await; }
-                        // The socket failed, or the consumer is too slow to take even a close frame.
-                        None => wait_for_reader = false,
+                        Some(c) => {
+                            handle.metrics().close(c.code);
+                            let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(c.code, &c.reason))).await;
+                        }
+                        // The socket failed, or the consumer is too slow to take even a close frame
+                        // (still a slow-consumer close, though its frame could not be sent).
+                        None => {
+                            if conn.outbox().is_slow() {
+                                handle.metrics().close(CLOSE_SLOW_CONSUMER);
+                            }
+                            wait_for_reader = false;
+                        }
                     }
                     break;
                 }
@@ -108,6 +119,7 @@ where
             end = &mut reader => {
                 if let Ok(ReadEnd::Broken(code, why)) = end {
                     let reason = format!("{}: {why}", code.reason());
+                    handle.metrics().close(code.code());
                     let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(code.code(), &reason))).await;
                 } else {
                     // tungstenite's answer to the client's close frame waits in the outbox.
@@ -119,6 +131,7 @@ where
             _ = &mut ping => {
                 let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
                 if idle >= limits.idle_timeout {
+                    handle.metrics().close(CLOSE_GOING_AWAY);
                     let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("idle timeout"))).await;
                     break;
                 }

@@ -20,7 +20,6 @@ use bytes::Bytes;
 use lhttp_core::position::Position;
 use lhttp_core::{OwnedPosition, ServerError};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, RwLock, Weak};
 
 /// What a publish did on this node.
@@ -140,13 +139,14 @@ impl Handle {
             origin_warning: Throttle::new(WARN_EVERY),
             token_warning: Throttle::new(WARN_EVERY),
         };
+        let metrics = Metrics::new(config.namespaces.keys().map(String::as_str));
         Handle {
             shared: Arc::new(Shared {
                 rates,
                 any_history: config.has_any_history(),
                 config,
                 hub: Hub::default(),
-                metrics: Metrics::default(),
+                metrics,
                 ids,
                 connections: RwLock::new(HashMap::new()),
                 broker,
@@ -246,7 +246,7 @@ impl Handle {
             let handle = self.clone();
             tokio::spawn(async move {
                 if let Err(r) = p.await {
-                    Metrics::inc(&handle.metrics().errors);
+                    handle.metrics().error(&r.code);
                     tracing::warn!(%channel, code = %r.code, detail = %r.detail, "publish not kept in history");
                 }
             });
@@ -665,7 +665,7 @@ impl Handle {
     pub fn send_to(&self, conn: &Conn, message: Bytes) -> bool {
         let ok = conn.outbox().push(reply::frame(message)).is_ok();
         if ok {
-            Metrics::inc(&self.shared.metrics.messages_out);
+            self.shared.metrics.messages_out.inc();
         }
         ok
     }
@@ -702,8 +702,8 @@ impl Handle {
         let (id, client_id) = self.shared.ids.next();
         let conn = Arc::new(Conn::new(id, client_id, &self.shared.config.limits));
         let m = &self.shared.metrics;
-        Metrics::inc(&m.connections_total);
-        m.connections.fetch_add(1, Ordering::Relaxed);
+        m.connections_total.inc();
+        m.connections.inc();
         self.shared
             .connections
             .write()
@@ -722,7 +722,7 @@ impl Handle {
             .unwrap_or_else(|e| e.into_inner())
             .remove(&conn.id());
         if removed.is_some() {
-            self.shared.metrics.connections.fetch_sub(1, Ordering::Relaxed);
+            self.shared.metrics.connections.dec();
         }
     }
 }

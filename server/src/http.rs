@@ -5,7 +5,7 @@ use crate::connection;
 use crate::context::Handshake;
 use crate::handle::Handle;
 use crate::pipeline::Pipeline;
-use crate::{reply, statics, Metrics};
+use crate::{reply, statics};
 use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
@@ -52,13 +52,11 @@ pub(crate) async fn route(
         (&Method::GET, "/healthz") => healthz(&app.handle),
         (&Method::GET, "/metrics") => {
             let h = &app.handle;
-            let streams = h.history_streams() as u64;
-            h.metrics()
-                .history_streams
-                .store(streams, std::sync::atomic::Ordering::Relaxed);
+            let streams = i64::try_from(h.history_streams()).unwrap_or(i64::MAX);
+            h.metrics().history_streams.set(streams);
             let broker = h.broker();
             let body = h.metrics().render(h.channel_count(), broker.is_up(), broker.dropped());
-            respond(StatusCode::OK, "text/plain; version=0.0.4", body)
+            respond(StatusCode::OK, crate::metrics::CONTENT_TYPE, body)
         }
         (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
         _ => refused(StatusCode::METHOD_NOT_ALLOWED, ServerError::MethodNotAllowed),
@@ -108,7 +106,7 @@ async fn bearer_token(
     };
     let tokens = handle.extension::<Arc<crate::token::Tokens>>().cloned();
     let refuse = |code: ServerError, detail: &str| {
-        Metrics::inc(&handle.metrics().tokens_refused);
+        handle.metrics().tokens_refused.inc();
         handle.warn_token_refused("an upgrade's Authorization header", code, detail);
         Err(Box::new(error(StatusCode::UNAUTHORIZED, code.as_str(), Some(detail))))
     };
@@ -211,7 +209,7 @@ fn over_connection_rate(handle: &Handle, peer: SocketAddr) -> Option<Response<Bo
     let limit = rates.connections.as_ref()?;
     let now = std::time::Instant::now();
     let retry = limit.connect(peer.ip(), now).err()?;
-    Metrics::inc(&handle.metrics().rate_limited_connections);
+    handle.metrics().rate_limited_connections.inc();
     let l = limit.limit();
     if let Some(left_out) = rates.connection_warning.allow(now) {
         tracing::warn!(
@@ -321,7 +319,7 @@ async fn publish(handle: &Handle, req: Request<Incoming>) -> Response<Body> {
     if channels.len() > limits.max_channels {
         return refused(StatusCode::BAD_REQUEST, ServerError::TooManyChannels);
     }
-    Metrics::inc(&handle.metrics().http_publishes);
+    handle.metrics().http_publishes.inc();
     let owned: Vec<String> = channels.iter().map(|c| c.to_string()).collect();
     let refs: Vec<&str> = owned.iter().map(String::as_str).collect();
     // A header only the server sets is not the backend's to forge either (13.3).

@@ -5,11 +5,10 @@
 use crate::conn::Conn;
 use crate::frame::Frame;
 use crate::id::ConnId;
-use crate::metrics::Metrics;
+use crate::metrics::{DepthSampler, Metrics, NamespaceCounters};
 use crate::outbox::PushError;
 use crate::rate::Throttle;
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 
 /// One channel's local subscribers, by connection number.
@@ -90,16 +89,22 @@ impl Hub {
     pub fn deliver(&self, channels: &[&str], earlier: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         let in_earlier = |id: ConnId| earlier.iter().any(|e| map.get(*e).is_some_and(|s| s.contains_key(&id)));
-        let mut delivered = 0;
-        let mut push = |conn: &Arc<Conn>| {
+        let mut sampler = DepthSampler::start();
+        // Each connection's delivery counts in the namespace of the channel it came by.
+        let mut push = |conn: &Arc<Conn>, ns: &NamespaceCounters| -> bool {
             if !earlier.is_empty() && in_earlier(conn.id()) {
-                return;
+                return false;
             }
-            match conn.outbox().push(frame.clone()) {
-                Ok(()) => delivered += 1,
+            match conn.outbox().push_depth(frame.clone()) {
+                Ok(depth) => {
+                    if sampler.next() {
+                        metrics.outbox_depth.observe(depth as f64);
+                    }
+                    return true;
+                }
                 Err(PushError::Full) => {
-                    Metrics::inc(&metrics.drops);
-                    Metrics::inc(&metrics.slow_consumers);
+                    ns.drops.inc();
+                    metrics.slow_consumers.inc();
                     if let Some(left_out) = self.slow_warning.allow(std::time::Instant::now()) {
                         tracing::warn!(
                             client = %conn.client_id(),
@@ -111,24 +116,33 @@ impl Hub {
                         );
                     }
                 }
-                Err(PushError::Closed) => Metrics::inc(&metrics.drops),
+                Err(PushError::Closed) => {
+                    ns.drops.inc();
+                }
             }
+            false
         };
+        let mut delivered = 0;
         if let [one] = channels {
             if let Some(subs) = map.get(*one) {
-                subs.values().for_each(&mut push);
+                let ns = metrics.namespaces.of(one);
+                let n = subs.values().filter(|c| push(c, ns)).count();
+                ns.deliveries.inc_by(n as u64);
+                delivered = n;
             }
         } else {
             let mut seen = HashSet::new();
             for ch in channels {
                 if let Some(subs) = map.get(*ch) {
-                    subs.values().filter(|c| seen.insert(c.id())).for_each(&mut push);
+                    let ns = metrics.namespaces.of(ch);
+                    let n = subs.values().filter(|c| seen.insert(c.id()) && push(c, ns)).count();
+                    ns.deliveries.inc_by(n as u64);
+                    delivered += n;
                 }
             }
         }
-        let n = delivered as u64;
-        metrics.deliveries.fetch_add(n, Ordering::Relaxed);
-        metrics.messages_out.fetch_add(n, Ordering::Relaxed);
+        sampler.finish();
+        metrics.messages_out.inc_by(delivered as u64);
         delivered
     }
 
@@ -204,8 +218,8 @@ mod tests {
         let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
         assert_eq!(hub.deliver(&["x", "y", "nobody"], &[], &frame, &m), 2);
         assert_eq!((queued(&a), queued(&b), queued(&c)), (1, 1, 0));
-        assert_eq!(m.deliveries.load(Ordering::Relaxed), 2);
-        assert_eq!(m.messages_out.load(Ordering::Relaxed), 2);
+        assert_eq!(m.deliveries(), 2);
+        assert_eq!(m.messages_out.get(), 2);
     }
 
     #[test]
@@ -236,7 +250,27 @@ mod tests {
         assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 1, "the slow one takes the first");
         assert_eq!(hub.deliver(&["x"], &[], &frame, &m), 0);
         assert!(slow.outbox().is_slow());
-        assert_eq!(m.slow_consumers.load(Ordering::Relaxed), 1);
-        assert_eq!(m.drops.load(Ordering::Relaxed), 3);
+        assert_eq!(m.slow_consumers.get(), 1);
+        assert_eq!(m.drops(), 3);
+    }
+
+    #[test]
+    fn deliveries_count_in_the_namespace_of_the_channel_they_came_by() {
+        let hub = Hub::default();
+        let m = Metrics::new(["chat"]);
+        let (a, b) = (conn(1, 8), conn(2, 8));
+        hub.subscribe("chat:1", &a);
+        hub.subscribe("room", &a);
+        hub.subscribe("room", &b);
+        let frame = Frame::data(&Bytes::from_static(b"LHTTP/1.0 chat\r\n\r\nhi"));
+        assert_eq!(hub.deliver(&["chat:1", "room"], &[], &frame, &m), 2);
+        assert_eq!(hub.deliver(&["chat:1"], &[], &frame, &m), 1);
+        let (chat, default) = (m.namespaces.of("chat:x"), m.namespaces.of("room"));
+        assert_eq!((chat.deliveries.get(), default.deliveries.get()), (2, 1));
+        let text = m.render(0, false, 0);
+        assert!(
+            text.contains("\nlhttp_outbox_depth_count 1\n"),
+            "the first push on this thread is sampled: {text}"
+        );
     }
 }

@@ -65,7 +65,7 @@ mod http;
 mod hub;
 mod id;
 mod identity;
-mod metrics;
+pub mod metrics;
 mod multipart;
 mod origin;
 mod outbox;

@@ -73,6 +73,12 @@ impl Outbox {
 
     /// Queues a frame (cheap: frames share their bytes).
     pub fn push(&self, frame: Frame) -> Result<(), PushError> {
+        self.push_depth(frame).map(drop)
+    }
+
+    /// Queues a frame as [`push`](Self::push) does; returns how many frames are
+    /// queued, this one included (for the outbox depth histogram).
+    pub fn push_depth(&self, frame: Frame) -> Result<usize, PushError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.close.is_some() {
             return Err(PushError::Closed);
@@ -97,9 +103,10 @@ impl Outbox {
         }
         inner.bytes += len;
         inner.queue.push_back(frame);
+        let depth = inner.queue.len();
         drop(inner);
         self.wake.notify_one();
-        Ok(())
+        Ok(depth)
     }
 
     /// Asks the connection's task to close with `code` and `reason`; later pushes fail.

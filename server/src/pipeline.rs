@@ -10,7 +10,7 @@ use crate::filter::{Filter, Reject};
 use crate::handle::Handle;
 use crate::processor::Processor;
 use crate::rate::{Limit, Verdict};
-use crate::{reply, Metrics};
+use crate::reply;
 use lhttp_core::{names, parse, CloseCode, ServerError, EMPTY_HEADER};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl Pipeline {
     /// is being fetched), returns that wait: the caller awaits it, before reading
     /// anything else, then calls [`message_again`](Self::message_again).
     pub(crate) fn message(&self, handle: &Handle, conn: &Arc<Conn>, data: &[u8]) -> Option<crate::token::KeyFetch> {
-        Metrics::inc(&handle.metrics().messages_in);
+        handle.metrics().messages_in.inc();
         self.handle_message(handle, conn, data, true)
     }
 
@@ -199,7 +199,7 @@ impl Pipeline {
 fn rate_limited(handle: &Handle, conn: &Conn, data: &[u8], verdict: Verdict) {
     let limits = &handle.config().limits;
     let metrics = handle.metrics();
-    Metrics::inc(&metrics.rate_limited_messages);
+    metrics.rate_limited_messages.inc();
     let rate = Limit::new(limits.message_rate, limits.message_burst);
     let (per_second, burst) = rate.map_or((0.0, 0), |l| (l.rate, l.burst));
     let detail = format!(
@@ -220,7 +220,7 @@ fn rate_limited(handle: &Handle, conn: &Conn, data: &[u8], verdict: Verdict) {
     // Messages read after the close was asked for are refused, not counted as closes.
     let cut = verdict == Verdict::Cut && !conn.is_closing();
     if cut {
-        Metrics::inc(&metrics.rate_limit_closes);
+        metrics.rate_limit_closes.inc();
         let reason = format!(
             "{}: {burst} messages in a row over {per_second} per second",
             ServerError::RateLimited
@@ -243,14 +243,14 @@ fn rate_limited(handle: &Handle, conn: &Conn, data: &[u8], verdict: Verdict) {
 /// Sends the ack of request `id`.
 fn ack(handle: &Handle, conn: &Conn, id: &str, deliveries: Option<usize>, extra: &reply::AckExtra) {
     if conn.outbox().push(reply::ack_frame_with(id, deliveries, extra)).is_ok() {
-        Metrics::inc(&handle.metrics().messages_out);
+        handle.metrics().messages_out.inc();
     }
 }
 
 /// Sends an error reply; the connection stays open.
 fn error(handle: &Handle, conn: &Conn, r: &Reject, command: Option<&str>, id: Option<&str>) {
     let metrics = handle.metrics();
-    Metrics::inc(&metrics.errors);
+    metrics.error(&r.code);
     tracing::debug!(client = %conn.client_id(), code = %r.code, detail = %r.detail, "error reply");
     if conn
         .outbox()
@@ -263,7 +263,7 @@ fn error(handle: &Handle, conn: &Conn, r: &Reject, command: Option<&str>, id: Op
         ))
         .is_ok()
     {
-        Metrics::inc(&metrics.messages_out);
+        metrics.messages_out.inc();
     }
 }
 
@@ -396,7 +396,8 @@ mod tests {
                 ServerError::TooManyChannels.as_str(),
             ]
         );
-        assert_eq!(handle.metrics().errors.load(std::sync::atomic::Ordering::Relaxed), 4);
+        let counted: Vec<u64> = codes.iter().map(|c| handle.metrics().errors_named(c)).collect();
+        assert_eq!(counted, [1, 1, 1, 1]);
     }
 
     #[test]

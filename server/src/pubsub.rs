@@ -14,7 +14,6 @@ use crate::identity::unix_now;
 use crate::permissions;
 use crate::reply::AckExtra;
 use crate::token::{Grant, Refusal, Tokens};
-use crate::Metrics;
 use lhttp_core::position::{self, Position};
 use lhttp_core::reply::headers::EXPIRES_IN;
 use lhttp_core::{names, Message, ServerError};
@@ -172,18 +171,18 @@ fn subscription_token(ctx: &Context<'_>, msg: &Message<'_, '_>, subscribing: &[&
     };
     let metrics = ctx.handle().metrics();
     let Some(tokens) = ctx.handle().extension::<Arc<Tokens>>() else {
-        Metrics::inc(&metrics.tokens_refused);
+        metrics.tokens_refused.inc();
         return Err(about(Reject::unauthorized("this server verifies no tokens")));
     };
     let grant = tokens.subscription(token).map_err(|r| {
-        Metrics::inc(&metrics.tokens_refused);
+        metrics.tokens_refused.inc();
         about(match r {
             Refusal::Expired => Reject::new(ServerError::TokenExpired.as_str(), "the subscription token has expired"),
             Refusal::Invalid(why) => Reject::unauthorized(format!("the subscription token is refused: {why}")),
         })
     })?;
     let refuse = |why: &str| {
-        Metrics::inc(&metrics.tokens_refused);
+        metrics.tokens_refused.inc();
         Err(about(Reject::unauthorized(why.to_string())))
     };
     if !subscribing.contains(&grant.channel.as_str()) {
@@ -192,7 +191,7 @@ fn subscription_token(ctx: &Context<'_>, msg: &Message<'_, '_>, subscribing: &[&
     if grant.uid != ctx.identity().uid {
         return refuse("the subscription token is for another uid");
     }
-    Metrics::inc(&metrics.tokens_accepted);
+    metrics.tokens_accepted.inc();
     Ok(Some(grant))
 }
 

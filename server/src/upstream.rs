@@ -130,9 +130,10 @@ impl Filter for Upstream {
             return Ok(());
         };
         let metrics = ctx.handle().metrics();
-        crate::Metrics::inc(&metrics.upstream_calls);
+        // A refusal is no call started: the request never goes out.
         let refuse = |code: &'static str, detail: &str| {
-            crate::Metrics::inc(&metrics.upstream_failures);
+            metrics.upstream_refused.inc();
+            metrics.upstream_failures.inc();
             Reject::new(code, detail.to_string())
         };
         let up = up.map_err(|e| refuse(e.as_str(), e.description()))?;
@@ -180,9 +181,13 @@ impl Filter for Upstream {
         let conn = ctx.conn().clone();
         let handle = ctx.handle().clone();
         let (timeout, reply_on) = (self.timeout, self.reply);
+        metrics.upstream_calls.inc();
         tokio::spawn(async move {
             let _permit = permit;
-            let outcome = match tokio::time::timeout(timeout, call.run()).await {
+            let started = std::time::Instant::now();
+            let answer = tokio::time::timeout(timeout, call.run()).await;
+            handle.metrics().upstream_took(started.elapsed());
+            let outcome = match answer {
                 Err(_) => Err((
                     ServerError::UpstreamTimeout,
                     format!("backend did not answer within {timeout:?}"),
@@ -210,7 +215,7 @@ impl Filter for Upstream {
                 }
                 Ok(_) => None,
                 Err((code, detail)) => {
-                    failed(&handle);
+                    failed(&handle, code.as_str());
                     Some(reply::error_frame(
                         code.as_str(),
                         &detail,
@@ -227,9 +232,10 @@ impl Filter for Upstream {
     }
 }
 
-fn failed(handle: &Handle) {
-    crate::Metrics::inc(&handle.metrics().upstream_failures);
-    crate::Metrics::inc(&handle.metrics().errors);
+/// Counts a call that went out and failed, and its error reply.
+fn failed(handle: &Handle, code: &str) {
+    handle.metrics().upstream_failures.inc();
+    handle.metrics().error(code);
 }
 
 /// One HTTP request to a backend.

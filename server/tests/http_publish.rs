@@ -106,7 +106,7 @@ async fn healthz_metrics_and_the_demo_page() {
         "lhttp_connections 1",
         "lhttp_channels 1",
         "lhttp_messages_in_total 1",
-        "lhttp_drops_total 0",
+        "lhttp_drops_total{namespace=\"\"} 0",
     ] {
         assert!(body.lines().any(|l| l == line), "missing {line:?} in\n{body}");
     }

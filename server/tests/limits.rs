@@ -130,7 +130,7 @@ async fn a_slow_consumer_is_disconnected_while_the_others_keep_receiving() {
     }
     assert_eq!(reader.await.unwrap(), total, "the fast subscriber got everything");
     let h = s.handle.clone();
-    until(|| h.metrics().slow_consumers.load(std::sync::atomic::Ordering::Relaxed) == 1).await;
+    until(|| h.metrics().slow_consumers.get() == 1).await;
     until(|| h.subscriber_count("firehose") == 1).await;
     // What the slow one finally reads ends with the slow-consumer close (or a reset).
     loop {

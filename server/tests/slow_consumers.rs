@@ -5,7 +5,6 @@
 mod common;
 use common::*;
 use lhttp_server::{Config, Namespace, CLOSE_SLOW_CONSUMER};
-use std::sync::atomic::Ordering::Relaxed;
 use std::time::Duration;
 
 /// The number a test publication carries at the start of its body.
@@ -35,7 +34,7 @@ async fn a_burst_of_3000_to_100_subscribers_that_read_only_afterwards_passes_who
         );
         assert_eq!(sent, 100, "publication {i} queued to every reader");
     }
-    assert_eq!(s.handle.metrics().slow_consumers.load(Relaxed), 0);
+    assert_eq!(s.handle.metrics().slow_consumers.get(), 0);
     let tasks: Vec<_> = readers
         .into_iter()
         .map(|mut c| {
@@ -51,7 +50,7 @@ async fn a_burst_of_3000_to_100_subscribers_that_read_only_afterwards_passes_who
         t.await.unwrap();
     }
     let m = s.handle.metrics();
-    assert_eq!((m.slow_consumers.load(Relaxed), m.drops.load(Relaxed)), (0, 0));
+    assert_eq!((m.slow_consumers.get(), m.drops()), (0, 0));
     s.stop().await;
 }
 
@@ -83,7 +82,7 @@ async fn a_reader_that_stops_is_cut_gets_what_was_queued_then_1013_and_recovers_
     fast.subscribe("room").await;
     // `slow` reads nothing: its socket's buffers fill, then its queue, then it is cut.
     let mut published = 0;
-    while s.handle.metrics().slow_consumers.load(Relaxed) == 0 {
+    while s.handle.metrics().slow_consumers.get() == 0 {
         published += 1;
         assert!(published < 100_000, "never cut");
         s.handle.publish(&["room"], publication(published));
@@ -115,7 +114,7 @@ async fn a_reader_that_stops_is_cut_gets_what_was_queued_then_1013_and_recovers_
         "the publication that filled the queue was not sent ({last}, {cut_at})"
     );
     let m = s.handle.metrics();
-    assert_eq!(m.slow_consumers.load(Relaxed), 1, "only the one that stopped reading");
+    assert_eq!(m.slow_consumers.get(), 1, "only the one that stopped reading");
     // Back, from the position of the last one it got: exactly the rest.
     let mut back = Client::connect(&s).await;
     let (missed, ack) = subscribe_since(&mut back, Some(format!("room {epoch}:{last}"))).await;

@@ -49,7 +49,10 @@ pub(super) async fn watch(handle: Handle, conn: Arc<Conn>, connect_by: Option<In
                 None,
                 Some(ch),
             );
-            let _ = conn.outbox().push(frame);
+            handle.metrics().error(ServerError::TokenExpired.as_str());
+            if conn.outbox().push(frame).is_ok() {
+                handle.metrics().messages_out.inc();
+            }
         }
         // The next deadline: the connect timeout, then every token's exp plus grace.
         let mut next = connect_by.filter(|_| !id.authenticated);

@@ -18,7 +18,6 @@ use crate::id::ConnId;
 use crate::identity::unix_now;
 use crate::reply;
 use crate::token::{Refusal, Tokens, Verified};
-use crate::Metrics;
 use lhttp_core::auth::{CONNECT, REFRESH};
 use lhttp_core::reply::headers::EXPIRES_IN;
 use lhttp_core::{names, CloseCode, ServerError};
@@ -109,7 +108,7 @@ impl Authenticate {
         let metrics = ctx.handle().metrics();
         match tokens.connection(token) {
             Ok(v) if v.uid == identity.uid => {
-                Metrics::inc(&metrics.tokens_accepted);
+                metrics.tokens_accepted.inc();
                 ctx.conn().identity_mut().expires = v.exp;
                 ctx.conn().deadlines_changed();
                 if let Some(info) = v.info {
@@ -118,15 +117,15 @@ impl Authenticate {
                 ack(ctx, v.exp);
             }
             Ok(_) => {
-                Metrics::inc(&metrics.tokens_refused);
+                metrics.tokens_refused.inc();
                 answer_error(ctx, ServerError::Unauthorized, "the new token is for another uid")
             }
             Err(Refusal::Expired) => {
-                Metrics::inc(&metrics.tokens_refused);
+                metrics.tokens_refused.inc();
                 answer_error(ctx, ServerError::TokenExpired, "the new token has expired")
             }
             Err(Refusal::Invalid(why)) => {
-                Metrics::inc(&metrics.tokens_refused);
+                metrics.tokens_refused.inc();
                 answer_error(
                     ctx,
                     ServerError::Unauthorized,
@@ -188,7 +187,7 @@ impl Filter for Authenticate {
 /// and info, the `channels` subscribed (without the namespace rules: the backend
 /// that signed the token decided).
 fn accept(ctx: &mut Context<'_>, v: Verified) {
-    Metrics::inc(&ctx.handle().metrics().tokens_accepted);
+    ctx.handle().metrics().tokens_accepted.inc();
     {
         let mut id = ctx.conn().identity_mut();
         id.authenticated = true;
@@ -230,23 +229,23 @@ fn ack(ctx: &mut Context<'_>, exp: Option<u64>) {
         .push(reply::ack_frame_with(id, None, &extra))
         .is_ok()
     {
-        Metrics::inc(&ctx.handle().metrics().messages_out);
+        ctx.handle().metrics().messages_out.inc();
     }
 }
 
 /// An error reply to the request; the connection stays.
 fn answer_error(ctx: &mut Context<'_>, code: ServerError, detail: &str) {
     let metrics = ctx.handle().metrics();
-    Metrics::inc(&metrics.errors);
+    metrics.error(code.as_str());
     let frame = reply::error_frame(code.as_str(), detail, Some(ctx.command()), ctx.header(names::ID));
     if ctx.conn().outbox().push(frame).is_ok() {
-        Metrics::inc(&metrics.messages_out);
+        metrics.messages_out.inc();
     }
 }
 
 /// A `connect` whose token is refused: its error reply, then the close (4003, or 4004 when expired).
 fn refuse_connect(ctx: &mut Context<'_>, r: Refusal) {
-    Metrics::inc(&ctx.handle().metrics().tokens_refused);
+    ctx.handle().metrics().tokens_refused.inc();
     let (code, close, detail) = match r {
         Refusal::Expired => (
             ServerError::TokenExpired,

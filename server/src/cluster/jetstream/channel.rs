@@ -290,7 +290,7 @@ impl Channel {
     /// learns it cannot (13.6).
     fn hole(&self, handle: &Handle, seq: u64) {
         tracing::warn!(channel = %self.name, offset = seq, "missed publications not in the stream any more; closing the channel's subscribers");
-        crate::Metrics::inc(&handle.metrics().errors);
+        handle.metrics().error("InsufficientState");
         self.close_members(
             CloseCode::InsufficientState.code(),
             "missed publications of a channel with history; reconnect to recover",
