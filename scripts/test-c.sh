@@ -196,6 +196,8 @@ gcc -std=c11 $CFLAGS examples/c/chat.c -o "$BUILD/chat" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/client.c -o "$BUILD/client" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/tokens.c -o "$BUILD/tokens" $LIBS
 gcc -std=c11 $CFLAGS ffi/tests/presence.c -o "$BUILD/presence" $LIBS
+gcc -std=c11 $CFLAGS -pthread ffi/tests/config.c -o "$BUILD/config" $LIBS
+gcc -std=c11 $CFLAGS ffi/tests/tls.c -o "$BUILD/tls" $LIBS
 gcc -std=c11 $CFLAGS "$README_DIR/app.c" -o "$BUILD/app" $LIBS
 g++ -std=c++17 $CFLAGS examples/cpp/multipart.cpp -o "$BUILD/multipart" $LIBS
 ok "the C tests, the README's app.c and the C/C++ examples compile with gcc/g++ -Wall -Wextra -Werror through pkg-config"
@@ -362,6 +364,86 @@ if gcc -std=c11 $CFLAGS "$BUILD/presence-readme.c" -o "$BUILD/presence-readme" $
   ok "ffi/README.md's presence.c prints presence.out against lhttpd --presence --join-leave --client-identity (valgrind clean)"
 else
   bad "ffi/README.md's presence.c against lhttpd with presence"
+fi
+
+# --- settings (ffi/tests/config.c), under valgrind, against three lhttpds ---
+# PLAIN answers POST /publish with --publish-token only; IDLE closes a connection silent for 1 s
+# (checked at its pings: the first 2 s after the connection opens); GONE is stopped when the
+# test prints "stop the server" (its client has reconnect with max_attempts 2).
+PUBLISH_TOKEN=c-test-publish-token
+start_lhttpd() { # name, lhttpd's flags...: starts it, sets $ADDR to its address
+  local name=$1
+  shift
+  "$LIB/lhttpd" --listen 127.0.0.1:0 --log warn "$@" > "$BUILD/$name.out" 2>&1 &
+  PIDS+=($!)
+  LAST_PID=$!
+  wait_for "$BUILD/$name.out" "lhttpd listening on"
+  ADDR=$(sed -n 's/^lhttpd listening on //p' "$BUILD/$name.out" | head -1)
+}
+echo "config: lhttpd --publish-token; lhttpd --idle-timeout 1 --ping-interval 2; an lhttpd to stop"
+start_lhttpd config-plain --publish-token "$PUBLISH_TOKEN"
+PLAIN_ADDR=$ADDR
+start_lhttpd config-idle --idle-timeout 1 --ping-interval 2
+IDLE_ADDR=$ADDR
+start_lhttpd config-gone
+GONE_ADDR=$ADDR
+GONE=$LAST_PID
+mkfifo "$BUILD/config.in"
+valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+  "$BUILD/config" "ws://$PLAIN_ADDR/" "http://$PLAIN_ADDR" "$PUBLISH_TOKEN" "ws://$IDLE_ADDR/" "ws://$GONE_ADDR/" \
+  < "$BUILD/config.in" > "$BUILD/config.out" 2> "$BUILD/config.err" &
+CONFIG=$!
+PIDS+=($CONFIG)
+exec 5> "$BUILD/config.in"
+config_ok=1
+if wait_for "$BUILD/config.out" "stop the server"; then
+  echo "config: stopping the lhttpd on $GONE_ADDR (the client reconnects at most twice)"
+  kill "$GONE"; wait "$GONE" || true
+  echo stopped >&5
+else
+  config_ok=0
+fi
+exec 5>&-
+config_rc=0
+wait "$CONFIG" || config_rc=$?
+sed 's/^/  /' "$BUILD/config.out"
+if [ "$config_ok" = 1 ] && [ "$config_rc" = 0 ]; then
+  ok "C settings: each setter OK and NULL_PARAMETER for a NULL config, connect_timeout_ms (TIMEOUT against a silent listener), max_buffered and request_timeout_ms (an ack behind an unread message times out), ping_interval_ms (up past lhttpd's idle timeout, a silent client CLOSED), lhttp_client_send, lhttp_http_publish (UNAUTHORIZED without the publish token, deliveries with it), max_attempts (the client gives up), lhttp_client_close (then CLOSED) (valgrind clean)"
+else
+  bad "C settings test (exit $config_rc)"; cat "$BUILD/config.err"
+fi
+
+# --- wss:// (ffi/tests/tls.c), under valgrind, against lhttpd with a CA-signed certificate ---
+# A CA and a certificate for 127.0.0.1 (its SAN), made here; another CA that signed nothing.
+TLS_DIR=$BUILD/tls-files
+mkdir -p "$TLS_DIR"
+echo "tls: making a CA, a certificate for IP 127.0.0.1 it signs, and another CA, with openssl"
+tls_files_ok=1
+(
+  cd "$TLS_DIR"
+  ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+  openssl req -x509 "${ec[@]}" -keyout ca.key -out ca.pem -days 2 -subj "/CN=lhttp test CA"
+  openssl req -x509 "${ec[@]}" -keyout other-ca.key -out other-ca.pem -days 2 -subj "/CN=lhttp other CA"
+  openssl req "${ec[@]}" -keyout key.pem -out server.csr -subj "/CN=127.0.0.1"
+  printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' > ext.cnf
+  openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out cert.pem -days 2 -extfile ext.cnf
+) > "$BUILD/openssl.out" 2>&1 || tls_files_ok=0
+if [ "$tls_files_ok" = 1 ]; then
+  echo "tls: lhttpd --tls-cert cert.pem --tls-key key.pem"
+  start_lhttpd tls-server --tls-cert "$TLS_DIR/cert.pem" --tls-key "$TLS_DIR/key.pem"
+  tls_rc=0
+  # ffi/tests/tls.supp: memcheck's false positives in ring's AES-GCM assembly, for this run only.
+  valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --num-callers=40 --suppressions="$ROOT/ffi/tests/tls.supp" \
+    "$BUILD/tls" "wss://$ADDR/" "$TLS_DIR/ca.pem" "$TLS_DIR/other-ca.pem" > "$BUILD/tls.out" 2>&1 || tls_rc=$?
+  sed 's/^/  /' "$BUILD/tls.out"
+  if [ "$tls_rc" = 0 ]; then
+    ok "C wss://: with lhttp_config_set_ca_pem(the CA) subscribes, publishes and receives; CONNECT without it or with another CA (valgrind clean)"
+  else
+    bad "C wss:// test (exit $tls_rc)"
+  fi
+else
+  bad "openssl could not make the test certificates"; cat "$BUILD/openssl.out"
 fi
 
 echo "c: $passed passed, $failed failed"
