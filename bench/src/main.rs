@@ -16,6 +16,7 @@
 //! - [`history_cluster`]: the same on two nodes with history in JetStream.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
+//! - [`soak`]: `lhttp-bench soak`, the long run with reconnects (scripts/soak.sh).
 
 mod args;
 mod conn;
@@ -30,6 +31,7 @@ mod reader;
 mod report;
 mod scenario;
 mod server;
+mod soak;
 mod swarm;
 
 use args::{Args, Scenario};
@@ -45,6 +47,11 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    if let Some(sub) = argv.nth(1).filter(|a| a == "soak") {
+        let _ = sub;
+        return soak::main(argv.collect());
+    }
     let args = match Args::parse().resolved() {
         Ok(a) => a,
         Err(e) => {
