@@ -120,7 +120,14 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(&args)) {
+    // Interrupted, the run is dropped, and with it lhttpd (killed on drop).
+    let outcome = runtime.block_on(async {
+        tokio::select! {
+            r = run(&args) => r,
+            s = interrupted() => Err(format!("interrupted by {s}").into()),
+        }
+    });
+    match outcome {
         Ok(true) => {
             println!("soak: PASS");
             ExitCode::SUCCESS
@@ -133,6 +140,18 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             println!("soak: FAIL: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Waits for SIGINT or SIGTERM; names it.
+pub async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut int), Ok(mut term)) = (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = int.recv() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
     }
 }
 
@@ -152,7 +171,7 @@ async fn run(args: &SoakArgs) -> Result<bool> {
     let server = ServerUnderTest::process("lhttpd", args.lhttpd.clone(), flags).start().await?;
     let pid = server.pid.ok_or("no pid for lhttpd")?;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let fd_start = proc::fd_count(pid)?;
+    let fd_start = watch::fd_count(pid)?;
     let rss_start = proc::rss_bytes(pid)?;
     println!(
         "soak: lhttpd pid {pid} at {}: RSS {}, {fd_start} open files",
@@ -200,7 +219,7 @@ async fn run(args: &SoakArgs) -> Result<bool> {
         args.connections,
         opening.elapsed().as_secs_f64(),
         watch::mib(proc::rss_bytes(pid)?),
-        proc::fd_count(pid)?
+        watch::fd_count(pid)?
     );
 
     let stop = Arc::new(AtomicBool::new(false));

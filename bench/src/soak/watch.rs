@@ -20,6 +20,11 @@ pub struct Sample {
     pub fds: usize,
 }
 
+/// Open file descriptors of process `pid` (entries of /proc/PID/fd).
+pub fn fd_count(pid: u32) -> std::io::Result<usize> {
+    Ok(std::fs::read_dir(format!("/proc/{pid}/fd"))?.count())
+}
+
 /// Bytes as MiB with one decimal.
 pub fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
@@ -34,7 +39,7 @@ pub async fn sample(pid: u32, start: Instant, duration: Duration, every: Duratio
     loop {
         let at = next.min(end);
         tokio::time::sleep_until(at).await;
-        let (rss, fds) = (proc::rss_bytes(pid).unwrap_or(0), proc::fd_count(pid).unwrap_or(0));
+        let (rss, fds) = (proc::rss_bytes(pid).unwrap_or(0), fd_count(pid).unwrap_or(0));
         let s = Sample {
             at: (at - start).as_secs_f64(),
             rss,
@@ -82,10 +87,19 @@ pub fn print_rss(samples: &[Sample], start: u64, left: u64, warmup: f64) {
 pub async fn fds_settle(pid: u32, target: usize, timeout: Duration) -> Result<usize> {
     let deadline = Instant::now() + timeout;
     loop {
-        let n = proc::fd_count(pid)?;
+        let n = fd_count(pid)?;
         if n <= target || Instant::now() >= deadline {
             return Ok(n);
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn counts_own_open_files() {
+        assert!(super::fd_count(std::process::id()).unwrap() >= 3);
+        assert!(super::fd_count(u32::MAX).is_err());
     }
 }
