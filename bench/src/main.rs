@@ -17,8 +17,10 @@
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
 //! - [`soak`]: `lhttp-bench soak`, the long run with reconnects (scripts/soak.sh).
+//! - [`chaos`]: `lhttp-bench chaos`, faults on a three-node cluster (scripts/chaos.sh).
 
 mod args;
+mod chaos;
 mod conn;
 mod contention;
 mod floor;
@@ -48,9 +50,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn main() -> ExitCode {
     let mut argv = std::env::args_os();
-    if let Some(sub) = argv.nth(1).filter(|a| a == "soak") {
-        let _ = sub;
-        return soak::main(argv.collect());
+    match argv.nth(1) {
+        Some(a) if a == "soak" => return soak::main(argv.collect()),
+        Some(a) if a == "chaos" => return chaos::main(argv.collect()),
+        _ => {}
     }
     let args = match Args::parse().resolved() {
         Ok(a) => a,

@@ -134,7 +134,8 @@ impl Account {
         }
         let body = std::str::from_utf8(msg.body).unwrap_or("");
         let Some(seq) = body.split(' ').next().and_then(|s| s.parse::<u64>().ok()) else {
-            self.errors.push(format!("a publication without a sequence number: {body:?}"));
+            self.errors
+                .push(format!("a publication without a sequence number: {body:?}"));
             return true;
         };
         if msg.header("offset").and_then(|o| o.parse::<u64>().ok()) != Some(seq) {

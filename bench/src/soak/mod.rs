@@ -39,7 +39,10 @@ const OPEN_PARALLELISM: usize = 64;
 
 /// The soak's command line (`lhttp-bench soak --help`).
 #[derive(Parser, Debug, Clone)]
-#[command(name = "lhttp-bench soak", about = "Long run of a fresh lhttpd: many connections, reconnects with recovery, steady pub/sub; RSS, open files and the delivery account")]
+#[command(
+    name = "lhttp-bench soak",
+    about = "Long run of a fresh lhttpd: many connections, reconnects with recovery, steady pub/sub; RSS, open files and the delivery account"
+)]
 pub struct SoakArgs {
     /// The lhttpd binary to start.
     #[arg(long, value_name = "PATH")]
@@ -104,7 +107,10 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
     }
     match proc::raise_fd_limit() {
         Ok(limit) if (limit as usize) < args.connections + 200 => {
-            eprintln!("soak: warning: open-file limit {limit} is below {} connections", args.connections);
+            eprintln!(
+                "soak: warning: open-file limit {limit} is below {} connections",
+                args.connections
+            );
         }
         Ok(_) => {}
         Err(e) => eprintln!("soak: warning: cannot raise the open-file limit: {e}"),
@@ -168,7 +174,9 @@ async fn run(args: &SoakArgs) -> Result<bool> {
         "soak: starting lhttpd {}",
         flags.iter().map(|f| f.to_string_lossy()).collect::<Vec<_>>().join(" ")
     );
-    let server = ServerUnderTest::process("lhttpd", args.lhttpd.clone(), flags).start().await?;
+    let server = ServerUnderTest::process("lhttpd", args.lhttpd.clone(), flags)
+        .start()
+        .await?;
     let pid = server.pid.ok_or("no pid for lhttpd")?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let fd_start = watch::fd_count(pid)?;
@@ -209,7 +217,11 @@ async fn run(args: &SoakArgs) -> Result<bool> {
             return Err("a subscriber failed while opening (see the errors above)".into());
         }
         if last_print.elapsed() >= Duration::from_secs(2) {
-            println!("soak:   {} of {} subscribed", shared.connected.load(Relaxed), args.connections);
+            println!(
+                "soak:   {} of {} subscribed",
+                shared.connected.load(Relaxed),
+                args.connections
+            );
             last_print = Instant::now();
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

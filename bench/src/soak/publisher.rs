@@ -98,7 +98,11 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(5), reader).await;
     out.errors.extend(failures.lock().unwrap().drain(..));
     if out.acked < out.sent {
-        out.errors.push(format!("publisher {p}: {} of {} publishes unacknowledged", out.sent - out.acked, out.sent));
+        out.errors.push(format!(
+            "publisher {p}: {} of {} publishes unacknowledged",
+            out.sent - out.acked,
+            out.sent
+        ));
     }
     out.last = owned.into_iter().zip(seq).collect();
     Ok(out)

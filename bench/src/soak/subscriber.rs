@@ -59,7 +59,11 @@ pub async fn run(index: usize, channel: String, ch: usize, plan: Plan, shared: A
     let mut first = true;
     let mut drain_deadline = None;
     'life: loop {
-        let gate = if first { Some(shared.gate.clone().acquire_owned().await) } else { None };
+        let gate = if first {
+            Some(shared.gate.clone().acquire_owned().await)
+        } else {
+            None
+        };
         let mut ws = match connect(&shared.url, &channel, index, &mut acc).await {
             Ok(ws) => ws,
             Err(e) => {
@@ -184,7 +188,10 @@ async fn try_connect(url: &str, channel: &str, index: usize, acc: &mut Account) 
         Header { name: "id", value: &id },
     ];
     if let Some(s) = &since {
-        headers.push(Header { name: "since", value: s });
+        headers.push(Header {
+            name: "since",
+            value: s,
+        });
     }
     ws.send(conn::message(&headers, b"")?).await?;
     let wait = async {
