@@ -9,7 +9,7 @@ use crate::Result;
 use lhttp_core::Header;
 use std::ffi::OsString;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -110,10 +110,12 @@ pub struct Node {
 
 impl Node {
     /// Starts `lhttpd --listen 127.0.0.1:0 args...` and waits until its history answers.
-    pub async fn start(binary: &PathBuf, args: &[OsString]) -> Result<Node> {
+    pub async fn start(binary: &Path, args: &[OsString]) -> Result<Node> {
         let mut all: Vec<OsString> = ["--listen", "127.0.0.1:0"].map(OsString::from).into();
         all.extend_from_slice(args);
-        let running = ServerUnderTest::process("lhttpd", binary.clone(), all).start().await?;
+        let running = ServerUnderTest::process("lhttpd", binary.to_path_buf(), all)
+            .start()
+            .await?;
         let pid = running.pid.ok_or("no pid for lhttpd")?;
         let addr: SocketAddr = running
             .url

@@ -117,7 +117,7 @@ pub async fn run(index: usize, channel: String, ch: usize, plan: Plan, shared: A
             }
             Outcome::Leave => {
                 // Half leave with a close handshake, half by dropping the socket.
-                close(ws, index % 2 == 0).await;
+                close(ws, index.is_multiple_of(2)).await;
                 acc.reconnects += 1;
                 tokio::time::sleep(plan.away).await;
             }
