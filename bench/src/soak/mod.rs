@@ -34,6 +34,9 @@ use tokio::time::Instant;
 /// subscriber's missed publications fit.
 const HISTORY_FLAGS: [&str; 4] = ["--history-size", "1000", "--history-ttl", "300"];
 
+/// The ttl in [`HISTORY_FLAGS`]: the history grows until then.
+const HISTORY_TTL: f64 = 300.0;
+
 /// Handshakes in flight while the connections open.
 const OPEN_PARALLELISM: usize = 64;
 
@@ -295,7 +298,7 @@ async fn run(args: &SoakArgs) -> Result<bool> {
     server.stop().await;
 
     let fds_ok = fd_after <= fd_start + args.fd_allowance;
-    watch::print_rss(&samples, rss_start, rss_left, warmup);
+    watch::print_rss(&samples, rss_start, rss_left, warmup, HISTORY_TTL);
     let fd_peak = samples.iter().map(|s| s.fds).max().unwrap_or(0);
     println!(
         "soak: lhttpd open files: start {fd_start}, peak {fd_peak}, after every client left {fd_after} (allowance {}): {}",

@@ -63,7 +63,11 @@ pub async fn sample(pid: u32, start: Instant, duration: Duration, every: Duratio
 
 /// Prints the RSS over the run: at start, after the warm-up, at the end and
 /// after the clients left, and the growth between the warm-up and the end.
-pub fn print_rss(samples: &[Sample], start: u64, left: u64, warmup: f64) {
+///
+/// The history fills for `history_ttl` seconds (each entry stays that long),
+/// so RSS grows until then by design; when the run is longer, the growth from
+/// then to the end is printed too: that one should be flat.
+pub fn print_rss(samples: &[Sample], start: u64, left: u64, warmup: f64, history_ttl: f64) {
     let Some(end) = samples.last() else { return };
     let warm = samples.iter().find(|s| s.at >= warmup).unwrap_or(end);
     let peak = samples.iter().map(|s| s.rss).max().unwrap_or(0);
@@ -80,6 +84,17 @@ pub fn print_rss(samples: &[Sample], start: u64, left: u64, warmup: f64) {
         growth / (1024.0 * 1024.0),
         if warm.rss > 0 { growth * 100.0 / warm.rss as f64 } else { 0.0 }
     );
+    if let Some(full) = samples.iter().find(|s| s.at >= history_ttl).filter(|s| s.at < end.at) {
+        let growth = end.rss as f64 - full.rss as f64;
+        println!(
+            "soak: lhttpd RSS once the history is full (t={:.0}s, the history ttl) {}, end {}: growth {:+.1} MiB ({:+.1}%)",
+            full.at,
+            mib(full.rss),
+            mib(end.rss),
+            growth / (1024.0 * 1024.0),
+            growth * 100.0 / full.rss.max(1) as f64
+        );
+    }
 }
 
 /// Waits until `pid` holds at most `target` open files or `timeout` passes;
