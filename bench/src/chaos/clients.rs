@@ -107,8 +107,8 @@ pub async fn subscriber(url: String, name: String, channel: usize, clock: Clock)
 /// What the publisher of one channel did.
 #[derive(Debug, Default)]
 pub struct PubLog {
-    /// `(n, published ms)` of each acknowledged publication.
-    pub acked: Vec<(u64, u64)>,
+    /// `(n, published ms, acknowledged ms)` of each acknowledged publication.
+    pub acked: Vec<(u64, u64, u64)>,
     /// `(n, published ms)` of each publish that failed or timed out (it may
     /// still have been delivered: not owed, and not a repeat either).
     pub failed: Vec<(u64, u64)>,
@@ -136,7 +136,7 @@ pub async fn publish(client: Arc<Client>, name: String, rate: f64, clock: Clock,
             .publish(&[&name], DEFAULT_COMMAND, &[], format!("{n} {at}").as_bytes())
             .await
         {
-            Ok(()) => log.acked.push((n, at)),
+            Ok(()) => log.acked.push((n, at, clock.ms())),
             Err(e) => {
                 log.failed.push((n, at));
                 log.last_error = Some(e.to_string());

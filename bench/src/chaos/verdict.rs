@@ -41,6 +41,8 @@ pub struct Row {
     pub lost: u64,
     /// Received more than once (the repeats).
     pub duplicated: u64,
+    /// The slowest publish acknowledgement of the window, ms.
+    pub slowest_ack: u64,
     /// Publishes of the window that failed or timed out at the publisher.
     pub failed_publishes: u64,
     /// Deliveries of those failed publishes (not owed, reported as they are).
@@ -115,6 +117,7 @@ pub fn table(rows: &[Row], clients: usize) -> String {
         "deliveries owed",
         "lost",
         "duplicated",
+        "slowest publish ack",
         "failed publishes (their deliveries)",
         "client errors",
     ]
@@ -138,6 +141,7 @@ pub fn table(rows: &[Row], clients: usize) -> String {
             r.owed.to_string(),
             r.lost.to_string(),
             r.duplicated.to_string(),
+            secs(r.slowest_ack),
             format!("{} ({})", r.failed_publishes, r.unacked_delivered),
             r.errors.to_string(),
         ]);
@@ -158,7 +162,7 @@ mod tests {
             ..SubLog::default()
         };
         let pubs = PubLog {
-            acked: vec![(1, 0), (2, 100), (3, 200), (4, 300)],
+            acked: vec![(1, 0, 1), (2, 100, 101), (3, 200, 201), (4, 300, 1900)],
             ..PubLog::default()
         };
         let events = [Event {
@@ -170,6 +174,7 @@ mod tests {
         assert_eq!((rows[0].owed, rows[0].lost, rows[0].duplicated), (2, 0, 1));
         assert_eq!((rows[1].owed, rows[1].lost, rows[1].interrupted), (2, 1, 1));
         assert_eq!(rows[1].served_after, Some(Some(2350)));
+        assert_eq!(rows[1].slowest_ack, 1600);
         assert!(table(&rows, 1).contains("2.4 s"));
     }
 }
