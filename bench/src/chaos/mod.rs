@@ -79,6 +79,10 @@ pub struct ChaosArgs {
     /// Worker threads of the load generator.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
+    /// Write every publish (`channel n published_ms acked_ms|failed`) and the
+    /// event times to this file, for a closer look.
+    #[arg(long, value_name = "FILE")]
+    pub dump: Option<PathBuf>,
 }
 
 /// Runs the chaos sequence with `argv` (without the `chaos` word).
@@ -252,6 +256,21 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
     for p in pubs {
         logs.push(p.await?);
     }
+    if let Some(path) = &args.dump {
+        let mut text = String::new();
+        for e in &events {
+            text.push_str(&format!("event {} at {} lasted {}\n", e.name, e.at, e.lasted));
+        }
+        for (c, l) in logs.iter().enumerate() {
+            for a in &l.acked {
+                text.push_str(&format!("{c} {} {} {}\n", a.0, a.1, a.2));
+            }
+            for f in &l.failed {
+                text.push_str(&format!("{c} {} {} failed\n", f.0, f.1));
+            }
+        }
+        std::fs::write(path, text)?;
+    }
     let published: usize = logs.iter().map(|l| l.acked.len()).sum();
     let failed: usize = logs.iter().map(|l| l.failed.len()).sum();
     println!("chaos: publishing stopped: {published} acknowledged, {failed} failed; waiting for the subscribers to get their channel's last");
@@ -277,6 +296,10 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
         .take(5)
         .collect();
     let strays: usize = views.iter().map(|(_, l)| l.strays).sum();
+    let paths: Vec<(usize, usize, &clients::SubLog)> =
+        views.iter().enumerate().map(|(i, (c, l))| (i % 3, c % 3, *l)).collect();
+    let by_path = verdict::waits_by_path(&events, &paths);
+    drop(paths);
     drop(views);
     drop(guards);
     println!();
@@ -285,6 +308,7 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
         args.clients, reconnected, args.channels, args.rate
     );
     println!("{}", verdict::table(&rows, args.clients));
+    print!("{by_path}");
     for e in &first_errors {
         println!("chaos:   a client error: {e}");
     }

@@ -73,6 +73,11 @@ pub fn rows(events: &[Event], end: u64, subs: &[(usize, &SubLog)], pubs: &[&PubL
                 .sum(),
             ..Row::default()
         };
+        row.slowest_ack = pubs
+            .iter()
+            .flat_map(|p| p.acked.iter().filter(|a| inside(a.1)).map(|a| a.2 - a.1))
+            .max()
+            .unwrap_or(0);
         let mut slowest = Some(0u64);
         let mut waits = Vec::new();
         for (channel, log) in subs {
@@ -101,6 +106,37 @@ pub fn rows(events: &[Event], end: u64, subs: &[(usize, &SubLog)], pubs: &[&PubL
             row.median_wait = waits.get(waits.len() / 2).copied();
         }
         out.push(row);
+    }
+    out
+}
+
+/// Where the waits of each event were: the slowest wait, per client's
+/// balancer (rows) and per balancer its channel's publisher goes through
+/// (columns); `subs` are `(balancer, publisher's balancer, log)`.
+pub fn waits_by_path(events: &[Event], subs: &[(usize, usize, &SubLog)]) -> String {
+    let mut out = String::new();
+    for e in events {
+        let mut grid = [[None::<u64>; 3]; 3];
+        for (via, pub_via, log) in subs {
+            let wait = log.got.iter().find(|g| g.published >= e.at).map(|g| g.arrived - e.at);
+            let cell = &mut grid[via % 3][pub_via % 3];
+            *cell = Some(cell.unwrap_or(0).max(wait.unwrap_or(u64::MAX)));
+        }
+        out.push_str(&format!(
+            "{}: slowest wait by the client's balancer (row) and its publisher's (column):\n",
+            e.name
+        ));
+        for (i, row) in grid.iter().enumerate() {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| match c {
+                    None => "-".into(),
+                    Some(u64::MAX) => "never".into(),
+                    Some(ms) => format!("{:.1} s", *ms as f64 / 1000.0),
+                })
+                .collect();
+            out.push_str(&format!("  via balancer {}: {}\n", i + 1, cells.join(" | ")));
+        }
     }
     out
 }
