@@ -9,7 +9,13 @@ use std::path::PathBuf;
 /// latency and server memory per idle connection. Measures every server given
 /// (`--lhttpd`, `--baseline`, `--url`) in the same run and prints one table.
 #[derive(Parser, Debug, Clone)]
-#[command(name = "lhttp-bench", version, about, long_about = None)]
+#[command(
+    name = "lhttp-bench",
+    version,
+    about,
+    long_about = None,
+    after_help = "Also: `lhttp-bench soak` (scripts/soak.sh: a long run with reconnects) and `lhttp-bench chaos` (scripts/chaos.sh: faults on a three-node cluster); each has its own --help."
+)]
 pub struct Args {
     /// Measure an already running server at this WebSocket URL (e.g. ws://127.0.0.1:8081/).
     #[arg(long)]

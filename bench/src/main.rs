@@ -16,8 +16,11 @@
 //! - [`history_cluster`]: the same on two nodes with history in JetStream.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
+//! - [`soak`]: `lhttp-bench soak`, the long run with reconnects (scripts/soak.sh).
+//! - [`chaos`]: `lhttp-bench chaos`, faults on a three-node cluster (scripts/chaos.sh).
 
 mod args;
+mod chaos;
 mod conn;
 mod contention;
 mod floor;
@@ -30,6 +33,7 @@ mod reader;
 mod report;
 mod scenario;
 mod server;
+mod soak;
 mod swarm;
 
 use args::{Args, Scenario};
@@ -45,6 +49,12 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn main() -> ExitCode {
+    let mut argv = std::env::args_os();
+    match argv.nth(1) {
+        Some(a) if a == "soak" => return soak::main(argv.collect()),
+        Some(a) if a == "chaos" => return chaos::main(argv.collect()),
+        _ => {}
+    }
     let args = match Args::parse().resolved() {
         Ok(a) => a,
         Err(e) => {
