@@ -38,18 +38,7 @@ pub fn resolve(path: &str, root: Option<&Path>, mounts: &[(String, PathBuf)]) ->
 
 /// The content type for a file name.
 pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "wasm" => "application/wasm",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "ts" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+    crate::content_types::for_extension(path.extension().and_then(|e| e.to_str()).unwrap_or(""))
 }
 
 /// Reads a file for serving.
