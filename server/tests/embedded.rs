@@ -54,8 +54,14 @@ impl Lhttpd {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let addr = line.trim().strip_prefix("lhttpd listening on ").expect(&line).to_string();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let addr = line
+            .trim()
+            .strip_prefix("lhttpd listening on ")
+            .expect(&line)
+            .to_string();
         let deadline = Instant::now() + Duration::from_secs(10);
         let started = loop {
             let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -72,7 +78,10 @@ impl Lhttpd {
     fn call(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, Vec<(String, String)>, Vec<u8>) {
         let mut s = TcpStream::connect(&self.addr).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+        let mut req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
         for (n, v) in headers {
             req.push_str(&format!("{n}: {v}\r\n"));
         }
@@ -84,7 +93,11 @@ impl Lhttpd {
         let head = String::from_utf8_lossy(&out[..split]).into_owned();
         let body = out[split + 4..].to_vec();
         let mut lines = head.lines();
-        let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         let headers = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
@@ -130,7 +143,11 @@ fn a_copied_binary_serves_the_demo_and_the_sdk_from_memory_or_says_it_was_built_
         let _ = std::fs::remove_dir_all(dir);
         return;
     }
-    assert!(lhttpd.started.contains("pages=/ and /js-sdk built in"), "{}", lhttpd.started);
+    assert!(
+        lhttpd.started.contains("pages=/ and /js-sdk built in"),
+        "{}",
+        lhttpd.started
+    );
     assert!(page.contains("<h1>lhttp chat</h1>"), "{page}");
     assert!(page.contains("/js-sdk/index.js"), "the demo imports the SDK: {page}");
     let same_as_repo = |url: &str, file: &str, content_type: &str| {
@@ -138,20 +155,41 @@ fn a_copied_binary_serves_the_demo_and_the_sdk_from_memory_or_says_it_was_built_
         assert_eq!(status, 200, "{url}");
         assert_eq!(header(&headers, "content-type"), Some(content_type), "{url}");
         let want = std::fs::read(repo(file)).unwrap();
-        assert_eq!(header(&headers, "content-length"), Some(want.len().to_string().as_str()), "{url}");
+        assert_eq!(
+            header(&headers, "content-length"),
+            Some(want.len().to_string().as_str()),
+            "{url}"
+        );
         assert!(body == want, "{url}: not the bytes of {file}");
         header(&headers, "etag").expect("an ETag").to_string()
     };
     same_as_repo("/index.html", "examples/chat/index.html", "text/html; charset=utf-8");
     let etag = same_as_repo("/js-sdk/index.js", "js-sdk/index.js", "text/javascript; charset=utf-8");
-    same_as_repo("/js-sdk/src/client.js", "js-sdk/src/client.js", "text/javascript; charset=utf-8");
-    same_as_repo("/js-sdk/wasm/lhttp_wasm.js", "js-sdk/wasm/lhttp_wasm.js", "text/javascript; charset=utf-8");
-    same_as_repo("/js-sdk/wasm/lhttp_wasm_bg.wasm", "js-sdk/wasm/lhttp_wasm_bg.wasm", "application/wasm");
+    same_as_repo(
+        "/js-sdk/src/client.js",
+        "js-sdk/src/client.js",
+        "text/javascript; charset=utf-8",
+    );
+    same_as_repo(
+        "/js-sdk/wasm/lhttp_wasm.js",
+        "js-sdk/wasm/lhttp_wasm.js",
+        "text/javascript; charset=utf-8",
+    );
+    same_as_repo(
+        "/js-sdk/wasm/lhttp_wasm_bg.wasm",
+        "js-sdk/wasm/lhttp_wasm_bg.wasm",
+        "application/wasm",
+    );
 
     // A browser's revalidation: 304 with no body for the version it has, 200 for another.
     let (status, _, body) = lhttpd.call("GET", "/js-sdk/index.js", &[("If-None-Match", &etag)]);
     assert_eq!((status, body.len()), (304, 0));
-    assert_eq!(lhttpd.call("GET", "/js-sdk/index.js", &[("If-None-Match", "\"other\"")]).0, 200);
+    assert_eq!(
+        lhttpd
+            .call("GET", "/js-sdk/index.js", &[("If-None-Match", "\"other\"")])
+            .0,
+        200
+    );
     // HEAD: the length of the body, no body.
     let wasm_len = std::fs::metadata(repo("js-sdk/wasm/lhttp_wasm_bg.wasm")).unwrap().len();
     let (status, headers, body) = lhttpd.call("HEAD", "/js-sdk/wasm/lhttp_wasm_bg.wasm", &[]);
@@ -159,7 +197,13 @@ fn a_copied_binary_serves_the_demo_and_the_sdk_from_memory_or_says_it_was_built_
     assert_eq!(header(&headers, "content-length"), Some(wasm_len.to_string().as_str()));
     assert!(body.is_empty());
     // Only what the SDK ships: not its tests, its package.json or anything else.
-    for missing in ["/js-sdk/package.json", "/js-sdk/test/", "/js-sdk/README.md", "/nope.js", "/js-sdk/../Cargo.toml"] {
+    for missing in [
+        "/js-sdk/package.json",
+        "/js-sdk/test/",
+        "/js-sdk/README.md",
+        "/nope.js",
+        "/js-sdk/../Cargo.toml",
+    ] {
         assert_eq!(lhttpd.get(missing).0, 404, "{missing}");
     }
     drop(lhttpd);
@@ -179,7 +223,10 @@ fn static_and_mount_override_the_built_in_demo() {
         lhttpd.started
     );
     let (status, _, body) = lhttpd.get("/");
-    assert_eq!((status, String::from_utf8_lossy(&body).as_ref()), (200, "<h1>my own page</h1>"));
+    assert_eq!(
+        (status, String::from_utf8_lossy(&body).as_ref()),
+        (200, "<h1>my own page</h1>")
+    );
     // The SDK stays available to the operator's page, from memory, where the directory has none.
     let sdk = lhttpd.get("/js-sdk/index.js").0;
     assert_eq!(sdk, if built_with_wasm() { 200 } else { 404 });

@@ -207,7 +207,10 @@ fn its_log_in_a_pipe_has_no_colour_codes_and_names_the_allowed_origins_and_pages
     if built {
         assert!(line.contains("pages=/ and /js-sdk built in"), "{line}");
     } else {
-        assert!(line.contains("pages=built-in page: this binary was built without the demo"), "{line}");
+        assert!(
+            line.contains("pages=built-in page: this binary was built without the demo"),
+            "{line}"
+        );
     }
 }
 

@@ -411,8 +411,9 @@ fn pages(config: &Config) -> String {
             "/ and /js-sdk built in (the chat demo and the browser SDK, {} files)",
             embedded::files().len()
         ),
-        None => "built-in page: this binary was built without the demo (run scripts/build-wasm.sh, then build again)"
-            .into(),
+        None => {
+            "built-in page: this binary was built without the demo (run scripts/build-wasm.sh, then build again)".into()
+        }
     };
     for (prefix, dir) in &config.mounts {
         out.push_str(&format!(", {prefix} from {}", dir.display()));
