@@ -15,10 +15,12 @@ use std::time::Duration;
 pub struct Config {
     /// Address to listen on (HTTP and WebSocket share it).
     pub listen: SocketAddr,
-    /// Directory served at `/` (the demo page); `None` serves the built-in page.
+    /// Directory served at `/` from disk; `None` serves the chat demo built into the binary
+    /// (`embedded`), or the plain built-in page when it was built without the wasm.
     #[serde(rename = "static")]
     pub static_dir: Option<PathBuf>,
-    /// Extra static mounts: URL prefix to directory, e.g. `/js-sdk` to `js-sdk`.
+    /// Extra static mounts: URL prefix to directory, e.g. `/js-sdk` to `js-sdk` (their files
+    /// win over the embedded ones).
     pub mounts: Vec<(String, PathBuf)>,
     /// Bearer token required by `POST /publish` (and other HTTP APIs).
     pub publish_token: Option<String>,

@@ -58,7 +58,9 @@ pub(crate) async fn route(
             let body = h.metrics().render(h.channel_count(), broker.is_up(), broker.dropped());
             respond(StatusCode::OK, crate::metrics::CONTENT_TYPE, body)
         }
-        (&Method::GET | &Method::HEAD, path) => static_file(&app.handle, path).await,
+        (&Method::GET | &Method::HEAD, path) => {
+            static_file(&app.handle, path, req.headers().get(header::IF_NONE_MATCH)).await
+        }
         _ => refused(StatusCode::METHOD_NOT_ALLOWED, ServerError::MethodNotAllowed),
     };
     Ok(resp)
@@ -386,8 +388,28 @@ fn healthz(handle: &Handle) -> Response<Body> {
     json(code, body.to_string())
 }
 
-async fn static_file(handle: &Handle, path: &str) -> Response<Body> {
+/// A page or file: from disk first (`--mount`, then `--static`), else from what the binary
+/// carries: the browser SDK under `/js-sdk/` always, the chat demo only without
+/// `--static`; else, at `/`, the built-in page.
+async fn static_file(handle: &Handle, path: &str, if_none_match: Option<&header::HeaderValue>) -> Response<Body> {
     let cfg = handle.config();
+    if let Some(file) = statics::resolve(path, cfg.static_dir.as_deref(), &cfg.mounts) {
+        if let Some(bytes) = statics::read(&file).await {
+            return Response::builder()
+                .header(header::CONTENT_TYPE, statics::content_type(&file))
+                .header(header::CACHE_CONTROL, "no-cache")
+                .body(Full::new(bytes))
+                .unwrap_or_default();
+        }
+    }
+    let embedded = if cfg.static_dir.is_none() || path.starts_with("/js-sdk/") {
+        crate::embedded::find(path)
+    } else {
+        None
+    };
+    if let Some(f) = embedded {
+        return embedded_file(f, if_none_match);
+    }
     if cfg.static_dir.is_none() && (path == "/" || path == "/index.html") {
         return respond(
             StatusCode::OK,
@@ -395,17 +417,25 @@ async fn static_file(handle: &Handle, path: &str) -> Response<Body> {
             statics::BUILTIN_PAGE.to_string(),
         );
     }
-    let Some(file) = statics::resolve(path, cfg.static_dir.as_deref(), &cfg.mounts) else {
-        return refused(StatusCode::NOT_FOUND, ServerError::NotFound);
+    refused(StatusCode::NOT_FOUND, ServerError::NotFound)
+}
+
+/// An embedded file, or `304 Not Modified` when the request already has its version.
+fn embedded_file(f: &'static crate::embedded::File, if_none_match: Option<&header::HeaderValue>) -> Response<Body> {
+    let fresh = if_none_match
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == f.etag));
+    let builder = Response::builder()
+        .header(header::ETAG, f.etag)
+        .header(header::CACHE_CONTROL, "no-cache");
+    let resp = if fresh {
+        builder.status(StatusCode::NOT_MODIFIED).body(Full::default())
+    } else {
+        builder
+            .header(header::CONTENT_TYPE, f.content_type)
+            .body(Full::new(Bytes::from_static(f.bytes)))
     };
-    match statics::read(&file).await {
-        Some(bytes) => Response::builder()
-            .header(header::CONTENT_TYPE, statics::content_type(&file))
-            .header(header::CACHE_CONTROL, "no-cache")
-            .body(Full::new(bytes))
-            .unwrap_or_default(),
-        None => refused(StatusCode::NOT_FOUND, ServerError::NotFound),
-    }
+    resp.unwrap_or_default()
 }
 
 fn respond(code: StatusCode, content_type: &'static str, body: String) -> Response<Body> {

@@ -14,7 +14,8 @@
 //!    ([`Config`], [`Limits`]: plain settings), `reject` ([`Reject`]), `broker`
 //!    ([`Broker`]: the seam to a cluster; [`EmbeddedBroker`] by default), `reply`
 //!    (the server's own `connected`, `ack`, `error`), `shutdown` (one signal for
-//!    every task), `origin`, `statics`, `tls`, `identity` ([`Identity`]: who a
+//!    every task), `origin`, `content_types`, `embedded` (the demo and the browser
+//!    SDK carried in the binary, from `build.rs`), `statics`, `tls`, `identity` ([`Identity`]: who a
 //!    connection is, from its tokens).
 //! 2. `token` ([`Tokens`]: verifying connection and subscription tokens with the
 //!    configured keys; no state of the server), beside `hub` and `history`.
@@ -49,8 +50,10 @@ pub mod cluster;
 mod config;
 mod conn;
 mod connection;
+mod content_types;
 mod context;
 mod directory_http;
+pub mod embedded;
 mod filter;
 mod frame;
 #[cfg(feature = "fuzzing")]

@@ -1,10 +1,11 @@
-//! Static files for the demo page (and anything an operator serves beside it),
-//! with a built-in page when no directory is configured.
+//! Static files read from disk (`--static`, `--mount`) for an operator's own pages, and the
+//! plain built-in page for a binary built without the demo (`embedded` carries the demo).
 
 use bytes::Bytes;
 use std::path::{Path, PathBuf};
 
-/// A small chat page on the browser's own WebSocket, served when no static directory is set.
+/// A small chat page on the browser's own WebSocket, served at `/` when no static directory
+/// is set and the binary carries no demo (built without the wasm).
 pub const BUILTIN_PAGE: &str = include_str!("builtin.html");
 
 /// Finds the file for a request path: the longest matching mount, else the
@@ -38,18 +39,7 @@ pub fn resolve(path: &str, root: Option<&Path>, mounts: &[(String, PathBuf)]) ->
 
 /// The content type for a file name.
 pub fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "wasm" => "application/wasm",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "ico" => "image/x-icon",
-        "ts" => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
+    crate::content_types::for_extension(path.extension().and_then(|e| e.to_str()).unwrap_or(""))
 }
 
 /// Reads a file for serving.

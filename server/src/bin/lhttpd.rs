@@ -4,7 +4,7 @@
 use clap::Parser;
 use lhttp_server::{Config, Server};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -22,7 +22,7 @@ struct Args {
     /// Address to listen on for WebSocket and HTTP [default: 127.0.0.1:8081].
     #[arg(help_heading = "Server", long, env = "LHTTPD_LISTEN")]
     listen: Option<SocketAddr>,
-    /// Directory served at / [default: examples/chat with /js-sdk when run from the repository, else a built-in page].
+    /// Directory served at / instead of the chat demo built into lhttpd (the built-in browser SDK stays at /js-sdk/ for what DIR lacks) [default: the built-in demo; a plain page if built without the wasm].
     #[arg(help_heading = "Server", long = "static", env = "LHTTPD_STATIC")]
     static_dir: Option<PathBuf>,
     /// Extra static mount PREFIX=DIR (repeatable), e.g. /js-sdk=js-sdk.
@@ -240,13 +240,6 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     if let Some(d) = &args.static_dir {
         c.static_dir = Some(d.clone());
-    } else if c.static_dir.is_none()
-        && Path::new("examples/chat/index.html").is_file()
-        && Path::new("js-sdk/wasm").is_dir()
-    {
-        // Run from the repository with the browser SDK built: serve the real demo.
-        c.static_dir = Some("examples/chat".into());
-        c.mounts.push(("/js-sdk".into(), "js-sdk".into()));
     }
     for m in &args.mounts {
         let (prefix, dir) = m
@@ -408,14 +401,25 @@ impl Summary {
     }
 }
 
-/// Where the pages come from, for the start-up line: the directories, or the built-in page.
+/// Where the pages come from, for the start-up line: the directories, what the binary
+/// carries (the chat demo and the browser SDK, embedded at build time), or the built-in page.
 fn pages(config: &Config) -> String {
-    let Some(dir) = &config.static_dir else {
-        return "built-in page (no --static)".into();
+    use lhttp_server::embedded;
+    let mut out = match &config.static_dir {
+        Some(dir) => format!("/ from {}", dir.display()),
+        None if embedded::has_demo() => format!(
+            "/ and /js-sdk built in (the chat demo and the browser SDK, {} files)",
+            embedded::files().len()
+        ),
+        None => {
+            "built-in page: this binary was built without the demo (run scripts/build-wasm.sh, then build again)".into()
+        }
     };
-    let mut out = format!("/ from {}", dir.display());
     for (prefix, dir) in &config.mounts {
         out.push_str(&format!(", {prefix} from {}", dir.display()));
+    }
+    if config.static_dir.is_some() && embedded::has_demo() {
+        out.push_str(", /js-sdk built in where those have none");
     }
     out
 }
