@@ -61,7 +61,7 @@ wait_for "$WORK/chat.out" "lhttpd listening on"
 CHAT=$(listening_on "$WORK/chat.out")
 page=$(curl -sf "http://$CHAT/")
 sdk=$(curl -sf -o /dev/null -w '%{http_code}' "http://$CHAT/js-sdk/wasm/lhttp_wasm_bg.wasm")
-if [[ "$page" == *"<h1>lhttp chat</h1>"* && "$sdk" = 200 ]] && grep -q 'pages=/ from examples/chat, /js-sdk from js-sdk' "$WORK/chat.err"; then
+if [[ "$page" == *"<h1>lhttp chat</h1>"* && "$sdk" = 200 ]] && grep -q 'pages=/ and /js-sdk built in' "$WORK/chat.err"; then
   ok "./scripts/chat serves the chat demo and the browser SDK, and says so at start-up"
 else
   bad "./scripts/chat: page or SDK not served"; cat "$WORK/chat.err"
