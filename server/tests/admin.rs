@@ -344,6 +344,7 @@ async fn read_only_refuses_every_action_server_side_and_still_reads() {
 #[tokio::test]
 async fn the_event_stream_pushes_the_overview_every_second_and_ends_at_shutdown() {
     let r = start_with(admin_config(false)).await;
+    let _c = Client::connect(&r).await;
     let mut s = tokio::net::TcpStream::connect(r.addr).await.unwrap();
     let req = format!(
         "GET /admin/api/stream HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n",
@@ -352,7 +353,6 @@ async fn the_event_stream_pushes_the_overview_every_second_and_ends_at_shutdown(
     s.write_all(req.as_bytes()).await.unwrap();
     let mut got = String::new();
     let mut buf = vec![0; 8192];
-    let _c = Client::connect(&r).await;
     tokio::time::timeout(WAIT, async {
         while got.matches("event: overview").count() < 2 {
             let n = s.read(&mut buf).await.unwrap();
@@ -367,7 +367,8 @@ async fn the_event_stream_pushes_the_overview_every_second_and_ends_at_shutdown(
         got.to_ascii_lowercase().contains("content-type: text/event-stream"),
         "{got}"
     );
-    let data = got.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap();
+    // The first event is whole: the second began after it.
+    let data = got.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
     let v: Value = serde_json::from_str(data).unwrap();
     assert_eq!(v["totals"]["connections"], 1, "{v}");
     // Shutdown ends the stream (the server's stop waits for it).
