@@ -680,4 +680,21 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("not both"));
         assert!(toml::from_str::<Config>("[namespace]\npublish = \"everyone\"\n").is_err());
     }
+
+    #[test]
+    fn admin_settings_read_hide_the_token_and_refuse_two_tokens() {
+        let c: Config = toml::from_str("[admin]\ntoken = \"adm1n\"\nreadonly = true\n").unwrap();
+        assert!(c.validate().is_ok());
+        assert!(c.admin.enabled() && c.admin.readonly);
+        assert!(!format!("{c:?}").contains("adm1n"), "the admin token is never printed");
+        let mut c = c;
+        c.admin.token_file = Some("f".into());
+        assert!(c.validate().unwrap_err().contains("not both"));
+        c.admin = AdminConfig {
+            token: Some(String::new()),
+            ..AdminConfig::default()
+        };
+        assert!(c.validate().unwrap_err().contains("empty"));
+        assert!(!Config::default().admin.enabled());
+    }
 }

@@ -92,7 +92,7 @@ impl Server {
         let upstream = Arc::new(Upstream::new(&config).map_err(invalid)?);
         cluster::check(&config.cluster).map_err(invalid)?;
         let tokens = Tokens::load(&config.token).map_err(invalid)?.map(Arc::new);
-        let admin = crate::admin::Admin::load(&config.admin).map_err(invalid)?;
+        let admin = crate::admin::Admin::load(&config.admin, config.tls_cert.is_some()).map_err(invalid)?;
         if let Some(t) = &tokens {
             t.warm_up().await;
         }

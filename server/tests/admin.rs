@@ -371,8 +371,18 @@ async fn the_event_stream_pushes_the_overview_every_second_and_ends_at_shutdown(
     let data = got.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
     let v: Value = serde_json::from_str(data).unwrap();
     assert_eq!(v["totals"]["connections"], 1, "{v}");
-    // Shutdown ends the stream (the server's stop waits for it).
+    // Shutdown ends the stream: its last chunk, then the connection.
     r.stop().await;
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    })
+    .await
+    .expect("the stream ends at shutdown");
 }
 
 #[test]

@@ -34,8 +34,10 @@ const MAX_SESSIONS: usize = 1_000;
 pub(crate) struct Auth {
     /// Session id to expiry.
     sessions: Mutex<HashMap<String, Instant>>,
-    /// Per address: failures in a row and when the last one was.
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
+    /// Per address: failures in a row, when the last one was, and when the
+    /// last refusal is answered (the next one waits after it, so attempts
+    /// made in parallel are slowed as much as attempts in a row).
+    failures: Mutex<HashMap<IpAddr, (u32, Instant, Instant)>>,
     warning: Throttle,
 }
 
@@ -57,20 +59,22 @@ fn delay(n: u32) -> Duration {
 }
 
 impl Auth {
-    /// Counts a failure from `ip`; returns its delay.
+    /// Counts a failure from `ip`; returns how long its answer waits: its
+    /// delay, after the address's refusals still waiting.
     fn failed(&self, ip: IpAddr) -> Duration {
         let now = Instant::now();
         let mut f = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if f.len() >= MAX_ADDRESSES {
-            f.retain(|_, (_, at)| now.duration_since(*at) < FORGET);
+            f.retain(|_, (_, at, _)| now.duration_since(*at) < FORGET);
         }
-        let e = f.entry(ip).or_insert((0, now));
+        let e = f.entry(ip).or_insert((0, now, now));
         if now.duration_since(e.1) >= FORGET {
             e.0 = 0;
         }
         e.0 = e.0.saturating_add(1);
         e.1 = now;
-        delay(e.0)
+        e.2 = e.2.max(now) + delay(e.0);
+        e.2 - now
     }
 
     fn succeeded(&self, ip: IpAddr) {
@@ -166,8 +170,9 @@ pub(crate) async fn login(admin: &Admin, peer: SocketAddr, req: Request<Incoming
     let Some(id) = admin.auth.open_session() else {
         return super::error(StatusCode::SERVICE_UNAVAILABLE, ServerError::Internal, None);
     };
+    let secure = if admin.secure { "; Secure" } else { "" };
     let cookie = format!(
-        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}",
+        "{COOKIE}={id}; HttpOnly; SameSite=Strict; Path=/admin; Max-Age={}{secure}",
         SESSION.as_secs()
     );
     let mut resp = super::ok(serde_json::json!({ "readonly": admin.readonly }));
@@ -239,12 +244,25 @@ mod tests {
     }
 
     #[test]
+    fn parallel_failures_wait_one_after_another() {
+        let a = Auth::default();
+        let ip: IpAddr = [10, 0, 0, 2].into();
+        let first = a.failed(ip);
+        let second = a.failed(ip);
+        // Made at once, the second is answered after the first's delay and its own.
+        assert!(
+            second >= first + FIRST_DELAY * 2 - Duration::from_millis(50),
+            "{second:?}"
+        );
+    }
+
+    #[test]
     fn failures_grow_and_reset() {
         let a = Auth::default();
         let ip: IpAddr = [10, 0, 0, 1].into();
-        assert_eq!(a.failed(ip), FIRST_DELAY);
-        assert_eq!(a.failed(ip), FIRST_DELAY * 2);
+        assert!(a.failed(ip) <= FIRST_DELAY);
+        a.failed(ip);
         a.succeeded(ip);
-        assert_eq!(a.failed(ip), FIRST_DELAY);
+        assert!(a.failed(ip) <= FIRST_DELAY, "a right token resets the count");
     }
 }

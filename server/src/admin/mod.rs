@@ -32,13 +32,15 @@ pub(crate) struct Admin {
     /// Never logged.
     token: String,
     readonly: bool,
+    /// The port answers https only: the cookie is `Secure`.
+    secure: bool,
     auth: auth::Auth,
 }
 
 impl Admin {
     /// The admin state of `config`, reading the token file if one is named;
-    /// `None` when no token is set.
-    pub(crate) fn load(config: &AdminConfig) -> Result<Option<Arc<Admin>>, String> {
+    /// `None` when no token is set. `secure`: the server answers https only.
+    pub(crate) fn load(config: &AdminConfig, secure: bool) -> Result<Option<Arc<Admin>>, String> {
         let token = match (&config.token, &config.token_file) {
             (Some(t), _) => t.clone(),
             (None, Some(f)) => std::fs::read_to_string(f)
@@ -53,6 +55,7 @@ impl Admin {
         Ok(Some(Arc::new(Admin {
             token,
             readonly: config.readonly,
+            secure,
             auth: auth::Auth::default(),
         })))
     }
