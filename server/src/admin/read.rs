@@ -74,15 +74,14 @@ pub(crate) async fn channels(handle: &Handle, query: &str) -> Response<Full<Byte
         Some(Ok(l)) => l.min(MAX_CHANNELS),
         Some(Err(_)) => return missing("limit: expected a number"),
     };
-    let dir = handle.directory();
-    let all = dir.channels().await;
-    let matching: Vec<String> = all.into_iter().filter(|c| c.starts_with(&search)).collect();
+    let all = handle.directory().channels().await;
+    let matching: Vec<(String, u64)> = all.into_iter().filter(|(c, _)| c.starts_with(&search)).collect();
     let total = matching.len();
-    let mut listed = Vec::new();
-    for name in matching.into_iter().take(limit) {
-        let subscribers = dir.subscriber_count(&name).await;
-        listed.push(json!({ "name": name, "subscribers": subscribers }));
-    }
+    let listed: Vec<Value> = matching
+        .into_iter()
+        .take(limit)
+        .map(|(name, subscribers)| json!({ "name": name, "subscribers": subscribers }))
+        .collect();
     ok(json!({ "channels": listed, "total": total }))
 }
 

@@ -100,9 +100,16 @@ impl Directory {
         })
     }
 
-    /// Every channel with a subscriber on any node, sorted.
-    pub async fn channels(&self) -> Vec<String> {
-        self.ask(Request::Channels).await.items
+    /// Every channel with a subscriber on any node and its subscriber count
+    /// (summed over the nodes), sorted by name: one call to each node.
+    pub async fn channels(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        for a in self.ask_each(Request::Channels).await {
+            for (channel, n) in a.info.unwrap_or_default() {
+                *out.entry(channel).or_insert(0) += n.parse::<u64>().unwrap_or(0);
+            }
+        }
+        out
     }
 
     /// Each node's id and figures (`connections`, `channels`, `subscriptions`,

@@ -73,7 +73,7 @@ pub enum Request {
     Unsubscribe { client: String, channel: String },
     /// The channels a client subscribes to.
     ChannelsOfClient { client: String },
-    /// Every channel with a subscriber.
+    /// Every channel with a subscriber and its subscriber count, in `info`.
     Channels,
     /// Each node's figures (connections, channels, subscriptions, counters, uptime), in `info`.
     NodeStats,
@@ -222,7 +222,18 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
         AllUids => a.items = state.local().uids(),
         AllGroups => a.items = state.local().groups(),
         ClientCount => a.n = handle.connection_count() as u64,
-        Channels => a.items = handle.channels(),
+        Channels => {
+            let channels = handle.channels();
+            a.info = Some(
+                channels
+                    .into_iter()
+                    .map(|c| {
+                        let n = handle.subscriber_count(&c);
+                        (c, n.to_string())
+                    })
+                    .collect(),
+            );
+        }
         NodeStats => a.info = Some(node_stats(handle)),
         SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
         Presence { channel, max } => {
