@@ -61,6 +61,51 @@ pub struct Config {
     pub token: TokenConfig,
     /// Presence settings shared by every namespace (`[presence]`, spec 15.1).
     pub presence: PresenceConfig,
+    /// The admin API under `/admin` (`[admin]`): off without a token.
+    pub admin: AdminConfig,
+}
+
+/// The `[admin]` table: the token that opens `/admin` (distinct from the
+/// publish token) and whether its actions are refused. Without a token,
+/// everything under `/admin` answers 404.
+#[derive(Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AdminConfig {
+    /// The admin token. Never logged (`Debug` hides it).
+    pub token: Option<String>,
+    /// A file holding the admin token (trailing line breaks ignored), so it
+    /// stays out of process lists and shell history.
+    pub token_file: Option<PathBuf>,
+    /// Read calls only: every admin action answers 403 `Forbidden`.
+    pub readonly: bool,
+}
+
+impl std::fmt::Debug for AdminConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is never printed, not even in a debug dump of the settings.
+        f.debug_struct("AdminConfig")
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_file", &self.token_file)
+            .field("readonly", &self.readonly)
+            .finish()
+    }
+}
+
+impl AdminConfig {
+    /// Whether `/admin` is on (a token or a token file is set).
+    pub fn enabled(&self) -> bool {
+        self.token.is_some() || self.token_file.is_some()
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.token.is_some() && self.token_file.is_some() {
+            return Err("admin: give the token once, as token or token_file, not both".into());
+        }
+        if self.token.as_deref() == Some("") {
+            return Err("admin: the token is empty".into());
+        }
+        Ok(())
+    }
 }
 
 /// The `[presence]` table (spec 15.1); which channels keep presence is a namespace setting.
@@ -386,6 +431,7 @@ impl Default for Config {
             namespaces: BTreeMap::new(),
             token: TokenConfig::default(),
             presence: PresenceConfig::default(),
+            admin: AdminConfig::default(),
         }
     }
 }
@@ -466,6 +512,7 @@ impl Config {
             return Err("max_headers and max_queue must be at least 1".into());
         }
         self.token.validate()?;
+        self.admin.validate()?;
         if self.presence.max_members == 0 {
             return Err("presence max_members must be at least 1".into());
         }
@@ -634,5 +681,22 @@ mod tests {
         c.token.hmac_secret_file = Some("f".into());
         assert!(c.validate().unwrap_err().contains("not both"));
         assert!(toml::from_str::<Config>("[namespace]\npublish = \"everyone\"\n").is_err());
+    }
+
+    #[test]
+    fn admin_settings_read_hide_the_token_and_refuse_two_tokens() {
+        let c: Config = toml::from_str("[admin]\ntoken = \"adm1n\"\nreadonly = true\n").unwrap();
+        assert!(c.validate().is_ok());
+        assert!(c.admin.enabled() && c.admin.readonly);
+        assert!(!format!("{c:?}").contains("adm1n"), "the admin token is never printed");
+        let mut c = c;
+        c.admin.token_file = Some("f".into());
+        assert!(c.validate().unwrap_err().contains("not both"));
+        c.admin = AdminConfig {
+            token: Some(String::new()),
+            ..AdminConfig::default()
+        };
+        assert!(c.validate().unwrap_err().contains("empty"));
+        assert!(!Config::default().admin.enabled());
     }
 }

@@ -98,6 +98,8 @@ struct Shared {
     extensions: http::Extensions,
     /// Fired when the server starts shutting down.
     shutdown: Trigger,
+    /// When the handle was made (the node's uptime).
+    started: std::time::Instant,
     /// New connections per address, when limited, and the throttles of the
     /// warnings about rate limits.
     rates: Rates,
@@ -155,6 +157,7 @@ impl Handle {
                 hooks: RwLock::new(hooks),
                 extensions,
                 shutdown: Trigger::new(),
+                started: std::time::Instant::now(),
             }),
         }
     }
@@ -173,6 +176,11 @@ impl Handle {
                  --token-audience / --token-issuer, and the clocks of both machines"
             );
         }
+    }
+
+    /// How long this node has been up.
+    pub fn uptime(&self) -> std::time::Duration {
+        self.shared.started.elapsed()
     }
 
     /// The settings in force.

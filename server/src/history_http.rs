@@ -57,7 +57,7 @@ async fn read(handle: &Handle, a: &Args) -> Result<Value, Reject> {
 
 /// `{"position": "<epoch>:<offset>", "publications": [...]}`: positions as the
 /// protocol writes them, since offsets can exceed what a JSON number holds exactly.
-fn to_json(page: &Page) -> Value {
+pub(crate) fn to_json(page: &Page) -> Value {
     let publications: Vec<Value> = page
         .entries
         .iter()

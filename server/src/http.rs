@@ -34,6 +34,19 @@ pub(crate) struct App {
 
 type Body = Full<Bytes>;
 
+/// Routes one HTTP request: `/admin` (not an upgrade) to the admin API, which
+/// may stream its answer, the others to [`route`].
+pub(crate) async fn dispatch(
+    app: App,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+) -> Result<Response<crate::admin::Body>, std::convert::Infallible> {
+    if crate::admin::is_admin(req.uri().path()) && !is_upgrade(&req) {
+        return Ok(crate::admin::route(&app.handle, peer, req).await);
+    }
+    route(app, peer, req).await.map(crate::admin::boxed)
+}
+
 /// Routes one HTTP request.
 pub(crate) async fn route(
     app: App,

@@ -44,6 +44,7 @@
 //! 8. The `lhttpd` binary (`src/bin/lhttpd.rs`); beside it, behind the `fuzzing`
 //!    feature, `fuzzing`: the fuzz targets' way into the pipeline (not an API).
 
+mod admin;
 mod authenticate;
 mod broker;
 pub mod cluster;
@@ -89,8 +90,8 @@ mod upstream;
 
 pub use broker::{Broker, EmbeddedBroker};
 pub use config::{
-    ClusterConfig, Config, HistoryBackend, HistoryRule, Limits, Namespace, PresenceConfig, PublishRule, SubscribeRule,
-    TokenConfig,
+    AdminConfig, ClusterConfig, Config, HistoryBackend, HistoryRule, Limits, Namespace, PresenceConfig, PublishRule,
+    SubscribeRule, TokenConfig,
 };
 pub use conn::Conn;
 pub use connection::{CLOSE_GOING_AWAY, CLOSE_POLICY};

@@ -9,7 +9,7 @@ use crate::filter::Filter;
 use crate::handle::Handle;
 use crate::history::{HistoryStore, MemoryHistory};
 use crate::history_request::HistoryRequest;
-use crate::http::{route, App};
+use crate::http::{dispatch, App};
 use crate::id::IdMaker;
 use crate::multipart::Multipart;
 use crate::origin::Origins;
@@ -92,6 +92,7 @@ impl Server {
         let upstream = Arc::new(Upstream::new(&config).map_err(invalid)?);
         cluster::check(&config.cluster).map_err(invalid)?;
         let tokens = Tokens::load(&config.token).map_err(invalid)?.map(Arc::new);
+        let admin = crate::admin::Admin::load(&config.admin, config.tls_cert.is_some()).map_err(invalid)?;
         if let Some(t) = &tokens {
             t.warm_up().await;
         }
@@ -115,6 +116,9 @@ impl Server {
         extensions.insert(joined.extension());
         if let Some(t) = tokens {
             extensions.insert(t);
+        }
+        if let Some(a) = admin {
+            extensions.insert(a);
         }
         // One node's streams; a cluster that keeps history in JetStream shares its own instead.
         let history: Arc<dyn HistoryStore> = Arc::new(MemoryHistory::new());
@@ -303,7 +307,7 @@ where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let header_timeout = app.handle.config().limits.header_timeout;
-    let service = service_fn(move |req| route(app.clone(), peer, req));
+    let service = service_fn(move |req| dispatch(app.clone(), peer, req));
     let conn = http1::Builder::new()
         .keep_alive(true)
         .timer(TokioTimer::new())

@@ -314,3 +314,57 @@ async fn the_directory_works_on_one_node_without_nats_and_the_api_needs_the_toke
     assert_eq!(status, 400, "unknown argument");
     a.stop().await;
 }
+
+/// The admin API on node B answers for both nodes (spec/HTTP-API.md, "Admin API"):
+/// one overview entry per node, channels of either, a client on A, and its
+/// actions reach A's clients through the directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_admin_api_answers_for_every_node() {
+    let nats = Nats::start().await;
+    let a = Node::start(cluster_config(&nats.url())).await;
+    let mut cb = cluster_config(&nats.url());
+    cb.admin.token = Some("adm".into());
+    let b = Node::start(cb).await;
+    a.wait_nodes(2).await;
+    b.wait_nodes(2).await;
+    let mut c1 = Ws::connect(a.addr).await;
+    let mut c2 = Ws::connect(b.addr).await;
+    c1.subscribe("room-a lobby").await;
+    c2.subscribe("room-b lobby").await;
+    let auth = [("Authorization", "Bearer adm")];
+    let get = |path: &'static str| async move {
+        let (status, body) = http(b.addr, "GET", path, &auth, "").await;
+        assert_eq!(status, 200, "{path}: {body}");
+        serde_json::from_str::<serde_json::Value>(&body).unwrap()
+    };
+    let o = get("/admin/api/overview").await;
+    assert_eq!(o["nodes"].as_array().unwrap().len(), 2, "{o}");
+    assert_eq!(o["nodes"][0]["id"], b.handle.node_id());
+    assert_eq!(
+        (&o["totals"]["connections"], &o["totals"]["subscriptions"]),
+        (&json!(2), &json!(4))
+    );
+    let c = get("/admin/api/channels").await;
+    assert_eq!(c["total"], 3, "{c}");
+    // Counted on both nodes, summed.
+    assert_eq!(c["channels"][0], json!({"name": "lobby", "subscribers": 2}));
+    let d = b.handle.directory();
+    assert_eq!(
+        d.channels_of_client(&c1.id).await,
+        Some(vec!["lobby".to_string(), "room-a".to_string()])
+    );
+    let unsub = json!({"client": c1.id, "channel": "lobby"}).to_string();
+    let (status, body) = http(b.addr, "POST", "/admin/api/unsubscribe", &auth, &unsub).await;
+    assert_eq!((status, body.as_str()), (200, r#"{"unsubscribed":true}"#));
+    assert_eq!(a.handle.subscriber_count("lobby"), 0);
+    let (status, body) = http(
+        b.addr,
+        "POST",
+        "/admin/api/disconnect",
+        &auth,
+        &json!({"client": c1.id}).to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(c1.closed().await, 1000);
+}

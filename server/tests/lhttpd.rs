@@ -432,6 +432,7 @@ fn every_flag_reads_its_lhttpd_variable_and_help_groups_them_by_topic() {
         "History:",
         "Presence:",
         "Tokens:",
+        "Admin:",
     ] {
         assert!(help.contains(&format!("\n{topic}\n")), "no {topic} group in:\n{help}");
     }

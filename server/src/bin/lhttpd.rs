@@ -174,6 +174,21 @@ struct Args {
     /// Let a connection without a token name its own uid and info on the upgrade URL (?uid=..&info=..): unverified, for demos and trusted networks.
     #[arg(help_heading = "Presence", long, env = "LHTTPD_CLIENT_IDENTITY")]
     client_identity: bool,
+    /// Admin token opening /admin (the admin API; distinct from the publish token). Prefer --admin-token-file: a flag shows in process lists.
+    #[arg(
+        help_heading = "Admin",
+        long,
+        value_name = "TOKEN",
+        env = "LHTTPD_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    admin_token: Option<String>,
+    /// File holding the admin token (trailing line breaks ignored).
+    #[arg(help_heading = "Admin", long, value_name = "FILE", env = "LHTTPD_ADMIN_TOKEN_FILE")]
+    admin_token_file: Option<PathBuf>,
+    /// Admin API read calls only: every admin action is refused with 403.
+    #[arg(help_heading = "Admin", long, env = "LHTTPD_ADMIN_READONLY")]
+    admin_readonly: bool,
     /// HMAC secret verifying HS256/384/512 connection and subscription tokens (prefer --token-hmac-secret-file: a flag shows in process lists).
     #[arg(
         help_heading = "Tokens",
@@ -325,6 +340,16 @@ fn config(args: &Args) -> Result<Config, String> {
     }
     set(&mut p.max_members, args.presence_max_members);
     p.client_identity |= args.client_identity;
+    // A flag's token replaces the file's (and the other way round).
+    if let Some(t) = &args.admin_token {
+        c.admin.token = Some(t.clone());
+        c.admin.token_file = None;
+    }
+    if let Some(f) = &args.admin_token_file {
+        c.admin.token_file = Some(f.clone());
+        c.admin.token = None;
+    }
+    c.admin.readonly |= args.admin_readonly;
     let t = &mut c.token;
     if let Some(s) = &args.token_hmac_secret {
         t.hmac_secret = Some(s.clone());

@@ -67,8 +67,59 @@ impl Directory {
         merge(answers)
     }
 
+    /// Every node's own answer to a call for every node, this node's first (not merged).
+    async fn ask_each(&self, req: Request) -> Vec<Answer> {
+        let h = &self.handle;
+        let mut answers = vec![run_local(h, &self.state, &req, &Bytes::new())];
+        if let Some(l) = self.state.link() {
+            answers.extend(l.ask_all(&req, &Bytes::new()).await);
+        }
+        answers
+    }
+
     pub(crate) async fn ask(&self, req: Request) -> Answer {
         self.call(req, Bytes::new()).await
+    }
+
+    /// Unsubscribes a client from a channel; `false` if it is not online or not subscribed.
+    pub async fn unsubscribe(&self, client: &str, channel: &str) -> bool {
+        let req = Request::Unsubscribe {
+            client: client.into(),
+            channel: channel.into(),
+        };
+        self.ask(req).await.ok
+    }
+
+    /// The channels a client subscribes to (sorted); `None` if it is not online.
+    pub async fn channels_of_client(&self, client: &str) -> Option<Vec<String>> {
+        let a = self.ask(Request::ChannelsOfClient { client: client.into() }).await;
+        a.ok.then(|| {
+            let mut items = a.items;
+            items.sort();
+            items
+        })
+    }
+
+    /// Every channel with a subscriber on any node and its subscriber count
+    /// (summed over the nodes), sorted by name: one call to each node.
+    pub async fn channels(&self) -> std::collections::BTreeMap<String, u64> {
+        let mut out = std::collections::BTreeMap::new();
+        for a in self.ask_each(Request::Channels).await {
+            for (channel, n) in a.info.unwrap_or_default() {
+                *out.entry(channel).or_insert(0) += n.parse::<u64>().unwrap_or(0);
+            }
+        }
+        out
+    }
+
+    /// Each node's id and figures (`connections`, `channels`, `subscriptions`,
+    /// `messages_in`, `messages_out`, `deliveries`, `drops`, `uptime_secs`), this node's first.
+    pub async fn node_stats(&self) -> Vec<(String, Info)> {
+        self.ask_each(Request::NodeStats)
+            .await
+            .into_iter()
+            .map(|a| (a.node, a.info.unwrap_or_default()))
+            .collect()
     }
 
     /// Binds `uid` to a client (replacing its previous uid); `false` if the client is not online.

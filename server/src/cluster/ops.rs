@@ -69,6 +69,14 @@ pub enum Request {
     Presence { channel: String, max: usize },
     /// A channel's member counts.
     PresenceStats { channel: String },
+    /// Unsubscribe a client from a channel.
+    Unsubscribe { client: String, channel: String },
+    /// The channels a client subscribes to.
+    ChannelsOfClient { client: String },
+    /// Every channel with a subscriber and its subscriber count, in `info`.
+    Channels,
+    /// Each node's figures (connections, channels, subscriptions, counters, uptime), in `info`.
+    NodeStats,
 }
 
 impl Request {
@@ -86,7 +94,9 @@ impl Request {
             | SendToClient { client }
             | CloseClient { client }
             | IsOnline { client }
-            | UidOfClient { client } => Some(client),
+            | UidOfClient { client }
+            | Unsubscribe { client, .. }
+            | ChannelsOfClient { client } => Some(client),
             _ => None,
         }
     }
@@ -173,6 +183,14 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
                 a.ok = true;
                 a.uid = dir.uid_of(id).map(str::to_string);
             }
+            Unsubscribe { channel, .. } => {
+                drop(dir);
+                a.ok = handle.unsubscribe(&conn, channel);
+            }
+            ChannelsOfClient { .. } => {
+                a.ok = true;
+                a.items = conn.channels();
+            }
             _ => {}
         }
         return a;
@@ -204,6 +222,19 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
         AllUids => a.items = state.local().uids(),
         AllGroups => a.items = state.local().groups(),
         ClientCount => a.n = handle.connection_count() as u64,
+        Channels => {
+            let channels = handle.channels();
+            a.info = Some(
+                channels
+                    .into_iter()
+                    .map(|c| {
+                        let n = handle.subscriber_count(&c);
+                        (c, n.to_string())
+                    })
+                    .collect(),
+            );
+        }
+        NodeStats => a.info = Some(node_stats(handle)),
         SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
         Presence { channel, max } => {
             (a.n, a.items, a.members) = state.presence.members().local(channel, *max);
@@ -223,6 +254,26 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
         _ => {}
     }
     a
+}
+
+/// This node's figures for [`Request::NodeStats`], as text (an [`Info`]).
+fn node_stats(handle: &Handle) -> Info {
+    let channels = handle.channels();
+    let subscriptions: usize = channels.iter().map(|c| handle.subscriber_count(c)).sum();
+    let m = handle.metrics();
+    [
+        ("connections", handle.connection_count() as u64),
+        ("channels", channels.len() as u64),
+        ("subscriptions", subscriptions as u64),
+        ("messages_in", m.messages_in.get()),
+        ("messages_out", m.messages_out.get()),
+        ("deliveries", m.deliveries()),
+        ("drops", m.drops()),
+        ("uptime_secs", handle.uptime().as_secs()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// Queues `message` to each of `conns`; returns how many took it.
