@@ -119,17 +119,17 @@ async fn pair(nats: &Nats, node: NodeOf<'_>, flags: &[&str]) -> Result<(Running,
     let b = node(&all).start().await?;
     if !flags.is_empty() {
         for n in [&a, &b] {
-            history_ready(&n.url).await?;
+            history_ready(&n.url, READY_TIMEOUT).await?;
         }
     }
     Ok((a, b))
 }
 
-/// Waits until the node at `url` answers a history read (its JetStream stream
-/// is set up; a subscribe to a channel with history is refused before).
-async fn history_ready(url: &str) -> Result<()> {
+/// Waits, at most `within`, until the node at `url` answers a history read (its
+/// JetStream stream is set up; a subscribe to a channel with history is refused before).
+pub(crate) async fn history_ready(url: &str, within: Duration) -> Result<()> {
     let mut ws = conn::open(url, 64 * 1024, 0).await?;
-    let deadline = Instant::now() + READY_TIMEOUT;
+    let deadline = Instant::now() + within;
     for n in 0u64.. {
         let tag = format!("ready{n}");
         let headers = [

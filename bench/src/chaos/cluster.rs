@@ -2,11 +2,8 @@
 //! started again on the same port with the same store, and lhttpd nodes that
 //! can be killed with SIGKILL, frozen with SIGSTOP and thawed with SIGCONT.
 
-use crate::conn;
-use crate::history;
 use crate::server::{Running, ServerUnderTest};
 use crate::Result;
-use lhttp_core::Header;
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -123,7 +120,7 @@ impl Node {
             .trim_end_matches('/')
             .parse()
             .map_err(|e| format!("node address {}: {e}", running.url))?;
-        history_ready(&running.url).await?;
+        crate::history_cluster::history_ready(&running.url, READY_TIMEOUT).await?;
         Ok(Node {
             running: Some(running),
             addr,
@@ -177,34 +174,4 @@ fn signal(pid: u32, sig: libc::c_int) {
     unsafe {
         libc::kill(pid as libc::pid_t, sig);
     }
-}
-
-/// Waits until the node at `url` answers a history read: its JetStream stream
-/// is set up (a subscribe to a channel with history is refused before).
-async fn history_ready(url: &str) -> Result<()> {
-    let deadline = Instant::now() + READY_TIMEOUT;
-    let mut ws = conn::open(url, 64 * 1024, 0).await?;
-    for n in 0u64.. {
-        let tag = format!("ready{n}");
-        let headers = [
-            Header {
-                name: lhttp_core::names::HISTORY,
-                value: "ready-check",
-            },
-            Header {
-                name: "limit",
-                value: "0",
-            },
-            Header {
-                name: "id",
-                value: &tag,
-            },
-        ];
-        match history::request(&mut ws, &headers, &tag).await {
-            Ok(_) => return Ok(()),
-            Err(e) if Instant::now() > deadline => return Err(format!("{url}: history never ready: {e}").into()),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    unreachable!("the loop returns")
 }
