@@ -64,8 +64,18 @@ pub mod headers {
     pub const CLIENT: &str = "client";
     /// The member's uid in a `join` or `leave`, when it has one.
     pub const UID: &str = "uid";
-    /// Why a `leave` happened: `unsubscribe`, `disconnect` or `node-lost`.
+    /// Why a `leave` happened: one of [`super::leave_reasons`].
     pub const REASON: &str = "reason";
+}
+
+/// The values of a `leave`'s `reason` header (spec 15.3).
+pub mod leave_reasons {
+    /// The connection unsubscribed.
+    pub const UNSUBSCRIBE: &str = "unsubscribe";
+    /// The connection closed (after the grace, for a member with a uid).
+    pub const DISCONNECT: &str = "disconnect";
+    /// The member's node stopped answering (15.4).
+    pub const NODE_LOST: &str = "node-lost";
 }
 
 /// Whether clients may not use `command`: the reserved ones, compared ASCII case-insensitively.

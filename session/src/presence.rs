@@ -129,7 +129,7 @@ pub struct PresenceEvent {
     pub channel: String,
     /// The member.
     pub member: Member,
-    /// For a leave: `unsubscribe`, `disconnect` or `node-lost`; empty for a join.
+    /// For a leave, one of [`lhttp_core::reply::leave_reasons`] (or a newer server's word); empty for a join.
     pub reason: String,
 }
 

@@ -3,7 +3,7 @@
 
 use super::members::Member;
 use bytes::Bytes;
-use lhttp_core::reply::{commands, headers};
+use lhttp_core::reply::{commands, headers, leave_reasons};
 use serde::{Deserialize, Serialize};
 
 /// Why a member left.
@@ -21,9 +21,9 @@ pub(crate) enum Reason {
 impl Reason {
     fn as_str(self) -> &'static str {
         match self {
-            Reason::Unsubscribe => "unsubscribe",
-            Reason::Disconnect => "disconnect",
-            Reason::NodeLost => "node-lost",
+            Reason::Unsubscribe => leave_reasons::UNSUBSCRIBE,
+            Reason::Disconnect => leave_reasons::DISCONNECT,
+            Reason::NodeLost => leave_reasons::NODE_LOST,
         }
     }
 }
