@@ -8,12 +8,32 @@
 // raw published bytes, unchanged, with the frame type they came in (no
 // re-encoding: that is less work than lhttpd does). Everything else is ignored.
 //
-// Usage: node server.js [--listen HOST:PORT]   (default 127.0.0.1:0)
+// With --prepared it broadcasts as a careful Node user does: the frame is
+// built once per publish (`WebSocket.Sender.frame`, one buffer) and that same
+// buffer is written to every subscriber's socket, instead of `ws.send` framing
+// (and copying) it again for each one. bufferutil (pinned in package.json) is
+// installed for both, so ws masks and unmasks natively.
+//
+// Usage: node server.js [--listen HOST:PORT] [--prepared]   (default 127.0.0.1:0)
 // Prints `baseline listening on HOST:PORT` on stdout once ready.
 
 'use strict';
 
-const { WebSocketServer } = require('ws');
+const { WebSocket, WebSocketServer } = require('ws');
+
+const prepared = process.argv.includes('--prepared');
+
+// The whole frame (header and payload) in one buffer, built once per publish.
+function frame(data, isBinary) {
+  const parts = WebSocket.Sender.frame(data, {
+    fin: true,
+    rsv1: false,
+    opcode: isBinary ? 2 : 1,
+    mask: false,
+    readOnly: true,
+  });
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+}
 
 function parseListen(argv) {
   const i = argv.indexOf('--listen');
@@ -78,6 +98,7 @@ function onMessage(ws, data, isBinary) {
   let deliveries = 0;
   if (publish.length > 0) {
     const seen = publish.length > 1 ? new Set() : null;
+    const once = prepared ? frame(data, isBinary) : null;
     for (const ch of publish) {
       const set = channels.get(ch);
       if (!set) continue;
@@ -86,7 +107,12 @@ function onMessage(ws, data, isBinary) {
           if (seen.has(sub)) continue;
           seen.add(sub);
         }
-        sub.send(data, { binary: isBinary });
+        if (once) {
+          // ws's own sender writes it, so it never interleaves with ws's pongs.
+          if (sub.readyState === WebSocket.OPEN) sub._sender.sendFrame([once]);
+        } else {
+          sub.send(data, { binary: isBinary });
+        }
         deliveries++;
       }
     }

@@ -55,10 +55,12 @@ pub struct Args {
     pub rate: f64,
     /// Loads of the latency scenario, comma-separated, each
     /// SUBSCRIBERSxROOMS@PUBLISHES_PER_SECOND: the subscribers split evenly over
-    /// the rooms, the publishes taking the rooms in turn. The defaults all carry
-    /// 100,000 deliveries/s: a busy room of 100, ten such rooms, and one room of
-    /// 1,000 where every publish is a burst to all.
-    #[arg(long, value_delimiter = ',', default_values = ["100x1@1000", "1000x10@1000", "1000x1@100"])]
+    /// the rooms, the publishes taking the rooms in turn. The defaults are three
+    /// shapes, a busy room of 100, ten such rooms, and one room of 1,000 where
+    /// every publish is a burst to all, each at 100,000 deliveries/s (about
+    /// the ws baseline's flat-out capacity, so its queue grows) and at 50,000
+    /// (a load ws carries, so its latency is not an overloaded queue's).
+    #[arg(long, value_delimiter = ',', default_values = ["100x1@1000", "1000x10@1000", "1000x1@100", "100x1@500", "1000x10@500", "1000x1@50"])]
     pub latency_loads: Vec<Shape>,
     /// Rounds of each latency load; the table shows the round with the median p99.
     #[arg(long, default_value_t = 3)]

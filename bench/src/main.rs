@@ -124,7 +124,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The servers named on the command line, in table order: lhttpd, baseline, URL.
+/// The servers named on the command line, in table order: lhttpd, the two
+/// ws baselines (plain `send` and the prepared frame), URL.
 fn servers(args: &Args) -> Vec<ServerUnderTest> {
     let mut out = Vec::new();
     if let Some(path) = &args.lhttpd {
@@ -132,7 +133,11 @@ fn servers(args: &Args) -> Vec<ServerUnderTest> {
     }
     if let Some(script) = &args.baseline {
         let a = vec![script.clone().into_os_string(), "--listen".into(), "127.0.0.1:0".into()];
-        out.push(ServerUnderTest::process("ws baseline", args.node.clone(), a));
+        out.push(ServerUnderTest::process("ws baseline", args.node.clone(), a.clone()));
+        // The broadcast a careful Node user writes: the frame built once per publish.
+        let mut prepared = a;
+        prepared.push("--prepared".into());
+        out.push(ServerUnderTest::process("ws prepared", args.node.clone(), prepared));
     }
     if let Some(url) = &args.url {
         out.push(ServerUnderTest::external("server at URL", url, args.pid));
@@ -280,23 +285,34 @@ async fn run(args: &Args) -> Vec<Results> {
         }
     }
     if args.runs(Scenario::Latency) {
-        let mut floor = Results {
-            name: "plain TCP floor".into(),
-            ..Results::default()
+        // The per-core floor (the bound) first, then the single-writer reference.
+        let floors: &[floor::Writers] = if args.no_floor {
+            &[]
+        } else {
+            &[floor::Writers::PerCore, floor::Writers::One]
         };
+        let mut floor_results: Vec<Results> = floors
+            .iter()
+            .map(|w| Results {
+                name: w.name().into(),
+                ..Results::default()
+            })
+            .collect();
         for &shape in &args.latency_loads {
             // Rounds interleaved, so a noisy moment hits every server alike.
-            let mut rounds: Vec<Vec<Result<scenario::Latency>>> = (0..=servers.len()).map(|_| Vec::new()).collect();
+            let mut rounds: Vec<Vec<Result<scenario::Latency>>> =
+                (0..servers.len() + floors.len()).map(|_| Vec::new()).collect();
             for round in 1..=args.rounds {
                 for (s, out) in servers.iter().zip(rounds.iter_mut()) {
                     eprintln!("lhttp-bench: {}: latency, {shape}, round {round}", s.name);
                     out.push(scenario::latency(s, args, shape).await);
                 }
-                if !args.no_floor {
-                    eprintln!("lhttp-bench: plain TCP floor: latency, {shape}, round {round}");
+                for (&writers, out) in floors.iter().zip(rounds[servers.len()..].iter_mut()) {
+                    eprintln!("lhttp-bench: {}: latency, {shape}, round {round}", writers.name());
                     let (warmup, duration) = (args.warmup, args.duration);
-                    let measured = tokio::task::spawn_blocking(move || floor::run(&shape, warmup, duration)).await;
-                    rounds[servers.len()].push(
+                    let measured =
+                        tokio::task::spawn_blocking(move || floor::run(&shape, warmup, duration, writers)).await;
+                    out.push(
                         measured
                             .map_err(|e| format!("the floor's thread failed: {e}").into())
                             .and_then(|r| r),
@@ -307,13 +323,11 @@ async fn run(args: &Args) -> Vec<Results> {
             for (r, out) in results.iter_mut().zip(rounds.by_ref()) {
                 r.latency.push((shape, text(scenario::median(out))));
             }
-            if let Some(out) = rounds.next().filter(|o| !o.is_empty()) {
-                floor.latency.push((shape, text(scenario::median(out))));
+            for (f, out) in floor_results.iter_mut().zip(rounds) {
+                f.latency.push((shape, text(scenario::median(out))));
             }
         }
-        if !floor.latency.is_empty() {
-            results.push(floor);
-        }
+        results.extend(floor_results.into_iter().filter(|f| !f.latency.is_empty()));
     }
     if args.runs(Scenario::Memory) {
         for (s, r) in servers.iter().zip(results.iter_mut()) {

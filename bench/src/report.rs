@@ -177,8 +177,8 @@ fn rows(results: &[Results], load: &Load) -> Vec<Row> {
                 })
                 .collect(),
             target: Some(Target {
-                text: "<= 8 KiB",
-                met: |v| v <= 8.0,
+                text: "<= 2 KiB",
+                met: |v| v <= 2.0,
             }),
         });
     }

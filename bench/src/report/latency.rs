@@ -2,8 +2,11 @@
 //! the target, with every round's p99) and max, then the CPU each delivery
 //! cost the server (or the floor's writer) and the generator's reader, how
 //! long the server's threads waited for a CPU, and what the hypervisor took.
+//! Last, the first server's ratios to the per-core floor and to the best `ws`
+//! baseline, so issue 21's targets read off the table.
 
 use super::{thousands, Cell, Results, Row, Target};
+use crate::floor::Writers;
 use crate::scenario::{Latency, Shape};
 
 /// `r`'s latency at `shape`, if it was measured.
@@ -101,5 +104,83 @@ pub(super) fn latency_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
             target: None,
         });
     }
+    rows.extend(ratio_rows(results, shape));
     rows
+}
+
+/// The first server's figure over a reference's, in the first column only.
+fn ratio_rows(results: &[Results], shape: &Shape) -> Vec<Row> {
+    let Some(first) = results.first().and_then(|r| at(r, shape)?.as_ref().ok()) else {
+        return Vec::new();
+    };
+    let floor = results
+        .iter()
+        .find(|r| r.name == Writers::PerCore.name())
+        .and_then(|r| at(r, shape)?.as_ref().ok());
+    // The best of the ws columns (plain send and prepared frame) at this load.
+    let best_ws = |figure: fn(&Latency) -> f64| {
+        results
+            .iter()
+            .skip(1)
+            .filter(|r| r.name.starts_with("ws "))
+            .filter_map(|r| at(r, shape)?.as_ref().ok().map(figure))
+            .min_by(f64::total_cmp)
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+        (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+        _ => None,
+    };
+    let candidates: [(&str, Option<f64>, Target); 4] = [
+        (
+            "  ratio: CPU per delivery / per-core floor writers'",
+            ratio(
+                first.server_us_per_delivery,
+                floor.and_then(|f| f.server_us_per_delivery),
+            ),
+            Target {
+                text: "<= 1.3x",
+                met: |v| v <= 1.3,
+            },
+        ),
+        (
+            "  ratio: p99 / per-core floor's p99",
+            ratio(Some(first.p99_ms), floor.map(|f| f.p99_ms)),
+            Target {
+                text: "<= 1.3x",
+                met: |v| v <= 1.3,
+            },
+        ),
+        (
+            "  ratio: p99 / best ws p99",
+            ratio(Some(first.p99_ms), best_ws(|l| l.p99_ms)),
+            Target {
+                text: "<= 0.5x",
+                met: |v| v <= 0.5,
+            },
+        ),
+        (
+            "  ratio: p50 / best ws p50",
+            ratio(Some(first.p50_ms), best_ws(|l| l.p50_ms)),
+            Target {
+                text: "<= 0.5x",
+                met: |v| v <= 0.5,
+            },
+        ),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|(metric, v, target)| {
+            let v = v?;
+            let mut cells: Vec<Option<Result<Cell, ()>>> = results.iter().map(|_| None).collect();
+            cells[0] = Some(Ok(Cell {
+                value: v,
+                text: format!("{v:.2}x"),
+            }));
+            Some(Row {
+                metric: metric.into(),
+                cells,
+                target: Some(target),
+            })
+        })
+        .collect()
 }
