@@ -40,11 +40,18 @@ pub const CLOSE_POLICY: u16 = CloseCode::Policy.code();
 /// socket is readable, the writer only when its queue, its ping timer or
 /// shutdown wakes it. (Polling the read side on every delivery would cost a
 /// buffer reset and a readiness check per message.)
-pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, io: S, handshake: Handshake)
+///
+/// Everything held while the writer waits is in its task's state for the
+/// connection's whole life, so the rare paths (closing, shutdown) are boxed
+/// futures, allocated only when taken, and only the two durations it needs are
+/// kept from the limits.
+pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, io: S, handshake: Box<Handshake>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let limits = handle.config().limits.clone();
+    let limits = &handle.config().limits;
+    let (ping_interval, idle_timeout) = (limits.ping_interval, limits.idle_timeout);
+    let ws_config = crate::http::ws_config(limits);
     let (read, mut sink) = tokio::io::split(io);
     let conn = handle.register();
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
@@ -64,7 +71,7 @@ where
         read,
         conn: conn.clone(),
     };
-    let stream = WebSocketStream::from_raw_socket(stream, Role::Server, Some(crate::http::ws_config(&limits))).await;
+    let stream = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await;
     let epoch = Instant::now();
     let last_seen = Arc::new(AtomicU64::new(0));
     let mut reader = tokio::spawn(read_loop(
@@ -80,7 +87,7 @@ where
     let shutdown = async move { shutdown.recv().await };
     tokio::pin!(shutdown);
     let mut batch = Vec::new();
-    let ping = tokio::time::sleep(limits.ping_interval);
+    let ping = tokio::time::sleep(ping_interval);
     tokio::pin!(ping);
     // How the writer ended: wait for the reader (the client's close reply) or not.
     let mut wait_for_reader = true;
@@ -90,56 +97,32 @@ where
         tokio::select! {
             biased;
             _ = &mut shutdown => {
-                // Bounded: a client that does not read must not hold shutdown up.
-                let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
-                handle.metrics().close(CLOSE_GOING_AWAY);
-                let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down")))).await;
+                Box::pin(shutting_down(&mut sink, &handle, &conn, &mut batch)).await;
                 break;
             }
             _ = conn.outbox().woken() => {
                 if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
-                    match ending {
-                        // A slow consumer gets its 1013 once it reads again, if it does soon.
-                        Some(c) => {
-                            handle.metrics().close(c.code);
-                            let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(c.code, &c.reason))).await;
-                        }
-                        // The socket failed, or the consumer is too slow to take even a close frame
-                        // (still a slow-consumer close, though its frame could not be sent).
-                        None => {
-                            if conn.outbox().is_slow() {
-                                handle.metrics().close(CLOSE_SLOW_CONSUMER);
-                            }
-                            wait_for_reader = false;
-                        }
-                    }
+                    wait_for_reader = Box::pin(outbox_ended(&mut sink, &handle, &conn, ending)).await;
                     break;
                 }
             }
             end = &mut reader => {
-                if let Ok(ReadEnd::Broken(code, why)) = end {
-                    let reason = format!("{}: {why}", code.reason());
-                    handle.metrics().close(code.code());
-                    let _ = tokio::time::timeout(CLOSE_WAIT, send(&mut sink, &Frame::close(code.code(), &reason))).await;
-                } else {
-                    // tungstenite's answer to the client's close frame waits in the outbox.
-                    let _ = tokio::time::timeout(CLOSE_WAIT, flush(&mut sink, &conn, &mut batch)).await;
-                }
+                Box::pin(reader_ended(&mut sink, &handle, &conn, &mut batch, end.ok())).await;
                 wait_for_reader = false;
                 break;
             }
             _ = &mut ping => {
                 let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
-                if idle >= limits.idle_timeout {
+                if idle >= idle_timeout {
                     handle.metrics().close(CLOSE_GOING_AWAY);
-                    let _ = send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("idle timeout"))).await;
+                    let _ = Box::pin(send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("idle timeout")))).await;
                     break;
                 }
                 if send(&mut sink, &Frame::ping()).await.is_err() {
                     wait_for_reader = false;
                     break;
                 }
-                ping.as_mut().reset(Instant::now() + limits.ping_interval.min(limits.idle_timeout));
+                ping.as_mut().reset(Instant::now() + ping_interval.min(idle_timeout));
             }
         }
     }
@@ -154,6 +137,59 @@ where
     }
     ended(&handle, &pipeline, &conn);
     tracing::debug!(client = %conn.client_id(), "connection closed");
+}
+
+/// Shutdown: what is queued (bounded: a client that does not read must not
+/// hold shutdown up), then a 1001 close.
+async fn shutting_down<W: AsyncWrite + Unpin>(sink: &mut W, handle: &Handle, conn: &Conn, batch: &mut Vec<Frame>) {
+    let _ = tokio::time::timeout(CLOSE_WAIT, flush(sink, conn, batch)).await;
+    handle.metrics().close(CLOSE_GOING_AWAY);
+    let close = Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down"));
+    let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &close)).await;
+}
+
+/// The outbox asked for the end (`ending`, from [`flush`]): sends its close
+/// frame if there is one. Returns whether to wait for the client's close reply.
+async fn outbox_ended<W: AsyncWrite + Unpin>(
+    sink: &mut W,
+    handle: &Handle,
+    conn: &Conn,
+    ending: Option<CloseRequest>,
+) -> bool {
+    match ending {
+        // A slow consumer gets its 1013 once it reads again, if it does soon.
+        Some(c) => {
+            handle.metrics().close(c.code);
+            let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &Frame::close(c.code, &c.reason))).await;
+            true
+        }
+        // The socket failed, or the consumer is too slow to take even a close frame
+        // (still a slow-consumer close, though its frame could not be sent).
+        None => {
+            if conn.outbox().is_slow() {
+                handle.metrics().close(CLOSE_SLOW_CONSUMER);
+            }
+            false
+        }
+    }
+}
+
+/// The reader ended: a broken client gets its close frame; after the client's
+/// own close, tungstenite's answer waits in the outbox and is written.
+async fn reader_ended<W: AsyncWrite + Unpin>(
+    sink: &mut W,
+    handle: &Handle,
+    conn: &Conn,
+    batch: &mut Vec<Frame>,
+    end: Option<ReadEnd>,
+) {
+    if let Some(ReadEnd::Broken(code, why)) = end {
+        let reason = format!("{}: {why}", code.reason());
+        handle.metrics().close(code.code());
+        let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &Frame::close(code.code(), &reason))).await;
+    } else {
+        let _ = tokio::time::timeout(CLOSE_WAIT, flush(sink, conn, batch)).await;
+    }
 }
 
 /// What the server does once a connection has ended: the filters' and
@@ -271,7 +307,8 @@ where
 /// waits here (reading nothing else, so messages keep their order), then runs it again.
 async fn handle_message(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>, data: &[u8]) {
     if let Some(wait) = pipeline.message(handle, conn, data) {
-        wait.await;
+        // Boxed: rare, and the reader's task state stays small while idle.
+        Box::pin(wait).await;
         pipeline.message_again(handle, conn, data);
     }
 }

@@ -98,6 +98,10 @@ pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
     // Messages up to 4x the limit are read and answered with MessageTooLarge;
     // beyond that the connection is closed with 1009.
     let hard_max = limits.max_message_size.saturating_mul(4).max(1024);
+    // tungstenite holds this buffer for the connection's whole life (2 KiB of
+    // an idle connection), but it is also the most one read takes: 512 bytes cut
+    // the flat-out fan-out by a quarter (fewer publishes per read, so fewer frames
+    // per subscriber write; BENCHMARKS.md), so it stays at 2 KiB.
     WebSocketConfig::default()
         .read_buffer_size(2048)
         .max_message_size(Some(hard_max))
@@ -191,12 +195,14 @@ async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Resp
     let Ok(permit) = app.permits.clone().try_acquire_owned() else {
         return refused(StatusCode::SERVICE_UNAVAILABLE, ServerError::TooManyConnections);
     };
-    let handshake = Handshake {
+    // Boxed: the connection's task keeps a pointer, not the handshake's bytes,
+    // in its state for as long as the connection lives (idle memory).
+    let handshake = Box::new(Handshake {
         uri: req.uri().clone(),
         headers: req.headers().clone(),
         peer,
         verified,
-    };
+    });
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
         // Released when the connection has ended (or its upgrade failed).
