@@ -60,7 +60,14 @@ fn smoke_run_against_a_real_server_fills_the_table() {
             .parse()
             .unwrap();
         assert!(floor > 0.0, "{stdout}");
+        // Then the single-writer floor, and the first server's ratio to the per-core one.
+        let one_writer = row.split('|').nth(4).unwrap().trim();
+        assert!(!one_writer.is_empty() && one_writer != "-", "{stdout}");
     }
+    assert!(
+        first_cell("  ratio: p99 / per-core floor's p99").ends_with('x'),
+        "{stdout}"
+    );
     assert!(!first_cell("server RSS per idle connection at 20").contains("error"));
     assert!(stdout.contains("server RSS per idle connection at 40"));
 }
