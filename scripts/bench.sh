@@ -4,7 +4,7 @@
 #   2. installs the ws baseline (bench/baseline) from its package-lock.json,
 #   3. runs every scenario against lhttpd and the baseline in the same run.
 # Arguments are passed to lhttp-bench, e.g.:
-#   scripts/bench.sh                      # the full run (about 5 minutes)
+#   scripts/bench.sh                      # the full run (about 15 minutes: six latency loads, five columns)
 #   scripts/bench.sh --smoke              # a second per scenario at tiny sizes (CI)
 #   scripts/bench.sh --scenarios fanout,latency --duration 10
 # Set NODE to choose the node executable.
