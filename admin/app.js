@@ -2,10 +2,9 @@
 // the nodes, totals, rates and their chart, and reads and acts through the admin API.
 // Read-only servers (--admin-readonly) get no action buttons; the server refuses them anyway.
 import { ApiError, act, get, login, stream } from './api.js';
-import { WINDOW, chart } from './charts.js';
+import { chart } from './charts.js';
 import { $, duration, el, fill, num } from './view.js';
 
-let readonly = true;
 let charts = null;
 /** Each node's last counters, for its rates: id -> {t, messages_in, messages_out}. */
 const last = new Map();
@@ -17,7 +16,6 @@ function show(loggedIn) {
 }
 
 function setReadonly(ro) {
-  readonly = ro;
   document.body.classList.toggle('readonly', ro);
   $('mode').hidden = !ro;
 }
@@ -57,6 +55,7 @@ function overview(o) {
   $('t-in').textContent = num(rin);
   $('t-out').textContent = num(rout);
   $('t-drops').textContent = num(tot.drops ?? 0);
+  $('t-slow').textContent = num(tot.slow_consumers ?? 0);
   fill($('errors'), Object.entries(tot.errors ?? {}).map(([k, v]) => [k, num(v)]), 'no error replies');
   fill($('drops'), Object.entries(tot.drops_by_namespace ?? {}).map(([k, v]) => [k === '' ? '(default)' : k, num(v)]));
   charts?.rates.push(t, [rin, rout]);
@@ -154,7 +153,7 @@ async function main() {
     chart($('chart-rates'), 'messages per second', ['in/s', 'out/s'], missing),
     chart($('chart-counts'), 'connections and subscriptions', ['connections', 'subscriptions'], missing),
   ]);
-  charts = { rates, counts, window: WINDOW };
+  charts = { rates, counts };
 
   $('login').addEventListener('submit', async (e) => {
     e.preventDefault();

@@ -44,6 +44,8 @@ export async function chart(el, title, series, onMissing) {
       values.forEach((v, i) => data[i + 1].push(v));
       if (data[0].length > WINDOW) data.forEach((d) => d.shift());
       plot.setData(data);
+      // How many points are drawn, for a person's devtools and for the tests to wait on.
+      el.dataset.points = data[0].length;
     },
   };
 }

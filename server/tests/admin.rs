@@ -456,18 +456,30 @@ async fn the_dashboard_page_is_served_from_the_binary_without_auth_only_with_an_
     ] {
         let a = call(&addr, "GET", path, &[], "").await;
         assert_eq!(a.status, 200, "{path}: {}", a.body);
-        assert!(a.header("content-type").unwrap_or("").contains(kind), "{path}: {:?}", a.head);
+        assert!(
+            a.header("content-type").unwrap_or("").contains(kind),
+            "{path}: {:?}",
+            a.head
+        );
         assert_eq!(a.header("x-frame-options"), Some("DENY"), "{path}");
-        assert_eq!(Some(a.body.into_bytes()), repo_file(file), "{path} is {file}");
+        assert!(
+            Some(a.body.into_bytes()) == repo_file(file),
+            "{path} is not {file} as it is now"
+        );
     }
     // uPlot, when scripts/build-admin.sh filled admin/vendor/ before this build.
     let uplot = call(&addr, "GET", "/admin/vendor/uPlot.esm.js", &[], "").await;
     match repo_file("admin/vendor/uPlot.esm.js") {
-        Some(bytes) => assert_eq!((uplot.status, uplot.body.into_bytes()), (200, bytes)),
+        Some(bytes) => assert!(uplot.status == 200 && uplot.body.into_bytes() == bytes, "uPlot differs"),
         None => assert_eq!(uplot.status, 404),
     }
     // Only the page's own files: not its npm manifest, its tests, or anything else.
-    for path in ["/admin/package.json", "/admin/test/helpers.js", "/admin/index.htm", "/admin/api"] {
+    for path in [
+        "/admin/package.json",
+        "/admin/test/helpers.js",
+        "/admin/index.htm",
+        "/admin/api",
+    ] {
         assert_eq!(call(&addr, "GET", path, &[], "").await.status, 404, "{path}");
     }
     assert_eq!(call(&addr, "POST", "/admin/", &[], "").await.status, 404);
@@ -524,8 +536,13 @@ async fn the_overview_counts_error_replies_by_name_drops_by_namespace_and_uids_p
     assert_eq!(node["drops_by_namespace"], json!({"": 0, "chat": drops}), "{o}");
     assert_eq!(o["totals"]["drops_by_namespace"], json!({"": 0, "chat": drops}));
     assert_eq!(node["drops"], drops);
+    assert_eq!(node["slow_consumers"], 1, "{o}");
     // ann on two connections counts once; the cut reader has no uid.
-    assert_eq!((node["uids"].as_u64(), o["totals"]["uids"].as_u64()), (Some(2), Some(2)), "{o}");
+    assert_eq!(
+        (node["uids"].as_u64(), o["totals"]["uids"].as_u64()),
+        (Some(2), Some(2)),
+        "{o}"
+    );
     // The same figures as /metrics.
     let metrics = call(&r.http(), "GET", "/metrics", &[], "").await.body;
     assert!(

@@ -272,6 +272,7 @@ fn node_stats(handle: &Handle, uids: usize) -> Info {
         ("messages_out", m.messages_out.get()),
         ("deliveries", m.deliveries()),
         ("drops", m.drops()),
+        ("slow_consumers", m.slow_consumers.get()),
         ("uptime_secs", handle.uptime().as_secs()),
         ("uids", uids as u64),
     ]
