@@ -3,7 +3,9 @@
 //!
 //! URL paths: the demo at `/` (`/index.html`), the SDK at `/js-sdk/` (what
 //! `js-sdk/package.json` ships, its wasm included). Empty when the build found no wasm
-//! (`scripts/build-wasm.sh` was not run): [`missing`] then says why.
+//! (`scripts/build-wasm.sh` was not run): [`missing`] then says why. The admin dashboard at
+//! `/admin/` (served only with an admin token), without its charts when
+//! `scripts/build-admin.sh` was not run: [`admin_missing`] then says why.
 
 /// One embedded file.
 #[derive(Debug)]
@@ -45,4 +47,15 @@ pub fn has_demo() -> bool {
 /// Why this binary carries no demo (e.g. the wasm was not built), or `None` when it does.
 pub fn missing() -> Option<&'static str> {
     MISSING
+}
+
+/// Whether this binary carries the admin dashboard page (`/admin/index.html`).
+pub fn has_admin_page() -> bool {
+    find("/admin/index.html").is_some()
+}
+
+/// Why this binary carries no admin page, or the page without its charts; `None` when it
+/// carries both.
+pub fn admin_missing() -> Option<&'static str> {
+    ADMIN_MISSING
 }

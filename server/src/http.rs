@@ -440,7 +440,10 @@ async fn static_file(handle: &Handle, path: &str, if_none_match: Option<&header:
 }
 
 /// An embedded file, or `304 Not Modified` when the request already has its version.
-fn embedded_file(f: &'static crate::embedded::File, if_none_match: Option<&header::HeaderValue>) -> Response<Body> {
+pub(crate) fn embedded_file(
+    f: &'static crate::embedded::File,
+    if_none_match: Option<&header::HeaderValue>,
+) -> Response<Body> {
     let fresh = if_none_match
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.trim() == "*" || v.split(',').any(|t| t.trim().trim_start_matches("W/") == f.etag));

@@ -437,3 +437,117 @@ fn the_admin_token_is_never_logged_and_debug_hides_it() {
         "a token in the log: {text}"
     );
 }
+
+/// A file of the repository, for comparing what the binary serves with it.
+fn repo_file(path: &str) -> Option<Vec<u8>> {
+    std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)).ok()
+}
+
+#[tokio::test]
+async fn the_dashboard_page_is_served_from_the_binary_without_auth_only_with_an_admin_token() {
+    let r = start_with(admin_config(false)).await;
+    let addr = r.http();
+    // No credentials: the page and its modules are served (the login form is part of them).
+    for (path, file, kind) in [
+        ("/admin", "admin/index.html", "text/html"),
+        ("/admin/", "admin/index.html", "text/html"),
+        ("/admin/app.js", "admin/app.js", "javascript"),
+        ("/admin/style.css", "admin/style.css", "text/css"),
+    ] {
+        let a = call(&addr, "GET", path, &[], "").await;
+        assert_eq!(a.status, 200, "{path}: {}", a.body);
+        assert!(
+            a.header("content-type").unwrap_or("").contains(kind),
+            "{path}: {:?}",
+            a.head
+        );
+        assert_eq!(a.header("x-frame-options"), Some("DENY"), "{path}");
+        assert!(
+            Some(a.body.into_bytes()) == repo_file(file),
+            "{path} is not {file} as it is now"
+        );
+    }
+    // uPlot, when scripts/build-admin.sh filled admin/vendor/ before this build.
+    let uplot = call(&addr, "GET", "/admin/vendor/uPlot.esm.js", &[], "").await;
+    match repo_file("admin/vendor/uPlot.esm.js") {
+        Some(bytes) => assert!(uplot.status == 200 && uplot.body.into_bytes() == bytes, "uPlot differs"),
+        None => assert_eq!(uplot.status, 404),
+    }
+    // Only the page's own files: not its npm manifest, its tests, or anything else.
+    for path in [
+        "/admin/package.json",
+        "/admin/test/helpers.js",
+        "/admin/index.htm",
+        "/admin/api",
+    ] {
+        assert_eq!(call(&addr, "GET", path, &[], "").await.status, 404, "{path}");
+    }
+    assert_eq!(call(&addr, "POST", "/admin/", &[], "").await.status, 404);
+    // The API still needs credentials.
+    assert_eq!(call(&addr, "GET", "/admin/api/overview", &[], "").await.status, 401);
+    r.stop().await;
+}
+
+#[tokio::test]
+async fn the_overview_counts_error_replies_by_name_drops_by_namespace_and_uids_per_node() {
+    let mut config = admin_config(false);
+    config.namespaces = BTreeMap::from([("chat".to_string(), lhttp_server::Namespace::default())]);
+    // Small queues, so a reader that stops is cut after a few publications.
+    config.limits.max_queue_bytes = 64 << 10;
+    let r = start_with(config).await;
+    let o = get(&r, "/admin/api/overview").await;
+    assert_eq!(o["totals"]["errors"], json!({}), "{o}");
+    assert_eq!(o["totals"]["drops_by_namespace"], json!({"": 0, "chat": 0}), "{o}");
+    assert_eq!(o["nodes"][0]["uids"], 0);
+
+    // Two error replies by name: a reserved command twice, a bad channel name once.
+    let mut a = Client::connect_url(&format!("{}?uid=ann", r.url())).await;
+    let _a2 = Client::connect_url(&format!("{}?uid=ann", r.url())).await;
+    let _b = Client::connect_url(&format!("{}?uid=bob", r.url())).await;
+    for _ in 0..2 {
+        a.send("LHTTP/1.0 ack\r\n\r\n").await;
+        assert_eq!(a.expect_error().await.header("code"), Some("ReservedCommand"));
+    }
+    a.send("LHTTP/1.0 chat\r\nsubscribe:bad\x01name\r\n\r\n").await;
+    let other = a.expect_error().await.header("code").unwrap_or("").to_string();
+    assert_ne!(other, "ReservedCommand");
+
+    // A reader of chat:slow that stops reading is cut: its drops count in the chat namespace.
+    let mut slow = Client::connect(&r).await;
+    slow.subscribe("chat:slow").await;
+    let body = "x".repeat(16 << 10);
+    let mut published = 0;
+    while r.handle.metrics().drops() == 0 {
+        published += 1;
+        assert!(published < 100_000, "never cut");
+        r.handle.publish(
+            &["chat:slow"],
+            format!("LHTTP/1.0 chat\r\npublish:chat:slow\r\n\r\n{body}").into(),
+        );
+        tokio::task::yield_now().await;
+    }
+    let drops = r.handle.metrics().drops();
+
+    let o = get(&r, "/admin/api/overview").await;
+    let node = &o["nodes"][0];
+    let expected_errors = json!({ "ReservedCommand": 2, other.as_str(): 1 });
+    assert_eq!(node["errors"], expected_errors, "{o}");
+    assert_eq!(o["totals"]["errors"], expected_errors);
+    assert_eq!(node["drops_by_namespace"], json!({"": 0, "chat": drops}), "{o}");
+    assert_eq!(o["totals"]["drops_by_namespace"], json!({"": 0, "chat": drops}));
+    assert_eq!(node["drops"], drops);
+    assert_eq!(node["slow_consumers"], 1, "{o}");
+    // ann on two connections counts once; the cut reader has no uid.
+    assert_eq!(
+        (node["uids"].as_u64(), o["totals"]["uids"].as_u64()),
+        (Some(2), Some(2)),
+        "{o}"
+    );
+    // The same figures as /metrics.
+    let metrics = call(&r.http(), "GET", "/metrics", &[], "").await.body;
+    assert!(
+        metrics.contains("lhttp_errors_total{code=\"ReservedCommand\"} 2"),
+        "{metrics}"
+    );
+    r.stop().await;
+}

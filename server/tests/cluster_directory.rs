@@ -331,6 +331,11 @@ async fn the_admin_api_answers_for_every_node() {
     let mut c2 = Ws::connect(b.addr).await;
     c1.subscribe("room-a lobby").await;
     c2.subscribe("room-b lobby").await;
+    // One error reply on each node, to see them by name per node and summed.
+    for c in [&mut c1, &mut c2] {
+        let r = c.request("ack", &[], "").await;
+        assert_eq!(r.command(), "error", "{r:?}");
+    }
     let auth = [("Authorization", "Bearer adm")];
     let get = |path: &'static str| async move {
         let (status, body) = http(b.addr, "GET", path, &auth, "").await;
@@ -344,6 +349,15 @@ async fn the_admin_api_answers_for_every_node() {
         (&o["totals"]["connections"], &o["totals"]["subscriptions"]),
         (&json!(2), &json!(4))
     );
+    for n in o["nodes"].as_array().unwrap() {
+        assert_eq!(n["errors"], json!({"ReservedCommand": 1}), "{o}");
+        assert_eq!(
+            (&n["uids"], &n["drops_by_namespace"]),
+            (&json!(0), &json!({"": 0})),
+            "{o}"
+        );
+    }
+    assert_eq!(o["totals"]["errors"], json!({"ReservedCommand": 2}), "{o}");
     let c = get("/admin/api/channels").await;
     assert_eq!(c["total"], 3, "{c}");
     // Counted on both nodes, summed.

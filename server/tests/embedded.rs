@@ -43,16 +43,30 @@ impl Lhttpd {
         let bin = dir.join("lhttpd");
         std::fs::copy(env!("CARGO_BIN_EXE_lhttpd"), &bin).unwrap();
         let log = dir.join("lhttpd.log");
-        let mut child = Command::new(&bin)
-            .current_dir(dir)
-            .args(["--listen", "127.0.0.1:0", "--log", "info"])
-            .args(args)
-            .env_remove("LHTTPD_STATIC")
-            .env_remove("LHTTPD_MOUNTS")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
+        let spawn = || {
+            Command::new(&bin)
+                .current_dir(dir)
+                .args(["--listen", "127.0.0.1:0", "--log", "info"])
+                .args(args)
+                .env_remove("LHTTPD_STATIC")
+                .env_remove("LHTTPD_MOUNTS")
+                .stdout(Stdio::piped())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+        };
+        // Another test thread forking while the copy was open for writing holds it
+        // open in its child until that child execs: exec then fails with ETXTBSY
+        // for a moment. Try again briefly rather than fail on the race.
+        let mut tries = 0;
+        let mut child = loop {
+            match spawn() {
+                Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.unwrap(),
+            }
+        };
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)

@@ -43,6 +43,11 @@ impl Nats {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// Its address, for a relay in front of it.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::from(([127, 0, 0, 1], self.port))
+    }
+
     /// Where JetStream keeps its files.
     pub fn store(&self) -> &std::path::Path {
         &self.store

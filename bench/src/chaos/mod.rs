@@ -2,17 +2,20 @@
 //! JetStream) under load from Rust SDK clients behind small load balancers,
 //! put through faults in turn: a node killed with SIGKILL, nats-server
 //! restarted on its store, a node frozen with SIGSTOP past the cluster
-//! timeout. A table says, per fault, how long until every client was served
+//! timeout, a node cut from NATS (a network partition: its clients still
+//! reach it, its NATS link carries nothing) and healed. A table says, per fault, how long until every client was served
 //! again and how many publications each lost or got twice.
 //!
 //! - [`cluster`]: nats-server and the nodes, and the faults.
 //! - [`balancer`]: the health-checked TCP balancers the clients go through.
+//! - [`partition`]: the relay between node 3 and nats-server that can be cut.
 //! - [`clients`]: subscribers and publishers on the SDK, with their logs.
 //! - [`verdict`]: the per-event figures and the table.
 
 mod balancer;
 mod clients;
 mod cluster;
+mod partition;
 mod verdict;
 
 use crate::Result;
@@ -76,6 +79,10 @@ pub struct ChaosArgs {
     /// Seconds a node stays frozen (longer than the cluster timeout, 1 s by default).
     #[arg(long, default_value_t = 6.0)]
     pub freeze: f64,
+    /// Seconds node 3 stays cut from NATS (longer than the 3 s after which the
+    /// other nodes take it for lost).
+    #[arg(long, default_value_t = 6.0)]
+    pub partition: f64,
     /// Worker threads of the load generator.
     #[arg(long, default_value_t = 2)]
     pub threads: usize,
@@ -144,12 +151,21 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
         nats.url(),
         nats.store().display()
     );
-    let mut node_args: Vec<OsString> = ["--nats", &nats.url(), "--log", "error"].map(OsString::from).into();
-    node_args.extend(HISTORY_FLAGS.map(OsString::from));
-    node_args.extend(args.lhttpd_args.iter().map(OsString::from));
+    // Node 3 reaches NATS through a relay that fault (d) cuts.
+    let partition = partition::Partition::start(nats.addr()).await?;
+    let node_args = |i: usize| {
+        let url = match i {
+            2 => format!("nats://{}", partition.addr),
+            _ => nats.url(),
+        };
+        let mut all: Vec<OsString> = ["--nats", &url, "--log", "error"].map(OsString::from).into();
+        all.extend(HISTORY_FLAGS.map(OsString::from));
+        all.extend(args.lhttpd_args.iter().map(OsString::from));
+        all
+    };
     let mut nodes = Vec::new();
     for i in 0..3 {
-        let node = Node::start(&args.lhttpd, &node_args).await?;
+        let node = Node::start(&args.lhttpd, &node_args(i)).await?;
         println!("chaos: node {} at {} (pid {})", i + 1, node.addr, node.pid);
         nodes.push(node);
     }
@@ -211,7 +227,7 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
     println!("chaos: (a) kill -9 node 1 (pid {})", nodes[0].pid);
     nodes[0].kill9().await;
     tokio::time::sleep(secs(args.dead)).await;
-    let node = Node::start(&args.lhttpd, &node_args).await?;
+    let node = Node::start(&args.lhttpd, &node_args(0)).await?;
     println!("chaos:     node 1 started again at {} (pid {})", node.addr, node.pid);
     backends.replace(0, node.addr);
     nodes[0] = node;
@@ -245,6 +261,24 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
     println!("chaos:     SIGCONT node 2");
     events.push(Event {
         name: format!("(c) SIGSTOP node 2 for {} s", args.freeze),
+        at,
+        lasted: clock.ms() - at,
+    });
+    settle(args, &subs, clock).await;
+
+    // (d) A network partition: node 3 keeps its clients but its NATS link
+    // carries nothing (no close, no reset), then heals.
+    let at = clock.ms();
+    println!(
+        "chaos: (d) cutting node 3 from NATS for {} s (its clients still reach it)",
+        args.partition
+    );
+    partition.cut();
+    tokio::time::sleep(secs(args.partition)).await;
+    partition.heal();
+    println!("chaos:     node 3's NATS link healed");
+    events.push(Event {
+        name: format!("(d) node 3 cut from NATS for {} s", args.partition),
         at,
         lasted: clock.ms() - at,
     });

@@ -1,6 +1,7 @@
 //! `/admin`: the admin API an operator's dashboard reads and acts through
-//! (spec/HTTP-API.md, "Admin API"). Off without an admin token: everything
-//! under `/admin` then answers 404, as any unknown path.
+//! (spec/HTTP-API.md, "Admin API"), and the dashboard page itself (`admin/`,
+//! embedded by build.rs). Off without an admin token: everything under
+//! `/admin` then answers 404, as any unknown path.
 
 mod actions;
 mod auth;
@@ -76,8 +77,7 @@ pub(crate) async fn route(handle: &Handle, peer: SocketAddr, req: Request<Incomi
         return boxed(auth::login(&admin, peer, req).await);
     }
     let Some(call) = path.strip_prefix("/admin/api/") else {
-        // The page comes later.
-        return boxed(error(StatusCode::NOT_FOUND, ServerError::NotFound, None));
+        return boxed(page(&req, &path));
     };
     if let Err(refusal) = auth::check(&admin, peer, &req).await {
         return boxed(refusal);
@@ -100,6 +100,27 @@ pub(crate) async fn route(handle: &Handle, peer: SocketAddr, req: Request<Incomi
         _ => error(StatusCode::NOT_FOUND, ServerError::UnknownCall, None),
     };
     boxed(answer)
+}
+
+/// A file of the dashboard page, as embedded (`/admin` and `/admin/` are its
+/// `index.html`). Served without auth: it holds no data, and its login form is
+/// how a browser gets the session cookie; every call it makes is checked.
+fn page(req: &Request<Incoming>, path: &str) -> Response<Full<Bytes>> {
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        return error(StatusCode::NOT_FOUND, ServerError::NotFound, None);
+    }
+    let path = if path == "/admin" { "/admin/" } else { path };
+    let Some(file) = crate::embedded::find(path) else {
+        let detail = (!crate::embedded::has_admin_page())
+            .then_some("this lhttpd was built without the admin page (admin/ was not found at build time)");
+        return error(StatusCode::NOT_FOUND, ServerError::NotFound, detail);
+    };
+    let mut answer = crate::http::embedded_file(file, req.headers().get(http::header::IF_NONE_MATCH));
+    // The page acts with the operator's cookie: no other site may frame it.
+    answer
+        .headers_mut()
+        .insert(http::header::X_FRAME_OPTIONS, http::HeaderValue::from_static("DENY"));
+    answer
 }
 
 /// An error answer, as every HTTP API's (`{"error": ..., "detail": ...}`).

@@ -27,30 +27,50 @@ fn missing(what: &str) -> Response<Full<Bytes>> {
     error(StatusCode::BAD_REQUEST, ServerError::BadRequest, Some(what))
 }
 
-/// The overview's JSON: each node's figures and the cluster's totals.
+/// The overview's JSON: each node's figures and the cluster's totals. A node's
+/// `errors.<Name>` and `drops.<namespace>` figures become its `errors` and
+/// `drops_by_namespace` objects, summed by key in the totals; `uids` is distinct
+/// per node, and in the totals distinct cluster-wide (a uid on two nodes counts once).
 pub(crate) async fn overview_json(handle: &Handle) -> Value {
     let dir = handle.directory();
     let stats = dir.node_stats().await;
     let uids = dir.all_uids().await.len();
     let mut totals: Map<String, Value> = Map::new();
+    let (mut errors, mut drops): (Map<String, Value>, Map<String, Value>) = (Map::new(), Map::new());
+    let add = |map: &mut Map<String, Value>, key: &str, v: u64| {
+        let t = map.entry(key.to_string()).or_insert(json!(0u64));
+        *t = json!(t.as_u64().unwrap_or(0) + v);
+    };
     let nodes: Vec<Value> = stats
         .into_iter()
         .map(|(node, info)| {
             let mut n = Map::new();
+            let (mut node_errors, mut node_drops) = (Map::new(), Map::new());
             n.insert("id".into(), json!(node));
             for (k, v) in info {
                 let v: u64 = v.parse().unwrap_or(0);
-                if k != "uptime_secs" {
-                    let t = totals.entry(k.clone()).or_insert(json!(0u64));
-                    *t = json!(t.as_u64().unwrap_or(0) + v);
+                if let Some(name) = k.strip_prefix("errors.") {
+                    node_errors.insert(name.into(), json!(v));
+                    add(&mut errors, name, v);
+                } else if let Some(namespace) = k.strip_prefix("drops.") {
+                    node_drops.insert(namespace.into(), json!(v));
+                    add(&mut drops, namespace, v);
+                } else {
+                    if k != "uptime_secs" && k != "uids" {
+                        add(&mut totals, &k, v);
+                    }
+                    n.insert(k, json!(v));
                 }
-                n.insert(k, json!(v));
             }
+            n.insert("errors".into(), Value::Object(node_errors));
+            n.insert("drops_by_namespace".into(), Value::Object(node_drops));
             Value::Object(n)
         })
         .collect();
     totals.insert("nodes".into(), json!(nodes.len()));
     totals.insert("uids".into(), json!(uids));
+    totals.insert("errors".into(), Value::Object(errors));
+    totals.insert("drops_by_namespace".into(), Value::Object(drops));
     json!({
         "node": handle.node_id(),
         "nodes": nodes,

@@ -446,6 +446,15 @@ fn pages(config: &Config) -> String {
     if config.static_dir.is_some() && embedded::has_demo() {
         out.push_str(", /js-sdk built in where those have none");
     }
+    if config.admin.token.is_some() || config.admin.token_file.is_some() {
+        match embedded::admin_missing() {
+            None => out.push_str(", /admin built in"),
+            Some(why) if embedded::has_admin_page() => out.push_str(&format!(
+                ", /admin built in without its charts ({why}: run scripts/build-admin.sh, then build again)"
+            )),
+            Some(why) => out.push_str(&format!(", /admin: the API only ({why})")),
+        }
+    }
     out
 }
 

@@ -113,7 +113,8 @@ impl Directory {
     }
 
     /// Each node's id and figures (`connections`, `channels`, `subscriptions`,
-    /// `messages_in`, `messages_out`, `deliveries`, `drops`, `uptime_secs`), this node's first.
+    /// `messages_in`, `messages_out`, `deliveries`, `drops`, `slow_consumers`, `uptime_secs`, `uids`, and
+    /// `errors.<Name>` and `drops.<namespace>`), this node's first.
     pub async fn node_stats(&self) -> Vec<(String, Info)> {
         self.ask_each(Request::NodeStats)
             .await

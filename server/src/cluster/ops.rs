@@ -234,7 +234,7 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
                     .collect(),
             );
         }
-        NodeStats => a.info = Some(node_stats(handle)),
+        NodeStats => a.info = Some(node_stats(handle, state.local().uids().len())),
         SubscriberCount { channel } => a.n = handle.subscriber_count(channel) as u64,
         Presence { channel, max } => {
             (a.n, a.items, a.members) = state.presence.members().local(channel, *max);
@@ -256,8 +256,11 @@ pub(crate) fn run_local(handle: &Handle, state: &State, req: &Request, message: 
     a
 }
 
-/// This node's figures for [`Request::NodeStats`], as text (an [`Info`]).
-fn node_stats(handle: &Handle) -> Info {
+/// This node's figures for [`Request::NodeStats`], as text (an [`Info`]): the plain
+/// figures under their names, error replies as `errors.<Name>` and drops as
+/// `drops.<namespace>` (an [`Info`] is flat, and a node that does not send these
+/// keys, an older one, still answers).
+fn node_stats(handle: &Handle, uids: usize) -> Info {
     let channels = handle.channels();
     let subscriptions: usize = channels.iter().map(|c| handle.subscriber_count(c)).sum();
     let m = handle.metrics();
@@ -269,10 +272,22 @@ fn node_stats(handle: &Handle) -> Info {
         ("messages_out", m.messages_out.get()),
         ("deliveries", m.deliveries()),
         ("drops", m.drops()),
+        ("slow_consumers", m.slow_consumers.get()),
         ("uptime_secs", handle.uptime().as_secs()),
+        ("uids", uids as u64),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
+    .chain(
+        m.errors_by_name()
+            .into_iter()
+            .map(|(n, v)| (format!("errors.{n}"), v.to_string())),
+    )
+    .chain(
+        m.drops_by_namespace()
+            .into_iter()
+            .map(|(n, v)| (format!("drops.{n}"), v.to_string())),
+    )
     .collect()
 }
 

@@ -20,6 +20,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use std::cell::Cell;
+use std::collections::BTreeSet;
+use std::sync::RwLock;
 use std::time::Duration;
 
 /// The content type of [`Metrics::render`]'s text.
@@ -58,6 +60,9 @@ pub struct Metrics {
     pub namespaces: Namespaces,
     /// Error replies sent, by name.
     pub errors: Family<ErrorLabel, Counter>,
+    /// The names [`Metrics::error`] has counted, for [`Metrics::errors_by_name`]: a
+    /// `Family` cannot list its members.
+    error_names: RwLock<BTreeSet<String>>,
     /// Connections the server closed, by close code (each once).
     pub closes: Family<CloseLabel, Counter>,
     /// Slow consumers disconnected.
@@ -155,6 +160,7 @@ impl Metrics {
             messages_out: Counter::default(),
             namespaces: Namespaces::new(named, &deliveries, &drops),
             errors: Family::default(),
+            error_names: RwLock::default(),
             closes: Family::default(),
             slow_consumers: Counter::default(),
             http_publishes: Counter::default(),
@@ -289,6 +295,34 @@ impl Metrics {
     /// Counts an error reply named `code`.
     pub fn error(&self, code: &str) {
         self.errors.get_or_create(&ErrorLabel { code: code.to_string() }).inc();
+        // The write lock only the first time a name is seen: names are few.
+        let known = self.error_names.read().is_ok_and(|n| n.contains(code));
+        if !known {
+            if let Ok(mut names) = self.error_names.write() {
+                names.insert(code.to_string());
+            }
+        }
+    }
+
+    /// Every error reply counted so far by name (each name sent at least once), sorted.
+    pub fn errors_by_name(&self) -> Vec<(String, u64)> {
+        let names: Vec<String> = self
+            .error_names
+            .read()
+            .map(|n| n.iter().cloned().collect())
+            .unwrap_or_default();
+        names
+            .into_iter()
+            .map(|n| {
+                let count = self.errors_named(&n);
+                (n, count)
+            })
+            .collect()
+    }
+
+    /// Drops so far by namespace (`""` the default one), every configured namespace.
+    pub fn drops_by_namespace(&self) -> Vec<(&str, u64)> {
+        self.namespaces.named().map(|(n, c)| (n, c.drops.get())).collect()
     }
 
     /// Counts a close the server sent (or decided on) with `code`.

@@ -74,6 +74,11 @@ impl Namespaces {
             .unwrap_or(&self.default)
     }
 
+    /// Every namespace's name (`""` for the default one) and counters, the default one first.
+    pub fn named(&self) -> impl Iterator<Item = (&str, &NamespaceCounters)> {
+        std::iter::once(("", &self.default)).chain(self.named.iter().map(|(n, c)| (&**n, c)))
+    }
+
     /// Every namespace's counters, the default one first.
     pub fn all(&self) -> impl Iterator<Item = &NamespaceCounters> {
         std::iter::once(&self.default).chain(self.named.iter().map(|(_, c)| c))

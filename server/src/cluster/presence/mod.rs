@@ -221,23 +221,56 @@ impl ChannelHooks for Hooks {
     }
 }
 
+/// How often a seed asks again for the nodes that did not answer, and the
+/// first wait between tries (doubling).
+const SEED_TRIES: u32 = 4;
+const SEED_RETRY: Duration = Duration::from_millis(500);
+
 /// Learns the other nodes' members of `channel` when this node's first
 /// subscriber joined it, so that it can tell of their leave if their node is lost.
+/// Nodes that did not answer are asked again; if one never does, a warn line says
+/// whose leaves this node cannot send (the failure is the operator's to see).
 async fn seed(handle: Handle, state: Arc<State>, channel: String) {
     let Some(link) = state.link() else { return };
     let req = super::ops::Request::Presence {
         channel: channel.clone(),
         max: usize::MAX,
     };
-    let answers = link.ask_all(&req, &Bytes::new()).await;
-    if handle.subscriber_count(&channel) == 0 {
-        return;
-    }
-    let mut members = state.presence.members();
-    for m in answers.into_iter().flat_map(|a| a.members) {
-        if m.node() != handle.node_id() {
-            members.heard(&channel, m, true);
+    let mut wait = SEED_RETRY;
+    for attempt in 1..=SEED_TRIES {
+        let answers = link.ask_all(&req, &Bytes::new()).await;
+        if handle.subscriber_count(&channel) == 0 {
+            return;
         }
+        let answered: std::collections::HashSet<String> = answers.iter().map(|a| a.node.clone()).collect();
+        {
+            let mut members = state.presence.members();
+            for m in answers.into_iter().flat_map(|a| a.members) {
+                if m.node() != handle.node_id() {
+                    members.heard(&channel, m, true);
+                }
+            }
+        }
+        let missing: Vec<String> = link
+            .live_nodes()
+            .into_iter()
+            .filter(|n| n != handle.node_id() && !answered.contains(n))
+            .collect();
+        if missing.is_empty() {
+            return;
+        }
+        if attempt == SEED_TRIES {
+            tracing::warn!(
+                channel = %channel,
+                nodes = ?missing,
+                "presence: nodes did not say who is in {channel} after {SEED_TRIES} tries; if one of them is lost, \
+                 this node's subscribers get no leave for its members (check NATS and those nodes' logs, \
+                 or raise --cluster-timeout)"
+            );
+            return;
+        }
+        tokio::time::sleep(wait).await;
+        wait *= 2;
     }
 }
 
