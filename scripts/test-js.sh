@@ -16,10 +16,11 @@ npm ci --no-audit --no-fund
 "$root/scripts/build-wasm.sh" --vectors
 export LHTTP_WASM_VECTORS="${LHTTP_WASM_VECTORS:-$target_dir/wasm-vectors}"
 # The binding's own tests (bindings/wasm/tests/node.rs) run as wasm in Node through
-# wasm-bindgen-cli's test runner, installed with wasm-bindgen by scripts/test.
+# wasm-bindgen-cli's test runner, installed with wasm-bindgen by scripts/test (no -q: cargo
+# would pass --quiet on to the runner, which refuses it).
 echo "test-js: lhttp-wasm's own tests as wasm in Node (wasm-bindgen-test-runner)"
 (cd "$root" && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    cargo test -q -p lhttp-wasm --target wasm32-unknown-unknown)
+    cargo test -p lhttp-wasm --target wasm32-unknown-unknown)
 (cd "$root" && cargo build -p lhttp-server --bin lhttpd)
 export LHTTPD_BIN="${LHTTPD_BIN:-$target_dir/debug/lhttpd}"
 
