@@ -8,7 +8,9 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root/admin"
 npm ci --no-audit --no-fund --loglevel=error
 mkdir -p vendor
-cp node_modules/uplot/dist/uPlot.esm.js vendor/uPlot.esm.js
-cp node_modules/uplot/dist/uPlot.min.css vendor/uPlot.min.css
+# Copied only when they differ: a new mtime alone makes cargo rebuild lhttpd.
+for f in uPlot.esm.js uPlot.min.css; do
+  cmp -s "node_modules/uplot/dist/$f" "vendor/$f" || cp "node_modules/uplot/dist/$f" "vendor/$f"
+done
 version=$(node -p 'require("./node_modules/uplot/package.json").version')
 echo "build-admin: uPlot $version copied to admin/vendor/ (uPlot.esm.js, uPlot.min.css); rebuild lhttpd to embed it"

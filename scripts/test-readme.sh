@@ -54,6 +54,7 @@ fi
 # compiles the first time is built here first, so the wait below is for start-up only.
 echo "building what ./scripts/chat runs (the wasm codec if missing, lhttpd --release)"
 [ -f js-sdk/wasm/lhttp_wasm_bg.wasm ] || scripts/build-wasm.sh
+[ -f admin/vendor/uPlot.esm.js ] || scripts/build-admin.sh
 cargo build -q --release --bin lhttpd   # the same features as cargo run in scripts/chat
 LHTTPD_LISTEN=127.0.0.1:0 setsid bash -c "exec $chat_cmd" > "$WORK/chat.out" 2> "$WORK/chat.err" &
 PIDS+=($!)
