@@ -1,13 +1,11 @@
 // What the dashboard's end-to-end tests share: the real lhttpd (started from $LHTTPD_BIN, or a
 // copy of it), headless Chromium through playwright-core, raw WebSocket clients speaking
 // LHTTP/1.0 (spec/PROTOCOL.md) from Node, and where screenshots go.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
-import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { startServer as startSdkServer } from '../../js-sdk/test/helpers/server.js';
 
 /** The repository root. */
 export const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -25,34 +23,10 @@ export const TOKEN = 'dashboard-test-token-7';
 
 /**
  * Starts lhttpd on a free port with `args`, in `cwd` (default: a new empty directory, so it
- * serves only what the binary carries). Resolves once it prints its listening line.
+ * serves only what the binary carries): js-sdk's test server, with this suite's binary.
  */
-export async function startServer({ args = [], bin = lhttpdBin, cwd } = {}) {
-  if (!existsSync(bin)) throw new Error(`lhttpd not found at ${bin}: run scripts/test-admin.sh or set LHTTPD_BIN`);
-  cwd ??= mkdtempSync(join(tmpdir(), 'lhttpd-admin-'));
-  const proc = spawn(bin, ['--listen', '127.0.0.1:0', '--log', 'warn', ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  const addr = await new Promise((resolve, reject) => {
-    let out = '';
-    proc.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/lhttpd listening on (\S+)/);
-      if (m) resolve(m[1]);
-    });
-    proc.once('exit', (code) => reject(new Error(`lhttpd exited (${code}) before listening: ${stderr}`)));
-  });
-  const exited = once(proc, 'exit');
-  return {
-    addr,
-    http: `http://${addr}`,
-    ws: `ws://${addr}/`,
-    stderr: () => stderr,
-    async kill() {
-      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-      await exited;
-    },
-  };
+export function startServer(options = {}) {
+  return startSdkServer({ bin: lhttpdBin, ...options });
 }
 
 /** Headless Chromium, as the js-sdk tests launch it. */

@@ -15,15 +15,16 @@ export const root = fileURLToPath(new URL('../../../', import.meta.url));
 export const lhttpdBin = process.env.LHTTPD_BIN ?? join(root, 'target/debug/lhttpd');
 
 /**
- * Starts lhttpd. `listen` defaults to port 0 (any free port); `args` are extra flags.
- * It runs in an empty directory so it serves only what `args` name.
+ * Starts lhttpd (`bin`, default {@link lhttpdBin}). `listen` defaults to port 0 (any free
+ * port); `args` are extra flags. It runs in `cwd`, by default a new empty directory, so it
+ * serves only what `args` name and the binary carries. The admin dashboard's tests share it.
  */
-export async function startServer({ listen = '127.0.0.1:0', args = [] } = {}) {
-  if (!existsSync(lhttpdBin)) {
-    throw new Error(`lhttpd not found at ${lhttpdBin}: run scripts/test-js.sh or set LHTTPD_BIN`);
+export async function startServer({ listen = '127.0.0.1:0', args = [], bin = lhttpdBin, cwd } = {}) {
+  if (!existsSync(bin)) {
+    throw new Error(`lhttpd not found at ${bin}: build it (cargo build -p lhttp-server --bin lhttpd) or set LHTTPD_BIN`);
   }
-  const cwd = mkdtempSync(join(tmpdir(), 'lhttpd-js-'));
-  const proc = spawn(lhttpdBin, ['--listen', listen, '--log', 'warn', ...args], {
+  cwd ??= mkdtempSync(join(tmpdir(), 'lhttpd-js-'));
+  const proc = spawn(bin, ['--listen', listen, '--log', 'warn', ...args], {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
