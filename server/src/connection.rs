@@ -1,195 +1,95 @@
-//! One WebSocket connection's tasks: the reader feeds messages to the pipeline,
-//! the writer drains its outbound queue in batches, pings when idle, closes on shutdown, and
-//! cleans up every subscription when it ends.
+//! One WebSocket connection's task: it writes its outbox to the socket, reads
+//! the client's frames into the pipeline, pings when idle, closes on shutdown,
+//! and cleans up every subscription when it ends.
 //!
-//! The socket is split in two. tungstenite only reads (and decodes client frames);
-//! the writer writes the outbox's frames, already encoded once per message for
-//! every subscriber, straight to the socket. The few frames tungstenite itself
-//! writes (pong and close replies) go through the outbox too, so one task owns
-//! the write side and frames never interleave.
+//! One task per connection, polled by hand ([`Open`]) so that an idle
+//! connection holds only its state: no read buffer (reads go to the worker
+//! thread's buffer, [`inbound`](crate::inbound) keeps only a cut frame), no second
+//! task, no split lock. A wake-up for a delivery drains the outbox and writes
+//! everything queued with one vectored write; the read side is only a
+//! readiness check then.
 
 use crate::conn::Conn;
 use crate::context::Handshake;
 use crate::frame::Frame;
 use crate::handle::Handle;
+use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
 use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER};
 use crate::pipeline::Pipeline;
-use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use crate::token::KeyFetch;
 use lhttp_core::CloseCode;
-use std::io;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf, ReadHalf};
-use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::protocol::Role;
-use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::time::{Instant, Sleep};
 
 /// Close code sent when the server shuts down or a connection was idle too long (1001).
 pub const CLOSE_GOING_AWAY: u16 = CloseCode::GoingAway.code();
 /// Close code sent when a filter refuses a connection (1008).
 pub const CLOSE_POLICY: u16 = CloseCode::Policy.code();
 
+/// How long a slow consumer has to take what was queued before it was cut (at
+/// most `max_queue_bytes`), before its socket is dropped without a close frame.
+const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a closing connection waits for the client's close frame (and to write its own).
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
+
+/// The most one read takes: also how many publishes a publisher's read can
+/// carry, and so how many frames each subscriber's write can batch.
+const READ_SIZE: usize = 32 * 1024;
+
+/// Rounds of write, read and timers in one poll before the task yields to the
+/// others on its worker.
+const ROUNDS: usize = 16;
+
+/// The most frames given to one vectored write.
+const MAX_SLICES: usize = 64;
+
+thread_local! {
+    /// Every connection on this worker thread reads into this buffer, and
+    /// hands over whole frames before its poll returns.
+    static READ_BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
+}
+
 /// Serves one upgraded connection until it closes.
-///
-/// Reading and writing run as two tasks: the reader is polled only when its
-/// socket is readable, the writer only when its queue, its ping timer or
-/// shutdown wakes it. (Polling the read side on every delivery would cost a
-/// buffer reset and a readiness check per message.)
-///
-/// Everything held while the writer waits is in its task's state for the
-/// connection's whole life, so the rare paths (closing, shutdown) are boxed
-/// futures, allocated only when taken, and only the two durations it needs are
-/// kept from the limits.
 pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, io: S, handshake: Box<Handshake>)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let limits = &handle.config().limits;
-    let (ping_interval, idle_timeout) = (limits.ping_interval, limits.idle_timeout);
-    let ws_config = crate::http::ws_config(limits);
-    let (read, mut sink) = tokio::io::split(io);
     let conn = handle.register();
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
-        handle.metrics().close(CLOSE_POLICY);
-        let _ = send(
-            &mut sink,
-            &Frame::close(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail)),
-        )
-        .await;
-        handle.deregister(&conn);
+        Box::pin(refuse(io, &handle, &conn, r)).await;
         return;
     }
     drop(handshake);
+    if handle.is_shutting_down() {
+        // Registered after the shutdown told every open connection.
+        conn.outbox().shut_down();
+    }
     tracing::debug!(client = %conn.client_id(), "connection opened");
-
-    let stream = ReadSide {
-        read,
-        conn: conn.clone(),
-    };
-    let stream = WebSocketStream::from_raw_socket(stream, Role::Server, Some(ws_config)).await;
-    let epoch = Instant::now();
-    let last_seen = Arc::new(AtomicU64::new(0));
-    let mut reader = tokio::spawn(read_loop(
-        stream,
-        handle.clone(),
-        pipeline.clone(),
-        conn.clone(),
-        last_seen.clone(),
-        epoch,
-    ));
-    let mut shutdown = handle.shutdown_signal();
-    // Made once, not on every wake-up.
-    let shutdown = async move { shutdown.recv().await };
-    tokio::pin!(shutdown);
-    let mut batch = Vec::new();
-    let ping = tokio::time::sleep(ping_interval);
-    tokio::pin!(ping);
-    // How the writer ended: wait for the reader (the client's close reply) or not.
-    let mut wait_for_reader = true;
-    loop {
-        // In a fixed order, cheapest and most urgent first: no random start per wake-up,
-        // and the queue is served before the reader's and the timer's futures are polled.
-        tokio::select! {
-            biased;
-            _ = &mut shutdown => {
-                Box::pin(shutting_down(&mut sink, &handle, &conn, &mut batch)).await;
-                break;
-            }
-            _ = conn.outbox().woken() => {
-                if let Some(ending) = flush(&mut sink, &conn, &mut batch).await {
-                    wait_for_reader = Box::pin(outbox_ended(&mut sink, &handle, &conn, ending)).await;
-                    break;
-                }
-            }
-            end = &mut reader => {
-                Box::pin(reader_ended(&mut sink, &handle, &conn, &mut batch, end.ok())).await;
-                wait_for_reader = false;
-                break;
-            }
-            _ = &mut ping => {
-                let idle = epoch.elapsed().saturating_sub(Duration::from_millis(last_seen.load(Ordering::Relaxed)));
-                if idle >= idle_timeout {
-                    handle.metrics().close(CLOSE_GOING_AWAY);
-                    let _ = Box::pin(send(&mut sink, &Frame::close(CLOSE_GOING_AWAY, &going_away("idle timeout")))).await;
-                    break;
-                }
-                if send(&mut sink, &Frame::ping()).await.is_err() {
-                    wait_for_reader = false;
-                    break;
-                }
-                ping.as_mut().reset(Instant::now() + ping_interval.min(idle_timeout));
-            }
-        }
-    }
-    conn.outbox().close(CLOSE_GOING_AWAY, CloseCode::GoingAway.reason());
-    if wait_for_reader {
-        // The reader ends when the client answers the close frame (or the socket dies).
-        if tokio::time::timeout(CLOSE_WAIT, &mut reader).await.is_err() {
-            reader.abort();
-        }
-    } else {
-        reader.abort();
-    }
-    ended(&handle, &pipeline, &conn);
-    tracing::debug!(client = %conn.client_id(), "connection closed");
+    let mut open = Open::new(io, handle, pipeline, conn);
+    let end = (&mut open).await;
+    // Boxed: the closing paths' state is allocated only when one is taken.
+    Box::pin(open.finish(end)).await;
 }
 
-/// Shutdown: what is queued (bounded: a client that does not read must not
-/// hold shutdown up), then a 1001 close.
-async fn shutting_down<W: AsyncWrite + Unpin>(sink: &mut W, handle: &Handle, conn: &Conn, batch: &mut Vec<Frame>) {
-    let _ = tokio::time::timeout(CLOSE_WAIT, flush(sink, conn, batch)).await;
-    handle.metrics().close(CLOSE_GOING_AWAY);
-    let close = Frame::close(CLOSE_GOING_AWAY, &going_away("server shutting down"));
-    let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &close)).await;
-}
-
-/// The outbox asked for the end (`ending`, from [`flush`]): sends its close
-/// frame if there is one. Returns whether to wait for the client's close reply.
-async fn outbox_ended<W: AsyncWrite + Unpin>(
-    sink: &mut W,
-    handle: &Handle,
-    conn: &Conn,
-    ending: Option<CloseRequest>,
-) -> bool {
-    match ending {
-        // A slow consumer gets its 1013 once it reads again, if it does soon.
-        Some(c) => {
-            handle.metrics().close(c.code);
-            let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &Frame::close(c.code, &c.reason))).await;
-            true
-        }
-        // The socket failed, or the consumer is too slow to take even a close frame
-        // (still a slow-consumer close, though its frame could not be sent).
-        None => {
-            if conn.outbox().is_slow() {
-                handle.metrics().close(CLOSE_SLOW_CONSUMER);
-            }
-            false
-        }
-    }
-}
-
-/// The reader ended: a broken client gets its close frame; after the client's
-/// own close, tungstenite's answer waits in the outbox and is written.
-async fn reader_ended<W: AsyncWrite + Unpin>(
-    sink: &mut W,
-    handle: &Handle,
-    conn: &Conn,
-    batch: &mut Vec<Frame>,
-    end: Option<ReadEnd>,
-) {
-    if let Some(ReadEnd::Broken(code, why)) = end {
-        let reason = format!("{}: {why}", code.reason());
-        handle.metrics().close(code.code());
-        let _ = tokio::time::timeout(CLOSE_WAIT, send(sink, &Frame::close(code.code(), &reason))).await;
-    } else {
-        let _ = tokio::time::timeout(CLOSE_WAIT, flush(sink, conn, batch)).await;
-    }
+/// A filter refused the connection: a 1008 close with why, and it is gone.
+async fn refuse<S: AsyncWrite + Unpin>(mut io: S, handle: &Handle, conn: &Arc<Conn>, r: crate::filter::Reject) {
+    handle.metrics().close(CLOSE_POLICY);
+    let close = Frame::close(CLOSE_POLICY, &format!("{}: {}", r.code, r.detail));
+    let _ = tokio::time::timeout(CLOSE_WAIT, async {
+        io.write_all(close.as_bytes()).await?;
+        io.flush().await
+    })
+    .await;
+    handle.deregister(conn);
 }
 
 /// What the server does once a connection has ended: the filters' and
@@ -205,186 +105,420 @@ fn going_away(why: &str) -> String {
     format!("{}: {why}", CloseCode::GoingAway.reason())
 }
 
-/// Writes one frame and flushes.
-async fn send<W: AsyncWrite + Unpin>(sink: &mut W, frame: &Frame) -> io::Result<()> {
-    sink.write_all(frame.as_bytes()).await?;
-    sink.flush().await
+/// Why the open connection ends.
+enum End {
+    /// The server shuts down: write what is queued, then close with 1001.
+    Shutdown,
+    /// The outbox asked for this close (a processor, the directory, a slow
+    /// consumer), after what was queued before it.
+    Close(CloseRequest),
+    /// The socket failed, or a slow consumer did not take what was queued in time.
+    Dropped,
+    /// The client sent nothing for the idle timeout.
+    Idle,
+    /// The client closed (its close frame answered), or its socket ended.
+    ClientClosed,
+    /// The client broke a WebSocket rule.
+    Broken(Broken),
 }
 
-/// The read half as tungstenite sees it: reads come from the socket, and what
-/// tungstenite writes (its pong and close replies, whole frames) is queued in
-/// the connection's outbox for the writer.
-struct ReadSide<S> {
-    read: ReadHalf<S>,
-    conn: Arc<Conn>,
+/// A message waiting for a token's key set (spec 14); nothing else is read
+/// meanwhile, so messages keep their order.
+struct Deferred {
+    message: Vec<u8>,
+    wait: KeyFetch,
 }
 
-impl<S: AsyncRead> AsyncRead for ReadSide<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.read).poll_read(cx, buf)
-    }
-}
-
-impl<S> AsyncWrite for ReadSide<S> {
-    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        // A closing connection drops the reply, as a closed socket would.
-        let _ = self.conn.outbox().push(Frame::encoded(Bytes::copy_from_slice(buf)));
-        Poll::Ready(Ok(buf.len()))
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Why the reader stopped.
-enum ReadEnd {
-    /// The client closed, or the socket ended or failed.
-    Closed,
-    /// The client broke a WebSocket rule: the connection closes with this code
-    /// (1009 for a message beyond the hard size limit, 1007 for a text frame that
-    /// is not UTF-8, 1002 for the rest) and why.
-    Broken(CloseCode, String),
-}
-
-/// What a read error says about the client, for its close frame; `None` when
-/// the socket itself ended or failed (nobody to tell).
-fn broken(e: &tokio_tungstenite::tungstenite::Error) -> Option<ReadEnd> {
-    use tokio_tungstenite::tungstenite::error::{Error, ProtocolError};
-    let code = match e {
-        Error::Capacity(_) => CloseCode::TooBig,
-        Error::Utf8(_) => CloseCode::InvalidData,
-        Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => return None,
-        Error::Protocol(_) => CloseCode::ProtocolError,
-        _ => return None,
-    };
-    Some(ReadEnd::Broken(code, e.to_string()))
-}
-
-/// Reads messages into the pipeline until the client closes.
-async fn read_loop<S>(
-    mut stream: WebSocketStream<ReadSide<S>>,
+/// The connection while it is open: everything it holds between wake-ups.
+struct Open<S> {
+    io: S,
     handle: Handle,
     pipeline: Arc<Pipeline>,
     conn: Arc<Conn>,
-    last_seen: Arc<AtomicU64>,
-    epoch: Instant,
-) -> ReadEnd
-where
-    S: AsyncRead,
-{
-    let seen = || last_seen.store(epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
-    loop {
-        match stream.next().await {
-            Some(Ok(Message::Text(t))) => {
-                seen();
-                handle_message(&handle, &pipeline, &conn, t.as_bytes()).await;
-            }
-            Some(Ok(Message::Binary(b))) => {
-                seen();
-                handle_message(&handle, &pipeline, &conn, &b).await;
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => seen(),
-            Some(Ok(Message::Close(_))) => {
-                // Has tungstenite write its close reply (into the outbox, for the writer).
-                let _ = stream.flush().await;
-                return ReadEnd::Closed;
-            }
-            None => return ReadEnd::Closed,
-            Some(Err(e)) => {
-                tracing::debug!(client = %conn.client_id(), error = %e, "read failed");
-                return broken(&e).unwrap_or(ReadEnd::Closed);
-            }
-        }
-    }
+    inbound: Inbound,
+    /// Frames being written; the first from `written` bytes on.
+    out: VecDeque<Frame>,
+    written: usize,
+    /// Everything was written but not yet flushed (TLS buffers).
+    unflushed: bool,
+    /// A close the outbox asked for, sent once what was queued before it is written.
+    closing: Option<CloseRequest>,
+    /// Set once the consumer is found slow: what is left must be written by then.
+    cut: Option<Pin<Box<Sleep>>>,
+    /// The next ping (or idle check).
+    ping: Pin<Box<Sleep>>,
+    ping_every: Duration,
+    idle_timeout: Duration,
+    /// When the client last sent anything.
+    last_seen: Instant,
+    /// Boxed: rare, and the state of an idle connection stays small.
+    deferred: Option<Box<Deferred>>,
 }
 
-/// Hands one message to the pipeline; when it has to wait for a token's key set,
-/// waits here (reading nothing else, so messages keep their order), then runs it again.
-async fn handle_message(handle: &Handle, pipeline: &Pipeline, conn: &Arc<Conn>, data: &[u8]) {
-    if let Some(wait) = pipeline.message(handle, conn, data) {
-        // Boxed: rare, and the reader's task state stays small while idle.
-        Box::pin(wait).await;
-        pipeline.message_again(handle, conn, data);
+impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
+    fn new(io: S, handle: Handle, pipeline: Arc<Pipeline>, conn: Arc<Conn>) -> Self {
+        let limits = &handle.config().limits;
+        let (ping_every, idle_timeout) = (limits.ping_interval, limits.idle_timeout);
+        // Messages up to 4x the limit are read and answered with MessageTooLarge;
+        // beyond that the connection is closed with 1009.
+        let inbound = Inbound::new(limits.max_message_size.saturating_mul(4).max(1024));
+        let now = Instant::now();
+        Open {
+            io,
+            handle,
+            pipeline,
+            conn,
+            inbound,
+            out: VecDeque::new(),
+            written: 0,
+            unflushed: false,
+            closing: None,
+            cut: None,
+            ping: Box::pin(tokio::time::sleep_until(now + ping_every.min(idle_timeout))),
+            ping_every,
+            idle_timeout,
+            last_seen: now,
+            deferred: None,
+        }
     }
-}
 
-/// Writes everything queued, in batches with one write each. Returns
-/// `Some(close)` when the connection must end: `Some(Some(req))` to send a close
-/// frame first, `Some(None)` when the socket failed or a slow consumer did not
-/// take what was queued within [`SLOW_CONSUMER_GRACE`].
-///
-/// A consumer found slow still gets what was queued before it was, within
-/// [`SLOW_CONSUMER_GRACE`]: the frames on the wire end whole and its 1013 close frame can
-/// follow them, so a reader that was only behind reads on, learns why it was cut,
-/// and misses only what came after.
-async fn flush<W>(sink: &mut W, conn: &Conn, batch: &mut Vec<Frame>) -> Option<Option<CloseRequest>>
-where
-    W: AsyncWrite + Unpin,
-{
-    // Set once the consumer is found slow: what is left to write must be written by then.
-    let mut cut_at: Option<Instant> = None;
-    loop {
-        let close = conn.outbox().drain(batch);
-        if cut_at.is_none() && conn.outbox().is_slow() {
-            cut_at = Some(Instant::now() + SLOW_CONSUMER_GRACE);
-        }
-        if batch.is_empty() {
-            return close.map(Some);
-        }
-        {
-            let frames = batch.as_slice();
-            let sink = &mut *sink;
-            let write = async move {
-                if let [one] = frames {
-                    sink.write_all(one.as_bytes()).await?;
-                } else {
-                    // One copy into one buffer: one write for the whole batch.
-                    let mut buf = Vec::with_capacity(frames.iter().map(|f| f.as_bytes().len()).sum());
-                    frames.iter().for_each(|f| buf.extend_from_slice(f.as_bytes()));
-                    sink.write_all(&buf).await?;
+    /// Writes what is queued (the outbox drained only once the last batch is
+    /// written, so a consumer that does not read fills its outbox and is cut).
+    /// `Ok(progress)`, or how the connection ends.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
+        let mut progress = false;
+        loop {
+            if self.out.is_empty() && self.closing.is_none() {
+                let outbox = self.conn.outbox();
+                outbox.register(cx.waker());
+                let drained = outbox.drain(&mut self.out);
+                if drained.shutdown {
+                    return Err(End::Shutdown);
                 }
-                sink.flush().await
-            };
-            tokio::pin!(write);
-            loop {
-                let give_up = async {
-                    match cut_at {
-                        Some(at) => tokio::time::sleep_until(at).await,
-                        None => std::future::pending().await,
+                if let Some(close) = drained.close {
+                    if outbox.is_slow() {
+                        self.cut = Some(Box::pin(tokio::time::sleep(SLOW_CONSUMER_GRACE)));
                     }
+                    self.closing = Some(close);
+                }
+            }
+            if self.out.is_empty() {
+                if self.unflushed {
+                    match Pin::new(&mut self.io).poll_flush(cx) {
+                        Poll::Ready(Ok(())) => self.unflushed = false,
+                        Poll::Ready(Err(_)) => return Err(End::Dropped),
+                        Poll::Pending => return Ok(progress),
+                    }
+                }
+                return match self.closing.take() {
+                    Some(close) => Err(End::Close(close)),
+                    None => Ok(progress),
                 };
-                tokio::select! {
-                    r = &mut write => {
-                        if r.is_err() {
-                            return Some(None);
+            }
+            match write_some(&mut self.io, &mut self.out, &mut self.written, cx) {
+                Poll::Ready(Ok(())) => {
+                    progress = true;
+                    self.unflushed = true;
+                }
+                Poll::Ready(Err(_)) => return Err(End::Dropped),
+                Poll::Pending => {
+                    // Pushes while the socket is full matter only when the last
+                    // one found the consumer slow: then the grace starts.
+                    if self.cut.is_none() {
+                        let outbox = self.conn.outbox();
+                        outbox.register(cx.waker());
+                        if outbox.is_slow() {
+                            self.cut = Some(Box::pin(tokio::time::sleep(SLOW_CONSUMER_GRACE)));
                         }
-                        break;
                     }
-                    // A push while writing: only a slow consumer's matters.
-                    _ = conn.outbox().woken(), if cut_at.is_none() => {
-                        if conn.outbox().is_slow() {
-                            cut_at = Some(Instant::now() + SLOW_CONSUMER_GRACE);
+                    if let Some(cut) = &mut self.cut {
+                        if cut.as_mut().poll(cx).is_ready() {
+                            return Err(End::Dropped);
                         }
                     }
-                    _ = give_up => return Some(None),
+                    return Ok(progress);
                 }
             }
         }
-        batch.clear();
-        if close.is_some() {
-            return close.map(Some);
+    }
+
+    /// Reads what the socket has and hands its frames to the pipeline.
+    fn read(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
+        if self.deferred.is_some() {
+            return Ok(false);
         }
+        READ_BUF.with(|buf| {
+            // Never taken twice (nothing reads inside a read), but a fresh buffer would do.
+            let mut fallback = None;
+            let mut shared = buf.try_borrow_mut().ok();
+            let buf: &mut [u8] = match shared.as_deref_mut() {
+                Some(b) => b,
+                None => &mut fallback.insert(vec![0; READ_SIZE])[..],
+            };
+            let mut read = ReadBuf::new(buf);
+            match Pin::new(&mut self.io).poll_read(cx, &mut read) {
+                Poll::Pending => Ok(false),
+                Poll::Ready(Err(e)) => {
+                    tracing::debug!(client = %self.conn.client_id(), error = %e, "read failed");
+                    Err(End::ClientClosed)
+                }
+                Poll::Ready(Ok(())) => {
+                    let n = read.filled().len();
+                    if n == 0 {
+                        return Err(End::ClientClosed);
+                    }
+                    self.last_seen = Instant::now();
+                    let (inbound, mut on) = self.events();
+                    fed(inbound.feed(&mut buf[..n], &mut on))
+                }
+            }
+        })
+    }
+
+    /// A deferred message whose wait has ended runs again, then what was read after it.
+    fn resume(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
+        let Some(d) = &mut self.deferred else {
+            return Ok(false);
+        };
+        if d.wait.as_mut().poll(cx).is_pending() {
+            return Ok(false);
+        }
+        let d = self.deferred.take().map(|d| d.message).unwrap_or_default();
+        self.pipeline.message_again(&self.handle, &self.conn, &d);
+        let (inbound, mut on) = self.events();
+        fed(inbound.resume(&mut on))
+    }
+
+    /// The reader, and what each of its events does.
+    fn events(&mut self) -> (&mut Inbound, impl FnMut(Event<'_>) -> Flow + '_) {
+        let Open {
+            inbound,
+            handle,
+            pipeline,
+            conn,
+            out,
+            deferred,
+            ..
+        } = self;
+        let on = move |event: Event<'_>| {
+            match event {
+                Event::Message(data) => {
+                    if let Some(wait) = pipeline.message(handle, conn, data) {
+                        *deferred = Some(Box::new(Deferred {
+                            message: data.to_vec(),
+                            wait,
+                        }));
+                        return Flow::Pause;
+                    }
+                }
+                Event::Ping(payload) => out.push_back(Frame::pong(payload)),
+                Event::Pong => {}
+                // Answered with its own code, as RFC 6455 section 5.5.1 asks.
+                Event::Close(code) => out.push_back(Frame::close_reply(code)),
+            }
+            Flow::Continue
+        };
+        (inbound, on)
+    }
+
+    /// Writes first (a wake-up is most often a delivery), then a deferred
+    /// message, reads and the ping timer: whether any of them did something.
+    fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
+        let wrote = self.write(cx)?;
+        let resumed = self.resume(cx)?;
+        let read = self.read(cx)?;
+        let pinged = self.timers(cx)?;
+        Ok(wrote | resumed | read | pinged)
+    }
+
+    /// Pings when it is time, or ends an idle connection.
+    fn timers(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
+        if self.ping.as_mut().poll(cx).is_pending() {
+            return Ok(false);
+        }
+        if self.last_seen.elapsed() >= self.idle_timeout {
+            return Err(End::Idle);
+        }
+        self.out.push_back(Frame::ping());
+        let next = Instant::now() + self.ping_every.min(self.idle_timeout);
+        self.ping.as_mut().reset(next);
+        Ok(true)
+    }
+
+    /// Everything queued (in `out` and in the outbox) written, within [`CLOSE_WAIT`].
+    async fn write_all(&mut self) {
+        let all = poll_fn(|cx| loop {
+            if self.out.is_empty() {
+                self.conn.outbox().drain(&mut self.out);
+            }
+            if self.out.is_empty() {
+                return Pin::new(&mut self.io).poll_flush(cx).map(drop);
+            }
+            if ready!(write_some(&mut self.io, &mut self.out, &mut self.written, cx)).is_err() {
+                return Poll::Ready(());
+            }
+        });
+        let _ = tokio::time::timeout(CLOSE_WAIT, all).await;
+    }
+
+    /// Sends a close frame after what is queued, counted under its code.
+    async fn close(&mut self, code: u16, reason: &str) {
+        self.handle.metrics().close(code);
+        self.out.push_back(Frame::close(code, reason));
+        self.write_all().await;
+    }
+
+    /// Waits (within [`CLOSE_WAIT`]) for the client to answer a close; what it
+    /// sends meanwhile is not handled.
+    async fn close_reply(&mut self) {
+        let mut buf = vec![0; 4096];
+        let reply = poll_fn(|cx| loop {
+            let mut read = ReadBuf::new(&mut buf);
+            if ready!(Pin::new(&mut self.io).poll_read(cx, &mut read)).is_err() || read.filled().is_empty() {
+                return Poll::Ready(());
+            }
+            let n = read.filled().len();
+            match self.inbound.feed(&mut buf[..n], &mut |_| Flow::Continue) {
+                Ok(Fed::More | Fed::Paused) => {}
+                Ok(Fed::Closed) | Err(_) => return Poll::Ready(()),
+            }
+        });
+        let _ = tokio::time::timeout(CLOSE_WAIT, reply).await;
+    }
+
+    /// Ends the connection as `end` says, then cleans up after it.
+    async fn finish(mut self, end: End) {
+        // Nothing more is queued from now on.
+        self.conn
+            .outbox()
+            .close(CLOSE_GOING_AWAY, CloseCode::GoingAway.reason());
+        match end {
+            End::Shutdown => {
+                self.write_all().await;
+                self.close(CLOSE_GOING_AWAY, &going_away("server shutting down")).await;
+                self.close_reply().await;
+            }
+            End::Close(c) => {
+                // A slow consumer gets its 1013 once it reads again, if it does soon.
+                self.close(c.code, &c.reason).await;
+                self.close_reply().await;
+            }
+            End::Dropped => {
+                // The socket failed, or the consumer is too slow to take even a
+                // close frame (still a slow-consumer close, though not sent).
+                if self.conn.outbox().is_slow() {
+                    self.handle.metrics().close(CLOSE_SLOW_CONSUMER);
+                }
+            }
+            End::Idle => {
+                self.close(CLOSE_GOING_AWAY, &going_away("idle timeout")).await;
+                self.close_reply().await;
+            }
+            // What is queued, the answer to its close last.
+            End::ClientClosed => self.write_all().await,
+            End::Broken(b) => {
+                tracing::debug!(client = %self.conn.client_id(), why = b.why, "broken frame");
+                let reason = format!("{}: {}", b.code.reason(), b.why);
+                self.close(b.code.code(), &reason).await;
+            }
+        }
+        ended(&self.handle, &self.pipeline, &self.conn);
+        tracing::debug!(client = %self.conn.client_id(), "connection closed");
     }
 }
 
-/// How long a slow consumer has to take what was queued before it was cut (at
-/// most `max_queue_bytes`), before its socket is dropped without a close frame.
-const SLOW_CONSUMER_GRACE: Duration = Duration::from_secs(5);
+/// What a read or resume did: progress, or the end it calls for.
+fn fed(r: Result<Fed, Broken>) -> Result<bool, End> {
+    match r {
+        Ok(Fed::More | Fed::Paused) => Ok(true),
+        Ok(Fed::Closed) => Err(End::ClientClosed),
+        Err(b) => Err(End::Broken(b)),
+    }
+}
 
-/// How long a closing connection waits for the client's close frame.
-const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+impl<S: AsyncRead + AsyncWrite + Unpin> Future for Open<S> {
+    type Output = End;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<End> {
+        let this = self.get_mut();
+        for _ in 0..ROUNDS {
+            match this.round(cx) {
+                Err(end) => return Poll::Ready(end),
+                Ok(false) => return Poll::Pending,
+                Ok(true) => {}
+            }
+        }
+        // Busy: let the worker's other tasks run, then go on.
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Writes the frames of `out` (the first from `written` on) until all are
+/// written or the socket is full, several at once when the socket takes vectors.
+fn write_some<S: AsyncWrite + Unpin>(
+    io: &mut S,
+    out: &mut VecDeque<Frame>,
+    written: &mut usize,
+    cx: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    while let Some(first) = out.front() {
+        let n = if out.len() > 1 && io.is_write_vectored() {
+            let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+            let mut k = 0;
+            for (slot, frame) in slices.iter_mut().zip(out.iter()) {
+                let bytes = frame.as_bytes();
+                *slot = IoSlice::new(if k == 0 { &bytes[*written..] } else { bytes });
+                k += 1;
+            }
+            ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..k]))?
+        } else {
+            ready!(Pin::new(&mut *io).poll_write(cx, &first.as_bytes()[*written..]))?
+        };
+        if n == 0 {
+            return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+        }
+        advance(out, written, n);
+    }
+    Poll::Ready(Ok(()))
+}
+
+/// Drops from `out` the `n` bytes just written.
+fn advance(out: &mut VecDeque<Frame>, written: &mut usize, mut n: usize) {
+    while let Some(first) = out.front() {
+        let left = first.as_bytes().len() - *written;
+        if n < left {
+            *written += n;
+            return;
+        }
+        n -= left;
+        *written = 0;
+        out.pop_front();
+    }
+    if out.capacity() > 64 {
+        // Give back the memory of a burst.
+        *out = VecDeque::new();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn frame(text: &'static str) -> Frame {
+        Frame::data(&Bytes::from_static(text.as_bytes()))
+    }
+
+    #[test]
+    fn advancing_drops_written_frames_and_keeps_the_cut_one() {
+        let mut out: VecDeque<Frame> = [frame("abc"), frame("de"), frame("f")].into();
+        let mut written = 0;
+        advance(&mut out, &mut written, 2);
+        assert_eq!((out.len(), written), (3, 2), "inside the first frame (2 header bytes)");
+        advance(&mut out, &mut written, 3 + 4);
+        assert_eq!((out.len(), written), (1, 0), "two frames done, exactly");
+        advance(&mut out, &mut written, 3);
+        assert!(out.is_empty());
+    }
+}

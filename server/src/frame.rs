@@ -9,6 +9,7 @@ const TEXT: u8 = 0x1;
 const BINARY: u8 = 0x2;
 const CLOSE: u8 = 0x8;
 const PING: u8 = 0x9;
+const PONG: u8 = 0xa;
 /// Longest close reason: a control frame payload is at most 125 bytes, 2 of them the code.
 const MAX_REASON: usize = 123;
 
@@ -44,9 +45,17 @@ impl Frame {
         Frame(encode(PING, b""))
     }
 
-    /// Bytes that are already whole encoded frames (the read side's pong and close replies).
-    pub(crate) fn encoded(bytes: Bytes) -> Frame {
-        Frame(bytes)
+    /// A pong answering a ping that carried `payload`.
+    pub(crate) fn pong(payload: &[u8]) -> Frame {
+        Frame(encode(PONG, payload))
+    }
+
+    /// The answer to a client's close: its code again, or an empty close when it gave none.
+    pub(crate) fn close_reply(code: Option<u16>) -> Frame {
+        match code {
+            Some(code) => Frame(encode(CLOSE, &code.to_be_bytes())),
+            None => Frame(encode(CLOSE, b"")),
+        }
     }
 
     /// The wire bytes.
@@ -114,5 +123,8 @@ mod tests {
         assert!(p.len() <= 125);
         assert!(std::str::from_utf8(&p[2..]).is_ok());
         assert_eq!(parse(&Frame::ping()), (PING, vec![]));
+        assert_eq!(parse(&Frame::pong(b"p")), (PONG, b"p".to_vec()));
+        assert_eq!(parse(&Frame::close_reply(Some(1000))), (CLOSE, vec![3, 0xe8]));
+        assert_eq!(parse(&Frame::close_reply(None)), (CLOSE, vec![]));
     }
 }

@@ -100,8 +100,8 @@ impl Harness {
         let Some(conn) = self.conn(i) else {
             return Ok(Written::default());
         };
-        let mut batch = Vec::new();
-        let close = conn.outbox().drain(&mut batch);
+        let mut batch = std::collections::VecDeque::new();
+        let close = conn.outbox().drain(&mut batch).close;
         let frames = batch.iter().map(decode).collect::<Result<_, _>>()?;
         Ok(Written {
             frames,

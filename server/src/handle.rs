@@ -693,6 +693,11 @@ impl Handle {
     /// Starts a graceful shutdown (as SIGTERM does for `lhttpd`).
     pub fn shutdown(&self) {
         self.shared.shutdown.fire();
+        // Each connection's task learns it from its own queue, so it checks no
+        // shared signal on every wake-up. One registered after this loop sees
+        // the signal fired when it starts (`register` takes the same lock after).
+        let connections = self.shared.connections.read().unwrap_or_else(|e| e.into_inner());
+        connections.values().for_each(|c| c.outbox().shut_down());
     }
 
     /// Whether shutdown has begun.

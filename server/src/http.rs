@@ -17,7 +17,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// What every request needs.
 #[derive(Clone)]
@@ -89,23 +88,6 @@ fn is_upgrade(req: &Request<Incoming>) -> bool {
             .any(|t| t.trim().eq_ignore_ascii_case(token))
     };
     req.method() == Method::GET && has(header::UPGRADE, "websocket") && has(header::CONNECTION, "upgrade")
-}
-
-/// The tungstenite settings for the read side (tungstenite writes only its own
-/// pong and close replies here; data frames are written by `connection`): a
-/// small read buffer keeps idle connections cheap.
-pub(crate) fn ws_config(limits: &crate::config::Limits) -> WebSocketConfig {
-    // Messages up to 4x the limit are read and answered with MessageTooLarge;
-    // beyond that the connection is closed with 1009.
-    let hard_max = limits.max_message_size.saturating_mul(4).max(1024);
-    // tungstenite holds this buffer for the connection's whole life (2 KiB of
-    // an idle connection), but it is also the most one read takes: 512 bytes cut
-    // the flat-out fan-out by a quarter (fewer publishes per read, so fewer frames
-    // per subscriber write; BENCHMARKS.md), so it stays at 2 KiB.
-    WebSocketConfig::default()
-        .read_buffer_size(2048)
-        .max_message_size(Some(hard_max))
-        .max_frame_size(Some(hard_max))
 }
 
 /// The connection token of an upgrade's `Authorization: Bearer` header (spec

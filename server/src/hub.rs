@@ -186,7 +186,7 @@ mod tests {
     }
 
     fn queued(c: &Conn) -> usize {
-        let mut batch = Vec::new();
+        let mut batch = std::collections::VecDeque::new();
         c.outbox().drain(&mut batch);
         batch.len()
     }

@@ -69,6 +69,7 @@ mod http;
 mod hub;
 mod id;
 mod identity;
+mod inbound;
 pub mod metrics;
 mod multipart;
 mod origin;

@@ -8,10 +8,11 @@
 //! after), within a bounded time.
 
 use crate::frame::Frame;
+use futures_util::task::AtomicWaker;
 use lhttp_core::CloseCode;
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use tokio::sync::Notify;
+use std::task::Waker;
 
 /// Close code for a consumer too slow to keep up (1013, "try again later").
 pub const CLOSE_SLOW_CONSUMER: u16 = CloseCode::TryAgainLater.code();
@@ -44,8 +45,9 @@ pub struct Outbox {
     /// Frames waiting to be written, and a pending close. A std mutex: it is
     /// held only to push or swap, never across an await.
     inner: Mutex<Inner>,
-    /// Wakes the connection task when a frame or a close arrives.
-    wake: Notify,
+    /// Wakes the connection task when a frame, a close or the shutdown arrives
+    /// (an atomic, not a lock: it is taken once per delivery).
+    wake: AtomicWaker,
     /// Most frames waiting before the consumer counts as slow.
     max: usize,
     /// Most bytes (frames as written) waiting before the consumer counts as slow.
@@ -58,6 +60,17 @@ struct Inner {
     /// The bytes of the frames in `queue`.
     bytes: usize,
     close: Option<CloseRequest>,
+    /// The server is shutting down.
+    shutdown: bool,
+}
+
+/// What [`Outbox::drain`] found besides the frames.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub(crate) struct Drained {
+    /// A close asked for: write what was drained, then close.
+    pub close: Option<CloseRequest>,
+    /// The server is shutting down.
+    pub shutdown: bool,
 }
 
 impl Outbox {
@@ -65,7 +78,7 @@ impl Outbox {
     pub fn new(max: usize, max_bytes: usize) -> Self {
         Outbox {
             inner: Mutex::new(Inner::default()),
-            wake: Notify::new(),
+            wake: AtomicWaker::new(),
             max,
             max_bytes,
         }
@@ -98,14 +111,14 @@ impl Outbox {
                 reason,
             });
             drop(inner);
-            self.wake.notify_one();
+            self.wake.wake();
             return Err(PushError::Full);
         }
         inner.bytes += len;
         inner.queue.push_back(frame);
         let depth = inner.queue.len();
         drop(inner);
-        self.wake.notify_one();
+        self.wake.wake();
         Ok(depth)
     }
 
@@ -119,7 +132,7 @@ impl Outbox {
             });
         }
         drop(inner);
-        self.wake.notify_one();
+        self.wake.wake();
     }
 
     /// Whether a close has been asked for.
@@ -133,21 +146,36 @@ impl Outbox {
         inner.close.as_ref().is_some_and(|c| c.code == CLOSE_SLOW_CONSUMER)
     }
 
-    /// Moves every waiting frame into `batch` and returns a pending close, if any.
-    pub fn drain(&self, batch: &mut Vec<Frame>) -> Option<CloseRequest> {
+    /// Tells the connection's task that the server is shutting down: it writes
+    /// what is queued, then closes with 1001.
+    pub(crate) fn shut_down(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).shutdown = true;
+        self.wake.wake();
+    }
+
+    /// Moves every waiting frame to the end of `batch` (without copying them
+    /// when `batch` is empty) and says whether a close or the shutdown is pending.
+    pub(crate) fn drain(&self, batch: &mut VecDeque<Frame>) -> Drained {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        batch.extend(inner.queue.drain(..));
+        if batch.is_empty() {
+            std::mem::swap(batch, &mut inner.queue);
+        } else {
+            batch.extend(inner.queue.drain(..));
+        }
         inner.bytes = 0;
         if inner.queue.capacity() > 64 {
             // Give back the memory of a burst: idle connections stay small.
             inner.queue = VecDeque::new();
         }
-        inner.close.clone()
+        Drained {
+            close: inner.close.clone(),
+            shutdown: inner.shutdown,
+        }
     }
 
-    /// Waits until something was pushed or a close was asked for.
-    pub async fn woken(&self) {
-        self.wake.notified().await;
+    /// Has `waker` woken by the next push, close or shutdown (call before [`drain`](Self::drain)).
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.wake.register(waker);
     }
 }
 
@@ -165,11 +193,11 @@ mod tests {
         let o = Outbox::new(4, 1 << 20);
         o.push(frame("a")).unwrap();
         o.push(frame("b")).unwrap();
-        let mut batch = Vec::new();
-        assert_eq!(o.drain(&mut batch), None);
+        let mut batch = VecDeque::new();
+        assert_eq!(o.drain(&mut batch), Drained::default());
         assert_eq!(batch, [frame("a"), frame("b")]);
         batch.clear();
-        assert_eq!(o.drain(&mut batch), None);
+        assert_eq!(o.drain(&mut batch), Drained::default());
         assert!(batch.is_empty());
     }
 
@@ -181,8 +209,8 @@ mod tests {
         assert_eq!(o.push(frame("c")), Err(PushError::Full));
         assert!(o.is_slow() && o.is_closing());
         assert_eq!(o.push(frame("d")), Err(PushError::Closed));
-        let mut batch = Vec::new();
-        let close = o.drain(&mut batch).expect("a close");
+        let mut batch = VecDeque::new();
+        let close = o.drain(&mut batch).close.expect("a close");
         assert_eq!(
             batch,
             [frame("a"), frame("b")],
@@ -197,12 +225,12 @@ mod tests {
         let o = Outbox::new(100, 10);
         o.push(frame("abc")).unwrap();
         o.push(frame("def")).unwrap();
-        let mut batch = Vec::new();
-        assert_eq!(o.drain(&mut batch), None);
+        let mut batch = VecDeque::new();
+        assert_eq!(o.drain(&mut batch), Drained::default());
         o.push(frame("abc")).unwrap();
         o.push(frame("def")).unwrap();
         assert_eq!(o.push(frame("g")), Err(PushError::Full), "5 + 5 + 3 bytes");
-        let close = o.drain(&mut batch).expect("a close");
+        let close = o.drain(&mut batch).close.expect("a close");
         assert_eq!(close.code, CLOSE_SLOW_CONSUMER);
         assert!(
             close.reason.contains("13 bytes") && close.reason.contains("10 bytes"),
@@ -219,8 +247,8 @@ mod tests {
         o.close(1001, "second close is ignored");
         assert_eq!(o.push(frame("b")), Err(PushError::Closed));
         assert!(o.is_closing() && !o.is_slow());
-        let mut batch = Vec::new();
-        let close = o.drain(&mut batch);
+        let mut batch = VecDeque::new();
+        let close = o.drain(&mut batch).close;
         assert_eq!(batch, [frame("a")]);
         assert_eq!(
             close,
@@ -231,11 +259,31 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_push_wakes_the_writer() {
+    #[test]
+    fn a_push_a_close_and_the_shutdown_wake_the_writer() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: std::sync::Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let count = std::sync::Arc::new(Count(Default::default()));
+        let woken = || count.0.load(std::sync::atomic::Ordering::SeqCst);
+        let waker = Waker::from(count.clone());
         let o = Outbox::new(4, 1 << 20);
+        o.register(&waker);
         o.push(frame("a")).unwrap();
-        // The permit stored by the push completes the wait at once.
-        o.woken().await;
+        assert_eq!(woken(), 1);
+        o.push(frame("b")).unwrap();
+        assert_eq!(woken(), 1, "one wake until the task registers again");
+        o.register(&waker);
+        o.shut_down();
+        assert_eq!(woken(), 2);
+        let mut batch = VecDeque::new();
+        assert!(o.drain(&mut batch).shutdown);
+        assert_eq!(batch, [frame("a"), frame("b")]);
+        o.register(&waker);
+        o.close(1000, "bye");
+        assert_eq!(woken(), 3);
     }
 }

@@ -330,7 +330,7 @@ mod tests {
 
     /// The messages queued to `conn`, as text (server frames here are short: a 2-byte header).
     fn replies(conn: &Conn) -> Vec<String> {
-        let mut batch = Vec::new();
+        let mut batch = std::collections::VecDeque::new();
         conn.outbox().drain(&mut batch);
         batch
             .iter()
