@@ -10,8 +10,15 @@ use crate::identity::Identity;
 use crate::outbox::Outbox;
 use crate::rate::{Limit, MessageRate, Verdict};
 use std::collections::HashSet;
-use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// Milliseconds since the first connection of the process: a clock that fits an atomic.
+fn now_ms() -> u64 {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
 
 /// One open connection, as seen by publishers and the directory.
 #[derive(Debug)]
@@ -32,6 +39,8 @@ pub struct Conn {
     /// The messages it may still send, when the server limits their rate. A std
     /// mutex: only the connection's reader takes it, once per message.
     rate: Option<Mutex<MessageRate>>,
+    /// When the client last sent anything ([`now_ms`]), for the idle timeout.
+    last_seen: AtomicU64,
 }
 
 impl Conn {
@@ -46,7 +55,18 @@ impl Conn {
             identity: Mutex::new(Identity::default()),
             deadlines: tokio::sync::Notify::new(),
             rate: rate.map(|l| Mutex::new(MessageRate::new(l, Instant::now()))),
+            last_seen: AtomicU64::new(now_ms()),
         }
+    }
+
+    /// The client sent something just now.
+    pub(crate) fn seen(&self) {
+        self.last_seen.store(now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long the client has sent nothing.
+    pub(crate) fn silent_for(&self) -> Duration {
+        Duration::from_millis(now_ms().saturating_sub(self.last_seen.load(Ordering::Relaxed)))
     }
 
     /// Counts a message received now against the connection's message rate.

@@ -1,5 +1,6 @@
 //! One WebSocket connection's task: it writes its outbox to the socket, reads
-//! the client's frames into the pipeline, pings when idle, closes on shutdown,
+//! the client's frames into the pipeline, closes on shutdown (and when the
+//! node's keep-alive timer finds it silent),
 //! and cleans up every subscription when it ends.
 //!
 //! One task per connection, polled by hand ([`Open`]) so that an idle
@@ -17,6 +18,9 @@ use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
 use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER};
 use crate::pipeline::Pipeline;
 use crate::token::KeyFetch;
+use bytes::Bytes;
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use lhttp_core::CloseCode;
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -27,7 +31,10 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
-use tokio::time::{Instant, Sleep};
+use tokio::net::TcpStream;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Sleep;
+use tokio_rustls::server::TlsStream;
 
 /// Close code sent when the server shuts down or a connection was idle too long (1001).
 pub const CLOSE_GOING_AWAY: u16 = CloseCode::GoingAway.code();
@@ -58,9 +65,50 @@ thread_local! {
     static READ_BUF: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_SIZE].into_boxed_slice());
 }
 
-/// Serves one upgraded connection until it closes.
-pub(crate) async fn run<S>(handle: Handle, pipeline: Arc<Pipeline>, io: S, handshake: Box<Handshake>)
-where
+/// Serves an upgraded connection on its own stream, out of hyper's wrapper when
+/// it is one of the server's (plain TCP or TLS): a box and a dynamic call per
+/// read and write fewer, and hyper's leftovers freed.
+pub(crate) async fn run_upgraded(
+    handle: Handle,
+    pipeline: Arc<Pipeline>,
+    upgraded: Upgraded,
+    handshake: Box<Handshake>,
+    permit: OwnedSemaphorePermit,
+) {
+    let upgraded = match upgraded.downcast::<TokioIo<TcpStream>>() {
+        Ok(p) => return run(handle, pipeline, p.io.into_inner(), p.read_buf, handshake, permit).await,
+        Err(u) => u,
+    };
+    let upgraded = match upgraded.downcast::<TokioIo<TlsStream<TcpStream>>>() {
+        Ok(p) => return run(handle, pipeline, p.io.into_inner(), p.read_buf, handshake, permit).await,
+        Err(u) => u,
+    };
+    run(
+        handle,
+        pipeline,
+        TokioIo::new(upgraded),
+        Bytes::new(),
+        handshake,
+        permit,
+    )
+    .await;
+}
+
+/// Opens an upgraded connection (or refuses it, as a filter says) and serves it
+/// until it closes, holding `permit` until then. `early` is what the client sent
+/// after its upgrade request and hyper read with it.
+///
+/// The connection is served by a task of its own, spawned here, whose future is
+/// [`Open`] and little else: the upgrade's and the handshake's state stay in
+/// this one, which ends now.
+async fn run<S>(
+    handle: Handle,
+    pipeline: Arc<Pipeline>,
+    io: S,
+    early: Bytes,
+    handshake: Box<Handshake>,
+    permit: OwnedSemaphorePermit,
+) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let conn = handle.register();
@@ -75,9 +123,24 @@ where
     }
     tracing::debug!(client = %conn.client_id(), "connection opened");
     let mut open = Open::new(io, handle, pipeline, conn);
-    let end = (&mut open).await;
+    let first = if early.is_empty() {
+        None
+    } else {
+        let (inbound, mut on) = open.events();
+        fed(inbound.feed(&mut early.to_vec(), &mut on)).err()
+    };
+    tokio::spawn(serve(open, first, permit));
+}
+
+/// The open connection's task (`first`: it ended already, on what came early).
+async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut open: Open<S>, first: Option<End>, permit: OwnedSemaphorePermit) {
+    let end = match first {
+        Some(end) => end,
+        None => (&mut open).await,
+    };
     // Boxed: the closing paths' state is allocated only when one is taken.
     Box::pin(open.finish(end)).await;
+    drop(permit);
 }
 
 /// A filter refused the connection: a 1008 close with why, and it is gone.
@@ -114,8 +177,6 @@ enum End {
     Close(CloseRequest),
     /// The socket failed, or a slow consumer did not take what was queued in time.
     Dropped,
-    /// The client sent nothing for the idle timeout.
-    Idle,
     /// The client closed (its close frame answered), or its socket ended.
     ClientClosed,
     /// The client broke a WebSocket rule.
@@ -142,15 +203,9 @@ struct Open<S> {
     /// Everything was written but not yet flushed (TLS buffers).
     unflushed: bool,
     /// A close the outbox asked for, sent once what was queued before it is written.
-    closing: Option<CloseRequest>,
+    closing: Option<Box<CloseRequest>>,
     /// Set once the consumer is found slow: what is left must be written by then.
     cut: Option<Pin<Box<Sleep>>>,
-    /// The next ping (or idle check).
-    ping: Pin<Box<Sleep>>,
-    ping_every: Duration,
-    idle_timeout: Duration,
-    /// When the client last sent anything.
-    last_seen: Instant,
     /// Boxed: rare, and the state of an idle connection stays small.
     deferred: Option<Box<Deferred>>,
 }
@@ -158,11 +213,9 @@ struct Open<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
     fn new(io: S, handle: Handle, pipeline: Arc<Pipeline>, conn: Arc<Conn>) -> Self {
         let limits = &handle.config().limits;
-        let (ping_every, idle_timeout) = (limits.ping_interval, limits.idle_timeout);
         // Messages up to 4x the limit are read and answered with MessageTooLarge;
         // beyond that the connection is closed with 1009.
         let inbound = Inbound::new(limits.max_message_size.saturating_mul(4).max(1024));
-        let now = Instant::now();
         Open {
             io,
             handle,
@@ -174,10 +227,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
             unflushed: false,
             closing: None,
             cut: None,
-            ping: Box::pin(tokio::time::sleep_until(now + ping_every.min(idle_timeout))),
-            ping_every,
-            idle_timeout,
-            last_seen: now,
             deferred: None,
         }
     }
@@ -199,7 +248,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                     if outbox.is_slow() {
                         self.cut = Some(Box::pin(tokio::time::sleep(SLOW_CONSUMER_GRACE)));
                     }
-                    self.closing = Some(close);
+                    self.closing = Some(Box::new(close));
                 }
             }
             if self.out.is_empty() {
@@ -211,7 +260,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                     }
                 }
                 return match self.closing.take() {
-                    Some(close) => Err(End::Close(close)),
+                    Some(close) => Err(End::Close(*close)),
                     None => Ok(progress),
                 };
             }
@@ -267,7 +316,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                     if n == 0 {
                         return Err(End::ClientClosed);
                     }
-                    self.last_seen = Instant::now();
+                    self.conn.seen();
                     let (inbound, mut on) = self.events();
                     fed(inbound.feed(&mut buf[..n], &mut on))
                 }
@@ -322,27 +371,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
     }
 
     /// Writes first (a wake-up is most often a delivery), then a deferred
-    /// message, reads and the ping timer: whether any of them did something.
+    /// message and reads: whether any of them did something. (Pings and the
+    /// idle close come through the outbox, from the node's keep-alive timer.)
     fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
         let wrote = self.write(cx)?;
         let resumed = self.resume(cx)?;
         let read = self.read(cx)?;
-        let pinged = self.timers(cx)?;
-        Ok(wrote | resumed | read | pinged)
-    }
-
-    /// Pings when it is time, or ends an idle connection.
-    fn timers(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
-        if self.ping.as_mut().poll(cx).is_pending() {
-            return Ok(false);
-        }
-        if self.last_seen.elapsed() >= self.idle_timeout {
-            return Err(End::Idle);
-        }
-        self.out.push_back(Frame::ping());
-        let next = Instant::now() + self.ping_every.min(self.idle_timeout);
-        self.ping.as_mut().reset(next);
-        Ok(true)
+        Ok(wrote | resumed | read)
     }
 
     /// Everything queued (in `out` and in the outbox) written, within [`CLOSE_WAIT`].
@@ -409,10 +444,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                 if self.conn.outbox().is_slow() {
                     self.handle.metrics().close(CLOSE_SLOW_CONSUMER);
                 }
-            }
-            End::Idle => {
-                self.close(CLOSE_GOING_AWAY, &going_away("idle timeout")).await;
-                self.close_reply().await;
             }
             // What is queued, the answer to its close last.
             End::ClientClosed => self.write_all().await,

@@ -710,6 +710,23 @@ impl Handle {
         self.shared.shutdown.subscribe()
     }
 
+    /// Pings the connections of one slice (`id % slices == slice`) and closes
+    /// those silent for the idle timeout with 1001: the node's one keep-alive
+    /// timer, in slices so the pings spread over the interval.
+    pub(crate) fn keep_alive(&self, slice: u64, slices: u64) {
+        let idle_timeout = self.shared.config.limits.idle_timeout;
+        let connections = self.shared.connections.read().unwrap_or_else(|e| e.into_inner());
+        for conn in connections.values().filter(|c| c.id() % slices == slice) {
+            if conn.silent_for() >= idle_timeout {
+                let reason = format!("{}: idle timeout", lhttp_core::CloseCode::GoingAway.reason());
+                conn.outbox().close(crate::connection::CLOSE_GOING_AWAY, &reason);
+            } else {
+                // A full queue is being cut anyway; a closing one needs no ping.
+                let _ = conn.outbox().push(crate::frame::Frame::ping());
+            }
+        }
+    }
+
     /// A new connection with a fresh client id, among the open ones from now on.
     pub(crate) fn register(&self) -> Arc<Conn> {
         let (id, client_id) = self.shared.ids.next();

@@ -10,7 +10,6 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper_util::rt::TokioIo;
 use lhttp_core::{parse, ServerError, EMPTY_HEADER};
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -187,11 +186,10 @@ async fn upgrade(app: App, peer: SocketAddr, mut req: Request<Incoming>) -> Resp
     });
     let on_upgrade = hyper::upgrade::on(&mut req);
     tokio::spawn(async move {
-        // Released when the connection has ended (or its upgrade failed).
-        let _permit = permit;
         match on_upgrade.await {
+            // The permit is released when the connection has ended.
             Ok(upgraded) => {
-                connection::run(app.handle, app.pipeline, TokioIo::new(upgraded), handshake).await;
+                connection::run_upgraded(app.handle, app.pipeline, upgraded, handshake, permit).await;
             }
             Err(e) => tracing::debug!(error = %e, "upgrade failed"),
         }

@@ -177,6 +177,7 @@ impl Server {
         let pipeline = pipeline(processors, authenticate, filters, builtins)?;
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));
+        tokio::spawn(keep_alive(handle.clone()));
         // The most permits a semaphore holds, and that `acquire_many` can wait for.
         let max = handle
             .config()
@@ -272,6 +273,28 @@ fn pipeline(
 
 /// How often expired history is dropped and idle streams evicted.
 const SWEEP_EVERY: Duration = Duration::from_secs(1);
+
+/// How many slices [`keep_alive`] cuts the connections into.
+const KEEP_ALIVE_SLICES: u64 = 16;
+
+/// Pings every connection once per ping interval (and closes the silent ones),
+/// a slice of them at a time, until the server shuts down: one timer for the
+/// node, none held or polled by each connection.
+async fn keep_alive(handle: Handle) {
+    let limits = &handle.config().limits;
+    let every = limits.ping_interval.min(limits.idle_timeout) / KEEP_ALIVE_SLICES as u32;
+    let mut stop = handle.shutdown_signal();
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every.max(Duration::from_millis(1)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut slice = 0;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => handle.keep_alive(slice, KEEP_ALIVE_SLICES),
+            _ = stop.recv() => break,
+        }
+        slice = (slice + 1) % KEEP_ALIVE_SLICES;
+    }
+}
 
 /// Sweeps the history streams until the server shuts down, so memory follows
 /// the ttl even on channels nobody publishes to or reads any more.
