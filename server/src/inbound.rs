@@ -101,7 +101,7 @@ impl Inbound {
         match self.partial.as_mut().map(|p| std::mem::take(&mut p.unread)) {
             Some(mut unread) if !unread.is_empty() => {
                 unread.extend_from_slice(bytes);
-                self.from_unread(unread, on)
+                self.read_unread(unread, on)
             }
             _ => {
                 let (used, fed) = self.frames(bytes, on)?;
@@ -121,10 +121,10 @@ impl Inbound {
             .as_mut()
             .map(|p| std::mem::take(&mut p.unread))
             .unwrap_or_default();
-        self.from_unread(unread, on)
+        self.read_unread(unread, on)
     }
 
-    fn from_unread(&mut self, mut unread: Vec<u8>, on: &mut impl FnMut(Event<'_>) -> Flow) -> Result<Fed, Broken> {
+    fn read_unread(&mut self, mut unread: Vec<u8>, on: &mut impl FnMut(Event<'_>) -> Flow) -> Result<Fed, Broken> {
         let (used, fed) = self.frames(&mut unread, on)?;
         if fed != Fed::Closed && used < unread.len() {
             unread.drain(..used);
