@@ -10,7 +10,7 @@ ROOT=$PWD
 SECONDS_EACH=${1:-${LHTTP_FUZZ_SECONDS:-8}}
 shift $(( $# > 0 ? 1 : 0 ))
 TARGETS=("$@")
-[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(parse multipart roundtrip session pipeline)
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(parse multipart roundtrip session pipeline frames)
 # The nightly cargo-fuzz 0.13.2 was tried with; a newer one may break the build.
 NIGHTLY=nightly-2026-05-20
 FUZZ_VERSION=0.13.2

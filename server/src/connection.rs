@@ -233,9 +233,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
 
     /// Writes what is queued (the outbox drained only once the last batch is
     /// written, so a consumer that does not read fills its outbox and is cut).
-    /// `Ok(progress)`, or how the connection ends.
-    fn write(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
-        let mut progress = false;
+    /// `Err` with how the connection ends.
+    fn write(&mut self, cx: &mut Context<'_>) -> Result<(), End> {
         loop {
             if self.out.is_empty() && self.closing.is_none() {
                 let outbox = self.conn.outbox();
@@ -256,19 +255,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                     match Pin::new(&mut self.io).poll_flush(cx) {
                         Poll::Ready(Ok(())) => self.unflushed = false,
                         Poll::Ready(Err(_)) => return Err(End::Dropped),
-                        Poll::Pending => return Ok(progress),
+                        Poll::Pending => return Ok(()),
                     }
                 }
                 return match self.closing.take() {
                     Some(close) => Err(End::Close(*close)),
-                    None => Ok(progress),
+                    None => Ok(()),
                 };
             }
             match write_some(&mut self.io, &mut self.out, &mut self.written, cx) {
-                Poll::Ready(Ok(())) => {
-                    progress = true;
-                    self.unflushed = true;
-                }
+                Poll::Ready(Ok(())) => self.unflushed = true,
                 Poll::Ready(Err(_)) => return Err(End::Dropped),
                 Poll::Pending => {
                     // Pushes while the socket is full matter only when the last
@@ -285,7 +281,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                             return Err(End::Dropped);
                         }
                     }
-                    return Ok(progress);
+                    return Ok(());
                 }
             }
         }
@@ -370,14 +366,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
         (inbound, on)
     }
 
-    /// Writes first (a wake-up is most often a delivery), then a deferred
-    /// message and reads: whether any of them did something. (Pings and the
-    /// idle close come through the outbox, from the node's keep-alive timer.)
+    /// Writes everything queued first (a wake-up is most often a delivery),
+    /// then a deferred message and reads: whether those two did something, so
+    /// what they queued is written in another round. (Pings and the idle close
+    /// come through the outbox, from the node's keep-alive timer.)
     fn round(&mut self, cx: &mut Context<'_>) -> Result<bool, End> {
-        let wrote = self.write(cx)?;
+        self.write(cx)?;
         let resumed = self.resume(cx)?;
         let read = self.read(cx)?;
-        Ok(wrote | resumed | read)
+        Ok(resumed | read)
     }
 
     /// Everything queued (in `out` and in the outbox) written, within [`CLOSE_WAIT`].

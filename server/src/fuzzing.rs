@@ -176,3 +176,58 @@ fn decode(frame: &Frame) -> Result<(u8, Vec<u8>), String> {
     }
     Ok((opcode, payload.to_vec()))
 }
+
+/// What the connection's frame reader (`inbound`) made of some bytes: each
+/// event, and how it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frames {
+    /// `("message", payload)`, `("ping", payload)`, `("pong", [])`, `("close", code as two bytes)`.
+    pub events: Vec<(&'static str, Vec<u8>)>,
+    /// `Ok(true)` after a close, `Ok(false)` when it wants more bytes, `Err(code)` for a broken frame.
+    pub end: Result<bool, u16>,
+    /// Whether it still holds bytes (a cut frame or an unfinished message).
+    pub holds: bool,
+}
+
+/// Feeds `bytes` to a connection's frame reader taking messages of at most
+/// `max` bytes, in pieces ending at each of `cuts` (offsets, in order), as reads
+/// of a socket would bring them.
+pub fn read_frames(bytes: &[u8], cuts: &[usize], max: usize) -> Frames {
+    use crate::inbound::{Event, Fed, Flow, Inbound};
+    let mut inbound = Inbound::new(max);
+    let mut events = Vec::new();
+    let mut on = |e: Event<'_>| {
+        events.push(match e {
+            Event::Message(m) => ("message", m.to_vec()),
+            Event::Ping(p) => ("ping", p.to_vec()),
+            Event::Pong => ("pong", Vec::new()),
+            Event::Close(c) => ("close", c.map(|c| c.to_be_bytes().to_vec()).unwrap_or_default()),
+        });
+        Flow::Continue
+    };
+    let mut start = 0;
+    let mut end = Ok(false);
+    for &cut in cuts.iter().filter(|&&c| c <= bytes.len()).chain([&bytes.len()]) {
+        if cut < start {
+            continue;
+        }
+        let mut piece = bytes[start..cut].to_vec();
+        start = cut;
+        match inbound.feed(&mut piece, &mut on) {
+            Ok(Fed::More | Fed::Paused) => {}
+            Ok(Fed::Closed) => {
+                end = Ok(true);
+                break;
+            }
+            Err(b) => {
+                end = Err(b.code.code());
+                break;
+            }
+        }
+    }
+    Frames {
+        events,
+        end,
+        holds: inbound.holds(),
+    }
+}

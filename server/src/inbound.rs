@@ -134,6 +134,12 @@ impl Inbound {
         Ok(fed)
     }
 
+    /// Whether bytes are kept between reads (a cut frame or an unfinished message).
+    #[cfg_attr(not(feature = "fuzzing"), allow(dead_code))]
+    pub(crate) fn holds(&self) -> bool {
+        self.partial.is_some()
+    }
+
     fn partial_mut(&mut self) -> &mut Partial {
         self.partial.get_or_insert_with(Default::default)
     }
