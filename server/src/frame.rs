@@ -5,13 +5,17 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xa;
-/// Longest close reason: a control frame payload is at most 125 bytes, 2 of them the code.
-const MAX_REASON: usize = 123;
+/// The opcodes (RFC 6455 section 5.2), for the frames written here and read by `inbound`.
+pub(crate) const CONTINUATION: u8 = 0x0;
+pub(crate) const TEXT: u8 = 0x1;
+pub(crate) const BINARY: u8 = 0x2;
+pub(crate) const CLOSE: u8 = 0x8;
+pub(crate) const PING: u8 = 0x9;
+pub(crate) const PONG: u8 = 0xa;
+/// The most a control frame carries (RFC 6455 section 5.5).
+pub(crate) const MAX_CONTROL: usize = 125;
+/// Longest close reason: a control frame's payload, 2 bytes of it the code.
+const MAX_REASON: usize = MAX_CONTROL - 2;
 
 /// One complete, final WebSocket frame as it goes on the wire. Cloning shares the bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,16 +4,8 @@
 //! frame cut by the end of a read, or a fragmented message, is kept here until
 //! the rest arrives.
 
+use crate::frame::{BINARY, CLOSE, CONTINUATION, MAX_CONTROL, PING, PONG, TEXT};
 use lhttp_core::CloseCode;
-
-const CONTINUATION: u8 = 0x0;
-const TEXT: u8 = 0x1;
-const BINARY: u8 = 0x2;
-const CLOSE: u8 = 0x8;
-const PING: u8 = 0x9;
-const PONG: u8 = 0xa;
-/// The most a control frame carries (RFC 6455 section 5.5).
-const MAX_CONTROL: usize = 125;
 
 /// What a complete frame (or message) says.
 #[derive(Debug, PartialEq, Eq)]
