@@ -36,7 +36,7 @@ pub struct Args {
     #[arg(long, default_value = "node")]
     pub node: PathBuf,
     /// Scenarios to run, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history", "history-cluster", "presence"])]
+    #[arg(long, value_delimiter = ',', default_values = ["fanout", "rate", "latency", "memory", "history", "history-cluster", "presence", "scale"])]
     pub scenarios: Vec<Scenario>,
     /// Subscribers on the one channel of the fan-out scenarios.
     #[arg(long, default_value_t = 1000)]
@@ -62,7 +62,8 @@ pub struct Args {
     /// (a load ws carries, so its latency is not an overloaded queue's).
     #[arg(long, value_delimiter = ',', default_values = ["100x1@1000", "1000x10@1000", "1000x1@100", "100x1@500", "1000x10@500", "1000x1@50"])]
     pub latency_loads: Vec<Shape>,
-    /// Rounds of each latency load; the table shows the round with the median p99.
+    /// Rounds of each latency load (the table shows the round with the median
+    /// p99), and of each node count of the scale scenario (the table shows the median).
     #[arg(long, default_value_t = 3)]
     pub rounds: usize,
     /// Skip the plain-TCP floor that the latency scenarios are measured against.
@@ -115,6 +116,19 @@ pub enum Scenario {
     /// lhttpd only (needs --lhttpd): the fixed-rate fan-out to one room while
     /// 100 connections a second join and leave it, presence off and on.
     Presence,
+    /// The flat-out fan-out, history off, with the subscribers spread over 1,
+    /// 2 and 3 lhttpd nodes joined through a fresh nats-server each time (needs
+    /// --lhttpd and nats-server), `--rounds` rounds taking turns, against one node.
+    Scale,
+}
+
+impl Scenario {
+    /// Whether it prints a table of its own (the lhttpd-only scenarios) rather
+    /// than rows of the comparison table.
+    pub fn own_table(self) -> bool {
+        use Scenario::*;
+        matches!(self, History | HistoryCluster | Presence | Scale)
+    }
 }
 
 impl Args {

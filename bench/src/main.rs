@@ -14,6 +14,8 @@
 //! - [`floor`]: the same latency loads over plain TCP: what the kernel alone costs.
 //! - [`history`]: fan-out with history off and on, recovery after a reconnect.
 //! - [`history_cluster`]: the same on two nodes with history in JetStream.
+//! - [`scale`]: the fan-out on 1, 2 and 3 nodes joined through NATS.
+//! - [`nats_cluster`]: a fresh nats-server and N nodes, the fan-out across them.
 //! - [`proc`]: RSS and CPU time from /proc, the open-file limit.
 //! - [`report`]: the comparison table.
 //! - [`soak`]: `lhttp-bench soak`, the long run with reconnects (scripts/soak.sh).
@@ -26,11 +28,13 @@ mod contention;
 mod floor;
 mod history;
 mod history_cluster;
+mod nats_cluster;
 mod presence;
 mod proc;
 mod publish;
 mod reader;
 mod report;
+mod scale;
 mod scenario;
 mod server;
 mod soak;
@@ -41,6 +45,7 @@ use clap::Parser;
 use report::Results;
 use server::ServerUnderTest;
 use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// Any failure inside a scenario; reported in the table's notes.
@@ -80,12 +85,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (results, history, cluster, presence) = runtime.block_on(async {
+    let (results, history, cluster, presence, scale) = runtime.block_on(async {
         (
             run(&args).await,
             run_history(&args).await,
             run_history_cluster(&args).await,
             run_presence(&args).await,
+            run_scale(&args).await,
         )
     });
     let load = report::Load {
@@ -94,11 +100,7 @@ fn main() -> ExitCode {
         rate: args.rate,
     };
     println!();
-    if args
-        .scenarios
-        .iter()
-        .any(|s| !matches!(s, Scenario::History | Scenario::HistoryCluster | Scenario::Presence))
-    {
+    if args.scenarios.iter().any(|s| !s.own_table()) {
         println!("{}", report::table(&results, &load));
     }
     let mut errors = report::errors(&results);
@@ -113,6 +115,10 @@ fn main() -> ExitCode {
     if let Some(p) = &presence {
         println!("{}", presence::table(p, args.subscribers, args.rate));
         errors.extend(presence::errors(p));
+    }
+    if let Some(s) = &scale {
+        println!("{}", scale::table(s, args.subscribers, args.publishers));
+        errors.extend(scale::errors(s));
     }
     for e in &errors {
         println!("error: {e}");
@@ -193,17 +199,7 @@ async fn run_history(args: &Args) -> Option<history::HistoryResults> {
 /// other node, each on a fresh nats-server and fresh nodes. `None` when not
 /// asked for, without --lhttpd, or without nats-server (a note says so).
 async fn run_history_cluster(args: &Args) -> Option<history_cluster::ClusterResults> {
-    if !args.runs(Scenario::HistoryCluster) {
-        return None;
-    }
-    let Some(path) = &args.lhttpd else {
-        eprintln!("lhttp-bench: the history-cluster scenario needs --lhttpd; skipped");
-        return None;
-    };
-    let Some(nats) = history_cluster::nats_binary() else {
-        eprintln!("lhttp-bench: history-cluster skipped: no nats-server (set NATS_SERVER, or put it on the PATH)");
-        return None;
-    };
+    let (path, nats) = cluster_inputs(args, Scenario::HistoryCluster, "history-cluster")?;
     let node = |extra: &[&str]| lhttpd(args, path, extra);
     let mut h = history_cluster::ClusterResults {
         missed: args.recovery_missed,
@@ -224,6 +220,32 @@ async fn run_history_cluster(args: &Args) -> Option<history_cluster::ClusterResu
         history_cluster::recovery(&nats, &node, args.recovery_rounds, args.recovery_missed).await,
     ));
     Some(h)
+}
+
+/// The scale scenario, lhttpd only: the flat-out fan-out over 1, 2 and 3
+/// nodes, rounds interleaved. `None` when not asked for, without --lhttpd, or
+/// without nats-server (a note says so).
+async fn run_scale(args: &Args) -> Option<scale::ScaleResults> {
+    let (path, nats) = cluster_inputs(args, Scenario::Scale, "scale")?;
+    let node = |extra: &[&str]| lhttpd(args, path, extra);
+    Some(scale::run(&nats, &node, args).await)
+}
+
+/// The lhttpd binary and the nats-server a cluster scenario `name` needs, if
+/// it was asked for; when one is missing, a note says it is skipped.
+fn cluster_inputs<'a>(args: &'a Args, scenario: Scenario, name: &str) -> Option<(&'a Path, PathBuf)> {
+    if !args.runs(scenario) {
+        return None;
+    }
+    let Some(path) = &args.lhttpd else {
+        eprintln!("lhttp-bench: the {name} scenario needs --lhttpd; skipped");
+        return None;
+    };
+    let Some(nats) = nats_cluster::nats_binary() else {
+        eprintln!("lhttp-bench: {name} skipped: no nats-server (set NATS_SERVER, or put it on the PATH)");
+        return None;
+    };
+    Some((path, nats))
 }
 
 /// The presence scenario, lhttpd only: the fixed-rate fan-out under join/leave

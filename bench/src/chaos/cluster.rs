@@ -125,7 +125,7 @@ impl Node {
             .trim_end_matches('/')
             .parse()
             .map_err(|e| format!("node address {}: {e}", running.url))?;
-        crate::history_cluster::history_ready(&running.url, READY_TIMEOUT).await?;
+        crate::nats_cluster::history_ready(&running.url, READY_TIMEOUT).await?;
         Ok(Node {
             running: Some(running),
             addr,

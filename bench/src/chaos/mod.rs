@@ -141,7 +141,7 @@ async fn run(args: &ChaosArgs) -> Result<bool> {
     let nats_bin = args
         .nats_server
         .clone()
-        .or_else(crate::history_cluster::nats_binary)
+        .or_else(crate::nats_cluster::nats_binary)
         .ok_or(
             "no nats-server: install it (e.g. apt-get install nats-server), put it on the PATH or pass --nats-server",
         )?;
