@@ -393,7 +393,7 @@ pub struct Limits {
     /// Most new connections one address may open at once within `connection_rate`;
     /// 0 (the default): the rate, rounded up.
     pub connection_burst: usize,
-    /// How often the server pings an idle connection.
+    /// How often the server pings a connection.
     #[serde(with = "secs")]
     pub ping_interval: Duration,
     /// A connection that sends nothing (not even a pong) for this long is closed.

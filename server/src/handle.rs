@@ -714,13 +714,19 @@ impl Handle {
     /// those silent for the idle timeout with 1001: the node's one keep-alive
     /// timer, in slices so the pings spread over the interval.
     pub(crate) fn keep_alive(&self, slice: u64, slices: u64) {
-        let idle_timeout = self.shared.config.limits.idle_timeout;
+        let limits = &self.shared.config.limits;
+        // Each connection is seen once per cycle: it is pinged at every look
+        // (as a timer of its own would) unless the idle timeout is the shorter,
+        // when only one silent long enough for a ping before its next look is.
+        let cycle = limits.ping_interval.min(limits.idle_timeout);
+        let ping_after = limits.ping_interval.saturating_sub(cycle);
         let connections = self.shared.connections.read().unwrap_or_else(|e| e.into_inner());
         for conn in connections.values().filter(|c| c.id() % slices == slice) {
-            if conn.silent_for() >= idle_timeout {
+            let silent = conn.silent_for();
+            if silent >= limits.idle_timeout {
                 let reason = format!("{}: idle timeout", lhttp_core::CloseCode::GoingAway.reason());
                 conn.outbox().close(crate::connection::CLOSE_GOING_AWAY, &reason);
-            } else {
+            } else if silent >= ping_after {
                 // A full queue is being cut anyway; a closing one needs no ping.
                 let _ = conn.outbox().push(crate::frame::Frame::ping());
             }
