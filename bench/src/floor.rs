@@ -6,9 +6,13 @@
 //! Two references: [`Writers::PerCore`] (the bound) has one writer thread
 //! per core with the sockets split between them, as a server using every
 //! core would; [`Writers::One`] is one thread writing every socket in turn,
-//! as the earlier floor did. Each writer writes a 16-byte message to each of
-//! its sockets of a room with blocking writes, as a server's fan-out must;
-//! the same epoll reader as the servers' ([`reader`](crate::reader)) reads them.
+//! as the earlier floor did. A publish reaches the writers as it reaches a
+//! server: a publisher thread stamps it and sends it over TCP, to each writer
+//! (a server's one publishing connection would have to hand it on between its
+//! threads, which the floor spares itself). Each writer reads it and writes it
+//! to each of its sockets of the room with blocking writes, as a server's
+//! fan-out must; the same epoll reader as the servers'
+//! ([`reader`](crate::reader)) reads them.
 
 use crate::contention::Contention;
 use crate::reader::{self, Framing, PLAIN_MESSAGE};
@@ -16,7 +20,7 @@ use crate::scenario::{summarize, Latency, Shape};
 use crate::swarm::Clock;
 use crate::{proc, Result};
 use mio::net::TcpStream as MioStream;
-use std::io::Write;
+use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -86,18 +90,31 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64, writers: Writers) -> Resul
         start + Duration::from_secs_f64(warmup),
         start + Duration::from_secs_f64(warmup + duration),
     );
+    // Each writer's publishing connection: the publisher writes, the writer reads.
+    let mut inbound = Vec::with_capacity(shares.len());
+    let mut published = Vec::with_capacity(shares.len());
+    for _ in 0..shares.len() {
+        let publisher = TcpStream::connect(addr)?;
+        let (writer_side, _) = listener.accept()?;
+        publisher.set_nodelay(true)?;
+        published.push(publisher);
+        inbound.push(writer_side);
+    }
     let handles: Vec<_> = shares
         .into_iter()
-        .map(|sockets| {
-            let clock = clock.clone();
-            std::thread::spawn(move || write_share(sockets, rooms, &clock, start, period, warm, end))
-        })
+        .zip(inbound)
+        .map(|(sockets, inbound)| std::thread::spawn(move || write_share(sockets, inbound, rooms, start, period, warm)))
         .collect();
+    let publisher = {
+        let clock = clock.clone();
+        std::thread::spawn(move || publish(published, &clock, start, period, end))
+    };
     // The coordinator starts the recording at the warm-up's end; the writers
     // start their CPU clocks at the same due time.
     std::thread::sleep(warm.saturating_duration_since(Instant::now()));
     clock.record_from_now();
     let counted = (received.load(Relaxed), Instant::now());
+    publisher.join().map_err(|_| "the floor's publisher panicked")??;
     let results: Vec<Result<Written>> = handles
         .into_iter()
         .map(|h| h.join().map_err(|_| "a floor writer panicked".into()).and_then(|r| r))
@@ -117,35 +134,52 @@ pub fn run(shape: &Shape, warmup: f64, duration: f64, writers: Writers) -> Resul
     Ok(latency)
 }
 
-/// One writer's loop: at each publish's due time, the message to each of its
-/// sockets in that publish's room. Measures its own CPU and run-queue wait
-/// from `warm` on.
-fn write_share(
-    mut sockets: Vec<(usize, TcpStream)>,
-    rooms: usize,
-    clock: &Clock,
-    start: Instant,
-    period: Duration,
-    warm: Instant,
-    end: Instant,
-) -> Result<Written> {
-    let (mut cpu_from, mut contention) = (None, None);
+/// The publisher: at each publish's due time, the stamped message to every
+/// writer; the connections close at `end`, which ends the writers.
+fn publish(mut writers: Vec<TcpStream>, clock: &Clock, start: Instant, period: Duration, end: Instant) -> Result<()> {
     let mut k = 0u32;
     loop {
         let due = start + period * k;
         if due >= end {
-            break;
+            return Ok(());
         }
         if let Some(wait) = due.checked_duration_since(Instant::now()) {
             std::thread::sleep(wait);
         }
-        if cpu_from.is_none() && due >= warm {
+        let mut msg = [0u8; PLAIN_MESSAGE];
+        msg[..8].copy_from_slice(&clock.now().to_le_bytes());
+        for w in &mut writers {
+            w.write_all(&msg)?;
+        }
+        k += 1;
+    }
+}
+
+/// One writer's loop: each publish read from `inbound`, then written to each
+/// of its sockets in that publish's room, until the publisher closes. Measures
+/// its own CPU and run-queue wait from the first publish due at `warm` on.
+fn write_share(
+    mut sockets: Vec<(usize, TcpStream)>,
+    mut inbound: TcpStream,
+    rooms: usize,
+    start: Instant,
+    period: Duration,
+    warm: Instant,
+) -> Result<Written> {
+    let (mut cpu_from, mut contention) = (None, None);
+    let mut k = 0u32;
+    let mut msg = [0u8; PLAIN_MESSAGE];
+    loop {
+        match inbound.read_exact(&mut msg) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(e.into()),
+        }
+        if cpu_from.is_none() && start + period * k >= warm {
             cpu_from = Some(proc::thread_cpu_seconds());
             contention = Some(Contention::start(None));
         }
         let room = k as usize % rooms;
-        let mut msg = [0u8; PLAIN_MESSAGE];
-        msg[..8].copy_from_slice(&clock.now().to_le_bytes());
         for (_, s) in sockets.iter_mut().filter(|(r, _)| *r == room) {
             s.write_all(&msg)?;
         }
