@@ -26,6 +26,13 @@ pub struct Config {
     pub publish_token: Option<String>,
     /// Allow an open `POST /publish` on a non-loopback address (insecure).
     pub insecure_open_publish: bool,
+    /// Threads that run the WebSocket connections, each its share on a
+    /// single-threaded runtime of its own, so a connection stays on one core
+    /// and a publish wakes each thread once instead of each subscriber (plain
+    /// TCP; TLS connections stay on the server's runtime). 0 (the default):
+    /// none, every connection runs on the runtime that runs the server, which
+    /// measured better on 2 cores (BENCHMARKS.md, issue 21's third pass).
+    pub shards: usize,
     /// Web origins (`scheme://host[:port]`, `null`, or `*` for any) whose pages may
     /// open a WebSocket here, besides pages from this server itself. Upgrades
     /// without an `Origin` header (programs, not browsers) are always accepted.
@@ -417,6 +424,7 @@ impl Default for Config {
             mounts: Vec::new(),
             publish_token: None,
             insecure_open_publish: false,
+            shards: 0,
             allowed_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,

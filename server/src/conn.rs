@@ -10,7 +10,7 @@ use crate::identity::Identity;
 use crate::outbox::Outbox;
 use crate::rate::{Limit, MessageRate, Verdict};
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -41,6 +41,9 @@ pub struct Conn {
     rate: Option<Mutex<MessageRate>>,
     /// When the client last sent anything ([`now_ms`]), for the idle timeout.
     last_seen: AtomicU64,
+    /// The [shard](crate::shard) whose thread runs the connection's task;
+    /// `usize::MAX` when it runs on the server's runtime.
+    shard: AtomicUsize,
 }
 
 impl Conn {
@@ -56,7 +59,19 @@ impl Conn {
             deadlines: tokio::sync::Notify::new(),
             rate: rate.map(|l| Mutex::new(MessageRate::new(l, Instant::now()))),
             last_seen: AtomicU64::new(now_ms()),
+            shard: AtomicUsize::new(usize::MAX),
         }
+    }
+
+    /// The shard that runs the connection's task, if one does.
+    pub(crate) fn shard(&self) -> Option<usize> {
+        let s = self.shard.load(Ordering::Relaxed);
+        (s != usize::MAX).then_some(s)
+    }
+
+    /// Records that shard `shard` runs the connection's task (before it is spawned there).
+    pub(crate) fn set_shard(&self, shard: usize) {
+        self.shard.store(shard, Ordering::Relaxed);
     }
 
     /// The client sent something just now.

@@ -98,19 +98,18 @@ pub(crate) async fn run_upgraded(
 /// until it closes, holding `permit` until then. `early` is what the client sent
 /// after its upgrade request and hyper read with it.
 ///
-/// The connection is served by a task of its own, spawned here, whose future is
-/// [`Open`] and little else: the upgrade's and the handshake's state stay in
-/// this one, which ends now.
-async fn run<S>(
+/// The connection is served by a task of its own, spawned here (on a
+/// [shard](crate::shard) when the stream is plain TCP and shards run), whose
+/// future is [`Open`] and little else: the upgrade's and the handshake's state
+/// stay in this one, which ends now.
+async fn run<S: Served>(
     handle: Handle,
     pipeline: Arc<Pipeline>,
     io: S,
     early: Bytes,
     handshake: Box<Handshake>,
     permit: OwnedSemaphorePermit,
-) where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
+) {
     let conn = handle.register();
     if let Err(r) = pipeline.open(&handle, &conn, &handshake) {
         Box::pin(refuse(io, &handle, &conn, r)).await;
@@ -122,14 +121,87 @@ async fn run<S>(
         conn.outbox().shut_down();
     }
     tracing::debug!(client = %conn.client_id(), "connection opened");
-    let mut open = Open::new(io, handle, pipeline, conn);
-    let first = if early.is_empty() {
-        None
-    } else {
-        let (inbound, mut on) = open.events();
-        fed(inbound.feed(&mut early.to_vec(), &mut on)).err()
-    };
-    tokio::spawn(serve(open, first, permit));
+    io.spawn_served(Opened {
+        handle,
+        pipeline,
+        conn,
+        early,
+        permit,
+    });
+}
+
+/// A stream a connection can be served on, and where its task runs.
+trait Served: AsyncRead + AsyncWrite + Unpin + Send + Sized + 'static {
+    /// Spawns the task that serves `opened` on this stream: on the server's
+    /// runtime unless the stream says otherwise.
+    fn spawn_served(self, opened: Opened) {
+        tokio::spawn(opened.serve(self));
+    }
+}
+
+impl Served for TlsStream<TcpStream> {}
+impl Served for TokioIo<Upgraded> {}
+
+impl Served for TcpStream {
+    /// On a shard when shards run: the socket moves to the shard's runtime.
+    fn spawn_served(self, opened: Opened) {
+        let Some(shards) = opened.handle.shards().cloned() else {
+            tokio::spawn(opened.serve(self));
+            return;
+        };
+        let Some(shard) = shards.pick() else {
+            tokio::spawn(opened.serve(self));
+            return;
+        };
+        let socket = match self.into_std() {
+            Ok(socket) => socket,
+            Err(e) => return opened.lost(&e),
+        };
+        opened.conn.set_shard(shard);
+        shards.spawn(shard, async move {
+            match TcpStream::from_std(socket) {
+                Ok(io) => opened.serve(io).await,
+                Err(e) => opened.lost(&e),
+            }
+        });
+    }
+}
+
+/// An admitted connection, before its task runs.
+struct Opened {
+    handle: Handle,
+    pipeline: Arc<Pipeline>,
+    conn: Arc<Conn>,
+    early: Bytes,
+    permit: OwnedSemaphorePermit,
+}
+
+impl Opened {
+    /// Serves the connection on `io` until it ends.
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) {
+        let Opened {
+            handle,
+            pipeline,
+            conn,
+            early,
+            permit,
+        } = self;
+        let mut open = Open::new(io, handle, pipeline, conn);
+        let first = if early.is_empty() {
+            None
+        } else {
+            let (inbound, mut on) = open.events();
+            fed(inbound.feed(&mut early.to_vec(), &mut on)).err()
+        };
+        serve(open, first, permit).await;
+    }
+
+    /// The socket could not be moved to its shard: the connection ends (logged).
+    fn lost(self, e: &io::Error) {
+        tracing::warn!(client = %self.conn.client_id(), error = %e, "a connection's socket could not move to its shard; it is closed");
+        self.handle.metrics().close(CLOSE_GOING_AWAY);
+        ended(&self.handle, &self.pipeline, &self.conn);
+    }
 }
 
 /// The open connection's task (`first`: it ended already, on what came early).

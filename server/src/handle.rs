@@ -516,6 +516,16 @@ impl Handle {
         }))
     }
 
+    /// The shards that run connections, if there are any.
+    pub(crate) fn shards(&self) -> Option<&Arc<crate::shard::Shards>> {
+        self.shared.hub.shards()
+    }
+
+    /// Has the hub wake each shard's connections there (the server's run does, once).
+    pub(crate) fn use_shards(&self, shards: Arc<crate::shard::Shards>) {
+        self.shared.hub.use_shards(shards);
+    }
+
     /// Adds `conn` to the hub for `channel` when it still subscribes to it (a
     /// shared store's join ends here); `false` when it left meanwhile.
     pub(crate) fn hub_join(&self, conn: &Arc<Conn>, channel: &str) -> bool {

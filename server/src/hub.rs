@@ -1,6 +1,7 @@
 //! Local pub/sub: which connections on this node subscribe to which channel,
 //! and fan-out of one shared frame to all of them (encoded once, never copied
-//! per subscriber).
+//! per subscriber; the connections of another [shard](crate::shard) woken
+//! there, once per publish).
 
 use crate::conn::Conn;
 use crate::frame::Frame;
@@ -8,8 +9,9 @@ use crate::id::ConnId;
 use crate::metrics::{DepthSampler, Metrics, NamespaceCounters};
 use crate::outbox::PushError;
 use crate::rate::Throttle;
+use crate::shard::{self, Shards, Wakes};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// One channel's local subscribers, by connection number.
 type Subscribers = HashMap<ConnId, Arc<Conn>>;
@@ -21,6 +23,8 @@ pub struct Hub {
     channels: RwLock<HashMap<Box<str>, Subscribers>>,
     /// One warning per period about slow consumers cut.
     slow_warning: Throttle,
+    /// The shards running connections, once the server runs them.
+    shards: OnceLock<Arc<Shards>>,
 }
 
 impl Default for Hub {
@@ -28,6 +32,7 @@ impl Default for Hub {
         Hub {
             channels: RwLock::default(),
             slow_warning: Throttle::new(std::time::Duration::from_secs(10)),
+            shards: OnceLock::new(),
         }
     }
 }
@@ -44,6 +49,16 @@ pub enum Change {
 }
 
 impl Hub {
+    /// Has deliveries wake the connections of `shards` on their own shard.
+    pub(crate) fn use_shards(&self, shards: Arc<Shards>) {
+        let _ = self.shards.set(shards);
+    }
+
+    /// The shards running connections, if there are any.
+    pub(crate) fn shards(&self) -> Option<&Arc<Shards>> {
+        self.shards.get().filter(|s| s.len() > 0)
+    }
+
     /// Adds `conn` to `channel`.
     pub fn subscribe(&self, channel: &str, conn: &Arc<Conn>) -> Change {
         let mut map = self.channels.write().unwrap_or_else(|e| e.into_inner());
@@ -90,13 +105,27 @@ impl Hub {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         let in_earlier = |id: ConnId| earlier.iter().any(|e| map.get(*e).is_some_and(|s| s.contains_key(&id)));
         let mut sampler = DepthSampler::start();
+        let (shards, here) = (self.shards(), shard::current());
+        // The connections of each other shard, woken there once all are queued.
+        let mut elsewhere: Vec<Wakes> = Vec::new();
         // Each connection's delivery counts in the namespace of the channel it came by.
         let mut push = |conn: &Arc<Conn>, ns: &NamespaceCounters| -> bool {
             if !earlier.is_empty() && in_earlier(conn.id()) {
                 return false;
             }
-            match conn.outbox().push_depth(frame.clone()) {
+            let away = conn.shard().filter(|s| shards.is_some() && Some(*s) != here);
+            let queued = match away {
+                Some(_) => conn.outbox().queue(frame.clone()),
+                None => conn.outbox().push_depth(frame.clone()),
+            };
+            match queued {
                 Ok(depth) => {
+                    if let (Some(s), Some(shards)) = (away, shards) {
+                        if elsewhere.is_empty() {
+                            elsewhere.resize_with(shards.len(), Vec::new);
+                        }
+                        elsewhere[s].push(conn.clone());
+                    }
                     if sampler.next() {
                         metrics.outbox_depth.observe(depth as f64);
                     }
@@ -139,6 +168,12 @@ impl Hub {
                     ns.deliveries.inc_by(n as u64);
                     delivered += n;
                 }
+            }
+        }
+        drop(map);
+        if let Some(shards) = shards {
+            for (s, conns) in elsewhere.into_iter().enumerate().filter(|(_, c)| !c.is_empty()) {
+                shards.wake(s, conns);
             }
         }
         sampler.finish();

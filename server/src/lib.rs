@@ -83,6 +83,7 @@ mod rate;
 mod reject;
 mod reply;
 mod server;
+mod shard;
 mod shutdown;
 mod statics;
 mod tls;

@@ -92,6 +92,16 @@ impl Outbox {
     /// Queues a frame as [`push`](Self::push) does; returns how many frames are
     /// queued, this one included (for the outbox depth histogram).
     pub fn push_depth(&self, frame: Frame) -> Result<usize, PushError> {
+        let depth = self.queue(frame)?;
+        self.wake.wake();
+        Ok(depth)
+    }
+
+    /// Queues a frame as [`push_depth`](Self::push_depth) does, but leaves the
+    /// wake-up to the caller ([`wake`](Self::wake)): a publish wakes the
+    /// connections of another shard there, all at once. A full queue's close
+    /// wakes the connection at once.
+    pub(crate) fn queue(&self, frame: Frame) -> Result<usize, PushError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.close.is_some() {
             return Err(PushError::Closed);
@@ -116,10 +126,12 @@ impl Outbox {
         }
         inner.bytes += len;
         inner.queue.push_back(frame);
-        let depth = inner.queue.len();
-        drop(inner);
+        Ok(inner.queue.len())
+    }
+
+    /// Wakes the connection's task for what was [queued](Self::queue).
+    pub(crate) fn wake(&self) {
         self.wake.wake();
-        Ok(depth)
     }
 
     /// Asks the connection's task to close with `code` and `reason`; later pushes fail.

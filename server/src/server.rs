@@ -175,6 +175,9 @@ impl Server {
             cluster,
         } = self;
         let pipeline = pipeline(processors, authenticate, filters, builtins)?;
+        // Held until the run ends: the shard threads stop with it.
+        let (shards, _shards_running) = crate::shard::Shards::start(handle.config().shards)?;
+        handle.use_shards(shards);
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));
         tokio::spawn(keep_alive(handle.clone()));

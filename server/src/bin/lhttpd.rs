@@ -40,6 +40,9 @@ struct Args {
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
     #[arg(help_heading = "Server", long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
+    /// Threads that run the WebSocket connections, each its share, so a connection stays on one core and a publish wakes each thread once (plain TCP) [default: 0, connections run on the server's runtime].
+    #[arg(help_heading = "Server", long, env = "LHTTPD_SHARDS")]
+    shards: Option<usize>,
     /// Web origin whose pages may open a WebSocket here, e.g. <https://chat.example.com> (repeatable; * for any). Pages from this server itself and non-browser clients need none.
     #[arg(
         help_heading = "Server",
@@ -266,6 +269,9 @@ fn config(args: &Args) -> Result<Config, String> {
         c.publish_token = Some(t.clone());
     }
     c.insecure_open_publish |= args.insecure_open_publish;
+    if let Some(n) = args.shards {
+        c.shards = n;
+    }
     c.allowed_origins.extend(args.allowed_origins.iter().cloned());
     if let Some(f) = &args.tls_cert {
         c.tls_cert = Some(f.clone());

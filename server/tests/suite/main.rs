@@ -30,6 +30,7 @@ mod presence;
 mod processors;
 mod pubsub;
 mod rate_limits;
+mod shards;
 mod shutdown;
 mod slow_consumers;
 mod spec_promises;
