@@ -32,6 +32,9 @@ pub struct Config {
     /// TCP; TLS connections stay on the server's runtime). 0 (the default):
     /// none, every connection runs on the runtime that runs the server, which
     /// measured better on 2 cores (BENCHMARKS.md, issue 21's third pass).
+    /// With shards, another shard queues a publish for its subscribers a moment
+    /// later: the publish's `deliveries` count the subscribers it was handed
+    /// to, and a slow consumer's drop is counted when its shard queues.
     pub shards: usize,
     /// Web origins (`scheme://host[:port]`, `null`, or `*` for any) whose pages may
     /// open a WebSocket here, besides pages from this server itself. Upgrades

@@ -77,7 +77,7 @@ struct Shared {
     /// Local subscriptions.
     hub: Hub,
     /// Counters for `/metrics`.
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     /// Node and client ids.
     ids: IdMaker,
     /// Open connections by number. A std lock: never held across an await.
@@ -148,7 +148,7 @@ impl Handle {
                 any_history: config.has_any_history(),
                 config,
                 hub: Hub::default(),
-                metrics,
+                metrics: Arc::new(metrics),
                 ids,
                 connections: RwLock::new(HashMap::new()),
                 broker,

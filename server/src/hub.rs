@@ -9,20 +9,59 @@ use crate::id::ConnId;
 use crate::metrics::{DepthSampler, Metrics, NamespaceCounters};
 use crate::outbox::PushError;
 use crate::rate::Throttle;
-use crate::shard::{self, Shards, Wakes};
+use crate::shard::{self, Job, Shards, Wakes};
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
-/// One channel's local subscribers, by connection number.
-type Subscribers = HashMap<ConnId, Arc<Conn>>;
+/// One channel's local subscribers, by connection number, and the same grouped
+/// by the shard that runs them (when shards run: built by the first publish
+/// after a change).
+#[derive(Debug, Default)]
+struct Subscribers {
+    all: HashMap<ConnId, Arc<Conn>>,
+    by_shard: Mutex<Option<Groups>>,
+}
+
+/// A channel's subscribers by shard; the last group: those no shard runs.
+type Groups = Arc<[Vec<Arc<Conn>>]>;
+
+impl Subscribers {
+    fn of(conn: &Arc<Conn>) -> Self {
+        Subscribers {
+            all: HashMap::from([(conn.id(), conn.clone())]),
+            by_shard: Mutex::default(),
+        }
+    }
+
+    /// The subscribers grouped by the `shards` shards, and those of none last.
+    fn groups(&self, shards: usize) -> Groups {
+        let mut kept = self.by_shard.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(groups) = kept.as_ref().filter(|g| g.len() == shards + 1) {
+            return groups.clone();
+        }
+        let mut groups = vec![Vec::new(); shards + 1];
+        for c in self.all.values() {
+            groups[c.shard().filter(|s| *s < shards).unwrap_or(shards)].push(c.clone());
+        }
+        let groups: Groups = groups.into();
+        *kept = Some(groups.clone());
+        groups
+    }
+
+    /// The grouping is out of date.
+    fn changed(&mut self) {
+        *self.by_shard.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+}
 
 /// Channel name to its local subscribers. A std `RwLock`: delivery only reads,
 /// and the lock is never held across an await.
 #[derive(Debug)]
 pub struct Hub {
     channels: RwLock<HashMap<Box<str>, Subscribers>>,
-    /// One warning per period about slow consumers cut.
-    slow_warning: Throttle,
+    /// One warning per period about slow consumers cut (shared with the
+    /// deliveries a shard makes).
+    slow_warning: Arc<Throttle>,
     /// The shards running connections, once the server runs them.
     shards: OnceLock<Arc<Shards>>,
 }
@@ -31,7 +70,7 @@ impl Default for Hub {
     fn default() -> Self {
         Hub {
             channels: RwLock::default(),
-            slow_warning: Throttle::new(std::time::Duration::from_secs(10)),
+            slow_warning: Arc::new(Throttle::new(std::time::Duration::from_secs(10))),
             shards: OnceLock::new(),
         }
     }
@@ -64,14 +103,15 @@ impl Hub {
         let mut map = self.channels.write().unwrap_or_else(|e| e.into_inner());
         match map.get_mut(channel) {
             Some(subs) => {
-                if subs.insert(conn.id(), conn.clone()).is_some() {
+                if subs.all.insert(conn.id(), conn.clone()).is_some() {
                     Change::None
                 } else {
+                    subs.changed();
                     Change::Member
                 }
             }
             None => {
-                map.insert(channel.into(), HashMap::from([(conn.id(), conn.clone())]));
+                map.insert(channel.into(), Subscribers::of(conn));
                 Change::Channel
             }
         }
@@ -83,10 +123,11 @@ impl Hub {
         let Some(subs) = map.get_mut(channel) else {
             return Change::None;
         };
-        if subs.remove(&id).is_none() {
+        if subs.all.remove(&id).is_none() {
             return Change::None;
         }
-        if subs.is_empty() {
+        subs.changed();
+        if subs.all.is_empty() {
             map.remove(channel);
             Change::Channel
         } else {
@@ -101,11 +142,60 @@ impl Hub {
     /// A local publish names all its channels and no `earlier`. A cluster broker
     /// receives a multi-channel publish once per channel; with the channels listed
     /// before this one as `earlier`, each connection gets it exactly once.
-    pub fn deliver(&self, channels: &[&str], earlier: &[&str], frame: &Frame, metrics: &Metrics) -> usize {
+    pub fn deliver(&self, channels: &[&str], earlier: &[&str], frame: &Frame, metrics: &Arc<Metrics>) -> usize {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
-        let in_earlier = |id: ConnId| earlier.iter().any(|e| map.get(*e).is_some_and(|s| s.contains_key(&id)));
+        let in_earlier = |id: ConnId| {
+            earlier
+                .iter()
+                .any(|e| map.get(*e).is_some_and(|s| s.all.contains_key(&id)))
+        };
         let mut sampler = DepthSampler::start();
         let (shards, here) = (self.shards(), shard::current());
+        let mut delivered = 0;
+        if let (Some(shards), [one], true) = (shards, channels, earlier.is_empty()) {
+            // Each other shard queues the frame for its own subscribers, so this
+            // thread touches none of their outboxes.
+            let mut jobs: Vec<(usize, Job)> = Vec::new();
+            if let Some(subs) = map.get(*one) {
+                let groups = subs.groups(shards.len());
+                let ns = metrics.namespaces.of(one);
+                for (s, group) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
+                    if Some(s) == here || s == shards.len() {
+                        let slow = &self.slow_warning;
+                        delivered += group
+                            .iter()
+                            .filter(|c| queue(c, frame, ns, metrics, slow, &mut sampler, true))
+                            .count();
+                        continue;
+                    }
+                    delivered += group.len();
+                    let (groups, frame, metrics) = (groups.clone(), frame.clone(), metrics.clone());
+                    let (slow, channel) = (self.slow_warning.clone(), Box::<str>::from(*one));
+                    jobs.push((
+                        s,
+                        Box::new(move || {
+                            let ns = metrics.namespaces.of(&channel);
+                            let mut sampler = DepthSampler::start();
+                            for c in &groups[s] {
+                                // One that left since the publish gets nothing after its unsubscribe's answer.
+                                if c.is_subscribed(&channel) {
+                                    queue(c, &frame, ns, &metrics, &slow, &mut sampler, true);
+                                }
+                            }
+                            sampler.finish();
+                        }),
+                    ));
+                }
+                ns.deliveries.inc_by(delivered as u64);
+            }
+            drop(map);
+            for (s, job) in jobs {
+                shards.run(s, job);
+            }
+            sampler.finish();
+            metrics.messages_out.inc_by(delivered as u64);
+            return delivered;
+        }
         // The connections of each other shard, woken there once all are queued.
         let mut elsewhere: Vec<Wakes> = Vec::new();
         // Each connection's delivery counts in the namespace of the channel it came by.
@@ -114,48 +204,29 @@ impl Hub {
                 return false;
             }
             let away = conn.shard().filter(|s| shards.is_some() && Some(*s) != here);
-            let queued = match away {
-                Some(_) => conn.outbox().queue(frame.clone()),
-                None => conn.outbox().push_depth(frame.clone()),
-            };
-            match queued {
-                Ok(depth) => {
-                    if let (Some(s), Some(shards)) = (away, shards) {
-                        if elsewhere.is_empty() {
-                            elsewhere.resize_with(shards.len(), Vec::new);
-                        }
-                        elsewhere[s].push(conn.clone());
-                    }
-                    if sampler.next() {
-                        metrics.outbox_depth.observe(depth as f64);
-                    }
-                    return true;
-                }
-                Err(PushError::Full) => {
-                    ns.drops.inc();
-                    metrics.slow_consumers.inc();
-                    if let Some(left_out) = self.slow_warning.allow(std::time::Instant::now()) {
-                        tracing::warn!(
-                            client = %conn.client_id(),
-                            similar_lines_left_out = left_out,
-                            "a connection did not read fast enough and was closed as a slow consumer (1013) once its \
-                             queue was full; if readers are healthy but bursts are large, raise --max-queue-bytes / \
-                             --max-queue ([limits] max_queue_bytes, max_queue); with history on it recovers what it \
-                             missed when it reconnects"
-                        );
-                    }
-                }
-                Err(PushError::Closed) => {
-                    ns.drops.inc();
-                }
+            if !queue(
+                conn,
+                frame,
+                ns,
+                metrics,
+                &self.slow_warning,
+                &mut sampler,
+                away.is_none(),
+            ) {
+                return false;
             }
-            false
+            if let (Some(s), Some(shards)) = (away, shards) {
+                if elsewhere.is_empty() {
+                    elsewhere.resize_with(shards.len(), Vec::new);
+                }
+                elsewhere[s].push(conn.clone());
+            }
+            true
         };
-        let mut delivered = 0;
         if let [one] = channels {
             if let Some(subs) = map.get(*one) {
                 let ns = metrics.namespaces.of(one);
-                let n = subs.values().filter(|c| push(c, ns)).count();
+                let n = subs.all.values().filter(|c| push(c, ns)).count();
                 ns.deliveries.inc_by(n as u64);
                 delivered = n;
             }
@@ -164,7 +235,7 @@ impl Hub {
             for ch in channels {
                 if let Some(subs) = map.get(*ch) {
                     let ns = metrics.namespaces.of(ch);
-                    let n = subs.values().filter(|c| seen.insert(c.id()) && push(c, ns)).count();
+                    let n = subs.all.values().filter(|c| seen.insert(c.id()) && push(c, ns)).count();
                     ns.deliveries.inc_by(n as u64);
                     delivered += n;
                 }
@@ -189,14 +260,14 @@ impl Hub {
     /// How many local connections subscribe to `channel`.
     pub fn subscriber_count(&self, channel: &str) -> usize {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
-        map.get(channel).map_or(0, |s| s.len())
+        map.get(channel).map_or(0, |s| s.all.len())
     }
 
     /// The local subscribers of `channel`.
     pub fn subscribers(&self, channel: &str) -> Vec<Arc<Conn>> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         map.get(channel)
-            .map(|s| s.values().cloned().collect())
+            .map(|s| s.all.values().cloned().collect())
             .unwrap_or_default()
     }
 
@@ -204,6 +275,49 @@ impl Hub {
     pub fn channels(&self) -> Vec<String> {
         let map = self.channels.read().unwrap_or_else(|e| e.into_inner());
         map.keys().map(|k| k.to_string()).collect()
+    }
+}
+
+/// Queues `frame` for `conn`, and wakes it when `wake`; counts what fails
+/// (a slow consumer cut, a closing connection) in `ns` and `metrics`.
+fn queue(
+    conn: &Conn,
+    frame: &Frame,
+    ns: &NamespaceCounters,
+    metrics: &Metrics,
+    slow_warning: &Throttle,
+    sampler: &mut DepthSampler,
+    wake: bool,
+) -> bool {
+    match conn.outbox().queue(frame.clone()) {
+        Ok(depth) => {
+            if wake {
+                conn.outbox().wake();
+            }
+            if sampler.next() {
+                metrics.outbox_depth.observe(depth as f64);
+            }
+            true
+        }
+        Err(PushError::Full) => {
+            ns.drops.inc();
+            metrics.slow_consumers.inc();
+            if let Some(left_out) = slow_warning.allow(std::time::Instant::now()) {
+                tracing::warn!(
+                    client = %conn.client_id(),
+                    similar_lines_left_out = left_out,
+                    "a connection did not read fast enough and was closed as a slow consumer (1013) once its \
+                     queue was full; if readers are healthy but bursts are large, raise --max-queue-bytes / \
+                     --max-queue ([limits] max_queue_bytes, max_queue); with history on it recovers what it \
+                     missed when it reconnects"
+                );
+            }
+            false
+        }
+        Err(PushError::Closed) => {
+            ns.drops.inc();
+            false
+        }
     }
 }
 
@@ -244,7 +358,7 @@ mod tests {
     #[test]
     fn a_connection_gets_a_message_once_however_many_of_its_channels_it_names() {
         let hub = Hub::default();
-        let m = Metrics::default();
+        let m = Arc::new(Metrics::default());
         let (a, b, c) = (conn(1, 8), conn(2, 8), conn(3, 8));
         hub.subscribe("x", &a);
         hub.subscribe("y", &a);
@@ -260,7 +374,7 @@ mod tests {
     #[test]
     fn earlier_channels_are_left_to_their_own_delivery() {
         let hub = Hub::default();
-        let m = Metrics::default();
+        let m = Arc::new(Metrics::default());
         let (a, b) = (conn(1, 8), conn(2, 8));
         hub.subscribe("x", &a);
         hub.subscribe("y", &a);
@@ -276,7 +390,7 @@ mod tests {
     #[test]
     fn a_full_queue_is_a_slow_consumer_and_a_closed_one_a_drop() {
         let hub = Hub::default();
-        let m = Metrics::default();
+        let m = Arc::new(Metrics::default());
         let (slow, closed) = (conn(1, 1), conn(2, 8));
         hub.subscribe("x", &slow);
         hub.subscribe("x", &closed);
@@ -292,7 +406,7 @@ mod tests {
     #[test]
     fn deliveries_count_in_the_namespace_of_the_channel_they_came_by() {
         let hub = Hub::default();
-        let m = Metrics::new(["chat"]);
+        let m = Arc::new(Metrics::new(["chat"]));
         let (a, b) = (conn(1, 8), conn(2, 8));
         hub.subscribe("chat:1", &a);
         hub.subscribe("room", &a);

@@ -3,8 +3,8 @@
 //! connection's task, socket and outbox stay on one core instead of moving
 //! between worker threads with every wake-up, and a publish crosses to each
 //! other shard once, not once per subscriber: [`Hub::deliver`](crate::hub::Hub::deliver)
-//! queues the frame for every subscriber where it runs and hands each other
-//! shard the list of its connections to wake. This is the shard-per-core
+//! queues the frame for the subscribers of its own shard and hands each other
+//! shard a job that queues it for that shard's. This is the shard-per-core
 //! pattern of uWebSockets and Seastar; the rest of the server (HTTP, the
 //! upgrade, the cluster, timers) stays on the runtime that runs it.
 
@@ -29,6 +29,9 @@ pub(crate) fn current() -> Option<usize> {
 /// The connections of a publish that live on one shard, to be woken there.
 pub(crate) type Wakes = Vec<Arc<Conn>>;
 
+/// Work a shard does for a publish made elsewhere.
+pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
 /// The running shards, shared by everything that places or wakes a connection.
 #[derive(Debug)]
 pub(crate) struct Shards {
@@ -40,7 +43,7 @@ pub(crate) struct Shards {
 #[derive(Debug)]
 struct Shard {
     runtime: tokio::runtime::Handle,
-    wakes: mpsc::UnboundedSender<Wakes>,
+    jobs: mpsc::UnboundedSender<Job>,
 }
 
 /// Stops the shards when dropped: held by [`Server::run`](crate::Server::run),
@@ -67,11 +70,11 @@ impl Shards {
         let mut stops = Vec::with_capacity(count);
         for i in 0..count {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-            let (wakes, mut woken) = mpsc::unbounded_channel::<Wakes>();
+            let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
             let (stop, mut stopped) = oneshot::channel();
             shards.push(Shard {
                 runtime: runtime.handle().clone(),
-                wakes,
+                jobs,
             });
             stops.push(stop);
             std::thread::Builder::new()
@@ -82,8 +85,8 @@ impl Shards {
                         loop {
                             tokio::select! {
                                 _ = &mut stopped => break,
-                                wakes = woken.recv() => match wakes {
-                                    Some(wakes) => wakes.iter().for_each(|c| c.outbox().wake()),
+                                job = queued.recv() => match job {
+                                    Some(job) => job(),
                                     None => break,
                                 },
                             }
@@ -116,11 +119,16 @@ impl Shards {
         drop(self.shards[shard].runtime.spawn(task));
     }
 
+    /// Runs `job` on shard `shard` (here, when the shards have stopped, so
+    /// that nothing waits for a job that never runs).
+    pub(crate) fn run(&self, shard: usize, job: Job) {
+        if let Err(mpsc::error::SendError(job)) = self.shards[shard].jobs.send(job) {
+            job();
+        }
+    }
+
     /// Wakes `conns`, all of shard `shard`, there.
     pub(crate) fn wake(&self, shard: usize, conns: Wakes) {
-        if let Err(mpsc::error::SendError(conns)) = self.shards[shard].wakes.send(conns) {
-            // Stopped: wake them from here, so none waits for nothing.
-            conns.iter().for_each(|c| c.outbox().wake());
-        }
+        self.run(shard, Box::new(move || conns.iter().for_each(|c| c.outbox().wake())));
     }
 }
