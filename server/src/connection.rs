@@ -149,10 +149,7 @@ impl Served for TcpStream {
             tokio::spawn(opened.serve(self));
             return;
         };
-        let Some(shard) = shards.pick() else {
-            tokio::spawn(opened.serve(self));
-            return;
-        };
+        let shard = shards.pick();
         let socket = match self.into_std() {
             Ok(socket) => socket,
             Err(e) => return opened.lost(&e),
@@ -196,10 +193,10 @@ impl Opened {
         serve(open, first, permit).await;
     }
 
-    /// The socket could not be moved to its shard: the connection ends (logged).
+    /// The socket could not be moved to its shard: the connection ends, as a
+    /// dropped socket does (logged, no close frame).
     fn lost(self, e: &io::Error) {
         tracing::warn!(client = %self.conn.client_id(), error = %e, "a connection's socket could not move to its shard; it is closed");
-        self.handle.metrics().close(CLOSE_GOING_AWAY);
         ended(&self.handle, &self.pipeline, &self.conn);
     }
 }

@@ -521,7 +521,7 @@ impl Handle {
         self.shared.hub.shards()
     }
 
-    /// Has the hub wake each shard's connections there (the server's run does, once).
+    /// Has the hub reach each shard's connections through that shard (the server's run does, once).
     pub(crate) fn use_shards(&self, shards: Arc<crate::shard::Shards>) {
         self.shared.hub.use_shards(shards);
     }

@@ -1,7 +1,7 @@
 //! Local pub/sub: which connections on this node subscribe to which channel,
 //! and fan-out of one shared frame to all of them (encoded once, never copied
-//! per subscriber; the connections of another [shard](crate::shard) woken
-//! there, once per publish).
+//! per subscriber; another [shard](crate::shard)'s connections get it from
+//! that shard, through one job per publish).
 
 use crate::conn::Conn;
 use crate::frame::Frame;
@@ -36,7 +36,7 @@ impl Subscribers {
     /// The subscribers grouped by the `shards` shards, and those of none last.
     fn groups(&self, shards: usize) -> Groups {
         let mut kept = self.by_shard.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(groups) = kept.as_ref().filter(|g| g.len() == shards + 1) {
+        if let Some(groups) = kept.as_ref() {
             return groups.clone();
         }
         let mut groups = vec![Vec::new(); shards + 1];
@@ -88,14 +88,14 @@ pub enum Change {
 }
 
 impl Hub {
-    /// Has deliveries wake the connections of `shards` on their own shard.
+    /// Has deliveries reach the connections of `shards` through their own shard.
     pub(crate) fn use_shards(&self, shards: Arc<Shards>) {
         let _ = self.shards.set(shards);
     }
 
     /// The shards running connections, if there are any.
     pub(crate) fn shards(&self) -> Option<&Arc<Shards>> {
-        self.shards.get().filter(|s| s.len() > 0)
+        self.shards.get()
     }
 
     /// Adds `conn` to `channel`.

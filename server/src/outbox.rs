@@ -86,21 +86,16 @@ impl Outbox {
 
     /// Queues a frame (cheap: frames share their bytes).
     pub fn push(&self, frame: Frame) -> Result<(), PushError> {
-        self.push_depth(frame).map(drop)
-    }
-
-    /// Queues a frame as [`push`](Self::push) does; returns how many frames are
-    /// queued, this one included (for the outbox depth histogram).
-    pub fn push_depth(&self, frame: Frame) -> Result<usize, PushError> {
-        let depth = self.queue(frame)?;
+        self.queue(frame)?;
         self.wake.wake();
-        Ok(depth)
+        Ok(())
     }
 
-    /// Queues a frame as [`push_depth`](Self::push_depth) does, but leaves the
-    /// wake-up to the caller ([`wake`](Self::wake)): a publish wakes the
-    /// connections of another shard there, all at once. A full queue's close
-    /// wakes the connection at once.
+    /// Queues a frame as [`push`](Self::push) does, but leaves the wake-up to
+    /// the caller ([`wake`](Self::wake)), so a publish can wake another shard's
+    /// connections there; returns how many frames are queued, this one included
+    /// (for the outbox depth histogram). A full queue's close wakes the
+    /// connection at once.
     pub(crate) fn queue(&self, frame: Frame) -> Result<usize, PushError> {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.close.is_some() {

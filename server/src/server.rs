@@ -176,8 +176,14 @@ impl Server {
         } = self;
         let pipeline = pipeline(processors, authenticate, filters, builtins)?;
         // Held until the run ends: the shard threads stop with it.
-        let (shards, _shards_running) = crate::shard::Shards::start(handle.config().shards)?;
-        handle.use_shards(shards);
+        let _shards_running = match handle.config().shards {
+            0 => None,
+            count => {
+                let (shards, running) = crate::shard::Shards::start(count)?;
+                handle.use_shards(shards);
+                Some(running)
+            }
+        };
         cluster.start(&handle);
         tokio::spawn(sweep_history(handle.clone()));
         tokio::spawn(keep_alive(handle.clone()));

@@ -63,8 +63,8 @@ impl Drop for Running {
 }
 
 impl Shards {
-    /// Starts `count` shard threads (none when `count` is 0: connections then
-    /// run on the caller's runtime).
+    /// Starts `count` shard threads (at least one: without shards, connections
+    /// run on the caller's runtime and nothing here is started).
     pub(crate) fn start(count: usize) -> io::Result<(Arc<Shards>, Running)> {
         let mut shards = Vec::with_capacity(count);
         let mut stops = Vec::with_capacity(count);
@@ -101,9 +101,9 @@ impl Shards {
         Ok((shards, Running { stops }))
     }
 
-    /// The shard for a new connection, if there are any.
-    pub(crate) fn pick(&self) -> Option<usize> {
-        (!self.shards.is_empty()).then(|| self.next.fetch_add(1, Ordering::Relaxed) % self.shards.len())
+    /// The shard for a new connection.
+    pub(crate) fn pick(&self) -> usize {
+        self.next.fetch_add(1, Ordering::Relaxed) % self.shards.len()
     }
 
     /// How many shards run.

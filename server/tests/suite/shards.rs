@@ -13,16 +13,22 @@ fn sharded() -> Config {
     }
 }
 
+/// `n` clients subscribed to `channel`, placed on the shards in turn.
+async fn subscribed(s: &Running, n: usize, channel: &str) -> Vec<Client> {
+    let mut clients = Vec::new();
+    for _ in 0..n {
+        let mut c = Client::connect(s).await;
+        c.subscribe(channel).await;
+        clients.push(c);
+    }
+    clients
+}
+
 #[tokio::test]
 async fn publishes_reach_the_subscribers_of_every_shard_in_order() {
     let s = start_with(sharded()).await;
-    // Placed in turn: three subscribers on each shard.
-    let mut subs = Vec::new();
-    for _ in 0..6 {
-        let mut c = Client::connect(&s).await;
-        c.subscribe("room").await;
-        subs.push(c);
-    }
+    // Three subscribers on each shard.
+    let mut subs = subscribed(&s, 6, "room").await;
     let mut publisher = Client::connect(&s).await;
     let ack = publisher.request("chat", &[("publish", "room")], "first", "p1").await;
     assert_eq!(ack.header("deliveries"), Some("6"));
@@ -64,12 +70,7 @@ async fn publishes_reach_the_subscribers_of_every_shard_in_order() {
 #[tokio::test]
 async fn shutdown_closes_the_connections_of_every_shard_with_1001() {
     let s = start_with(sharded()).await;
-    let mut clients = Vec::new();
-    for _ in 0..4 {
-        let mut c = Client::connect(&s).await;
-        c.subscribe("news").await;
-        clients.push(c);
-    }
+    let mut clients = subscribed(&s, 4, "news").await;
     let handle = s.handle.clone();
     s.stop().await;
     for c in &mut clients {
