@@ -15,7 +15,7 @@ use crate::context::Handshake;
 use crate::frame::Frame;
 use crate::handle::Handle;
 use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
-use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER};
+use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
 use crate::pipeline::Pipeline;
 use crate::token::KeyFetch;
 use bytes::Bytes;
@@ -55,9 +55,6 @@ const READ_SIZE: usize = 32 * 1024;
 /// Rounds of write, read and timers in one poll before the task yields to the
 /// others on its worker.
 const ROUNDS: usize = 16;
-
-/// The most frames given to one vectored write.
-const MAX_SLICES: usize = 64;
 
 thread_local! {
     /// Every connection on this worker thread reads into this buffer, and
@@ -157,7 +154,12 @@ impl Served for TcpStream {
         opened.conn.set_shard(shard);
         shards.spawn(shard, async move {
             match TcpStream::from_std(socket) {
-                Ok(io) => opened.serve(io).await,
+                Ok(io) => {
+                    // The shard writes deliveries to it too (Outbox::flush).
+                    let io = Arc::new(io);
+                    opened.conn.outbox().attach(io.clone());
+                    opened.serve(Shared(io)).await
+                }
                 Err(e) => opened.lost(&e),
             }
         });
@@ -425,10 +427,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                         return Flow::Pause;
                     }
                 }
-                Event::Ping(payload) => out.push_back(Frame::pong(payload)),
+                Event::Ping(payload) => {
+                    conn.outbox().busy();
+                    out.push_back(Frame::pong(payload));
+                }
                 Event::Pong => {}
                 // Answered with its own code, as RFC 6455 section 5.5.1 asks.
-                Event::Close(code) => out.push_back(Frame::close_reply(code)),
+                Event::Close(code) => {
+                    conn.outbox().busy();
+                    out.push_back(Frame::close_reply(code));
+                }
             }
             Flow::Continue
         };
@@ -548,6 +556,61 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Future for Open<S> {
         // Busy: let the worker's other tasks run, then go on.
         cx.waker().wake_by_ref();
         Poll::Pending
+    }
+}
+
+/// A shard connection's socket, shared with its outbox so that the shard can
+/// write deliveries straight to it ([`Outbox::flush`](crate::outbox::Outbox::flush)).
+struct Shared(Arc<TcpStream>);
+
+impl AsyncRead for Shared {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        loop {
+            ready!(self.0.poll_read_ready(cx))?;
+            match self.0.try_read_buf(buf) {
+                Ok(_) => return Poll::Ready(Ok(())),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Poll::Ready(Err(e)),
+            }
+        }
+    }
+}
+
+impl AsyncWrite for Shared {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        loop {
+            ready!(self.0.poll_write_ready(cx))?;
+            match self.0.try_write_vectored(bufs) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                r => return Poll::Ready(r),
+            }
+        }
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(socket2::SockRef::from(&*self.0).shutdown(std::net::Shutdown::Write))
     }
 }
 

@@ -66,6 +66,12 @@ impl Frame {
     pub fn as_bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// What is left to write of the frame once its first `n` bytes are
+    /// written (the same bytes, shared).
+    pub(crate) fn tail(&self, n: usize) -> Frame {
+        Frame(self.0.slice(n..))
+    }
 }
 
 /// A final, unmasked frame: header then payload, in one buffer.

@@ -11,6 +11,7 @@ use crate::outbox::PushError;
 use crate::rate::Throttle;
 use crate::shard::{self, Job, Shards, Wakes};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// One channel's local subscribers, by connection number, and the same grouped
@@ -20,6 +21,9 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 struct Subscribers {
     all: HashMap<ConnId, Arc<Conn>>,
     by_shard: Mutex<Option<Groups>>,
+    /// How many have left: a shard's job checks each subscriber it was handed
+    /// only when one left since the publish.
+    left: Arc<AtomicU64>,
 }
 
 /// A channel's subscribers by shard; the last group: those no shard runs.
@@ -30,6 +34,7 @@ impl Subscribers {
         Subscribers {
             all: HashMap::from([(conn.id(), conn.clone())]),
             by_shard: Mutex::default(),
+            left: Arc::default(),
         }
     }
 
@@ -126,6 +131,7 @@ impl Hub {
         if subs.all.remove(&id).is_none() {
             return Change::None;
         }
+        subs.left.fetch_add(1, Ordering::SeqCst);
         subs.changed();
         if subs.all.is_empty() {
             map.remove(channel);
@@ -162,24 +168,27 @@ impl Hub {
                 for (s, group) in groups.iter().enumerate().filter(|(_, g)| !g.is_empty()) {
                     if Some(s) == here || s == shards.len() {
                         let slow = &self.slow_warning;
+                        let then = if s == shards.len() { Then::Wake } else { Then::Later };
                         delivered += group
                             .iter()
-                            .filter(|c| queue(c, frame, ns, metrics, slow, &mut sampler, true))
+                            .filter(|c| queue(c, frame, ns, metrics, slow, &mut sampler, then))
                             .count();
                         continue;
                     }
                     delivered += group.len();
                     let (groups, frame, metrics) = (groups.clone(), frame.clone(), metrics.clone());
                     let (slow, channel) = (self.slow_warning.clone(), Box::<str>::from(*one));
+                    let (left, seen) = (subs.left.clone(), subs.left.load(Ordering::SeqCst));
                     jobs.push((
                         s,
                         Box::new(move || {
                             let ns = metrics.namespaces.of(&channel);
                             let mut sampler = DepthSampler::start();
+                            let check = left.load(Ordering::SeqCst) != seen;
                             for c in &groups[s] {
                                 // One that left since the publish gets nothing after its unsubscribe's answer.
-                                if c.is_subscribed(&channel) {
-                                    queue(c, &frame, ns, &metrics, &slow, &mut sampler, true);
+                                if !check || c.is_subscribed(&channel) {
+                                    queue(c, &frame, ns, &metrics, &slow, &mut sampler, Then::Later);
                                 }
                             }
                             sampler.finish();
@@ -204,15 +213,8 @@ impl Hub {
                 return false;
             }
             let away = conn.shard().filter(|s| shards.is_some() && Some(*s) != here);
-            if !queue(
-                conn,
-                frame,
-                ns,
-                metrics,
-                &self.slow_warning,
-                &mut sampler,
-                away.is_none(),
-            ) {
+            let then = if away.is_some() { Then::Elsewhere } else { Then::Wake };
+            if !queue(conn, frame, ns, metrics, &self.slow_warning, &mut sampler, then) {
                 return false;
             }
             if let (Some(s), Some(shards)) = (away, shards) {
@@ -278,21 +280,35 @@ impl Hub {
     }
 }
 
-/// Queues `frame` for `conn`, and wakes it when `wake`; counts what fails
-/// (a slow consumer cut, a closing connection) in `ns` and `metrics`.
+/// Who writes a frame once [`queue`] has queued it.
+#[derive(Debug, Clone, Copy)]
+enum Then {
+    /// The connection's task, woken now.
+    Wake,
+    /// This shard, which runs the connection, once its work in hand is done.
+    Later,
+    /// Another shard, told by the caller.
+    Elsewhere,
+}
+
+/// Queues `frame` for `conn`, then has it written as `then` says; counts what
+/// fails (a slow consumer cut, a closing connection) in `ns` and `metrics`.
 fn queue(
-    conn: &Conn,
+    conn: &Arc<Conn>,
     frame: &Frame,
     ns: &NamespaceCounters,
     metrics: &Metrics,
     slow_warning: &Throttle,
     sampler: &mut DepthSampler,
-    wake: bool,
+    then: Then,
 ) -> bool {
     match conn.outbox().queue(frame.clone()) {
         Ok(depth) => {
-            if wake {
-                conn.outbox().wake();
+            match then {
+                Then::Wake => conn.outbox().wake(),
+                // A queue that held frames already is written with them.
+                Then::Later if depth == 1 => shard::later(conn),
+                Then::Later | Then::Elsewhere => {}
             }
             if sampler.next() {
                 metrics.outbox_depth.observe(depth as f64);

@@ -6,13 +6,24 @@
 //! down: nothing more is queued, what was queued is still written (so a reader
 //! that was only behind gets it, then its 1013, and recovers only what came
 //! after), within a bounded time.
+//!
+//! On a [shard](crate::shard) the queue also holds the connection's socket, so
+//! that the shard can write what a batch of publishes queued straight to it
+//! ([`Outbox::flush`]) while the connection's task has nothing in hand: no
+//! wake-up and no poll of that task per delivery, the way uWebSockets writes
+//! its sockets from the publish itself.
 
 use crate::frame::Frame;
 use futures_util::task::AtomicWaker;
 use lhttp_core::CloseCode;
 use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::io::IoSlice;
+use std::sync::{Arc, Mutex};
 use std::task::Waker;
+use tokio::net::TcpStream;
+
+/// The most frames given to one vectored write.
+pub(crate) const MAX_SLICES: usize = 64;
 
 /// Close code for a consumer too slow to keep up (1013, "try again later").
 pub const CLOSE_SLOW_CONSUMER: u16 = CloseCode::TryAgainLater.code();
@@ -62,6 +73,11 @@ struct Inner {
     close: Option<CloseRequest>,
     /// The server is shutting down.
     shutdown: bool,
+    /// The connection's socket, when its shard may write it ([`Outbox::flush`]).
+    socket: Option<Arc<TcpStream>>,
+    /// The connection's task holds nothing unwritten (its last drain found the
+    /// queue empty), so a write straight to the socket keeps the frames in order.
+    idle: bool,
 }
 
 /// What [`Outbox::drain`] found besides the frames.
@@ -129,9 +145,52 @@ impl Outbox {
         self.wake.wake();
     }
 
+    /// Lets [`flush`](Self::flush) write to `socket`, the connection's own
+    /// (shared with its task, on the thread that runs both).
+    pub(crate) fn attach(&self, socket: Arc<TcpStream>) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).socket = Some(socket);
+    }
+
+    /// The connection's task is about to write something of its own (a pong, a
+    /// close reply): nothing goes straight to the socket until it has written it.
+    pub(crate) fn busy(&self) {
+        self.inner.lock().unwrap_or_else(|e| e.into_inner()).idle = false;
+    }
+
+    /// Writes what is queued straight to the socket, when the outbox holds it
+    /// and the connection's task holds nothing unwritten; wakes the task for
+    /// whatever is left (the socket full, or no socket here). Called on the
+    /// connection's shard, after a batch of publishes queued without waking it.
+    pub(crate) fn flush(&self) {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        if inner.idle && inner.close.is_none() && !inner.shutdown {
+            if let Some(socket) = inner.socket.clone() {
+                while !inner.queue.is_empty() {
+                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                    let k = inner.queue.len().min(MAX_SLICES);
+                    for (slot, frame) in slices.iter_mut().zip(inner.queue.iter()) {
+                        *slot = IoSlice::new(frame.as_bytes());
+                    }
+                    match socket.try_write_vectored(&slices[..k]) {
+                        Ok(n) if n > 0 => inner.written(n),
+                        // The task meets the error (or the full socket) itself.
+                        Ok(_) | Err(_) => break,
+                    }
+                }
+                if inner.queue.is_empty() {
+                    return;
+                }
+            }
+        }
+        drop(inner);
+        self.wake.wake();
+    }
+
     /// Asks the connection's task to close with `code` and `reason`; later pushes fail.
     pub fn close(&self, code: u16, reason: &str) {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        // The task owns the socket from now on (and drops it when it ends).
+        inner.socket = None;
         if inner.close.is_none() {
             inner.close = Some(CloseRequest {
                 code,
@@ -170,6 +229,7 @@ impl Outbox {
             batch.extend(inner.queue.drain(..));
         }
         inner.bytes = 0;
+        inner.idle = batch.is_empty();
         if inner.queue.capacity() > 64 {
             // Give back the memory of a burst: idle connections stay small.
             inner.queue = VecDeque::new();
@@ -183,6 +243,23 @@ impl Outbox {
     /// Has `waker` woken by the next push, close or shutdown (call before [`drain`](Self::drain)).
     pub(crate) fn register(&self, waker: &Waker) {
         self.wake.register(waker);
+    }
+}
+
+impl Inner {
+    /// Drops from the queue the `n` bytes just written straight to the socket
+    /// (a frame cut short stays at the front, as what is left of it).
+    fn written(&mut self, mut n: usize) {
+        self.bytes -= n.min(self.bytes);
+        while let Some(first) = self.queue.front_mut() {
+            let len = first.as_bytes().len();
+            if n < len {
+                *first = first.tail(n);
+                return;
+            }
+            n -= len;
+            self.queue.pop_front();
+        }
     }
 }
 
@@ -268,12 +345,6 @@ mod tests {
 
     #[test]
     fn a_push_a_close_and_the_shutdown_wake_the_writer() {
-        struct Count(std::sync::atomic::AtomicUsize);
-        impl std::task::Wake for Count {
-            fn wake(self: std::sync::Arc<Self>) {
-                self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
         let count = std::sync::Arc::new(Count(Default::default()));
         let woken = || count.0.load(std::sync::atomic::Ordering::SeqCst);
         let waker = Waker::from(count.clone());
@@ -292,5 +363,78 @@ mod tests {
         o.register(&waker);
         o.close(1000, "bye");
         assert_eq!(woken(), 3);
+    }
+
+    /// Counts its wake-ups.
+    struct Count(std::sync::atomic::AtomicUsize);
+    impl std::task::Wake for Count {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_flush_writes_straight_to_the_socket_only_while_the_task_holds_nothing_and_leaves_the_rest_to_it() {
+        use tokio::io::AsyncReadExt;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut peer = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        let (socket, _) = listener.accept().await.unwrap();
+        socket2::SockRef::from(&socket).set_send_buffer_size(4096).unwrap();
+        let count = Arc::new(Count(Default::default()));
+        let woken = || count.0.load(std::sync::atomic::Ordering::SeqCst);
+        let waker = Waker::from(count.clone());
+        let o = Outbox::new(100, 1 << 24);
+        o.attach(Arc::new(socket));
+        o.queue(frame("a")).unwrap();
+        o.flush();
+        assert_eq!(woken(), 0, "no waker yet: the task has not run");
+        // The task runs: it takes "a" and holds it, so nothing goes straight.
+        let mut batch = VecDeque::new();
+        o.register(&waker);
+        o.drain(&mut batch);
+        assert_eq!(batch, [frame("a")]);
+        o.queue(frame("b")).unwrap();
+        o.flush();
+        assert_eq!(woken(), 1, "the task writes it, after what it holds");
+        // The task wrote "a" and drains again: "b", then nothing; idle now.
+        batch.clear();
+        o.drain(&mut batch);
+        assert_eq!(batch, [frame("b")]);
+        batch.clear();
+        o.register(&waker);
+        o.drain(&mut batch);
+        assert!(batch.is_empty());
+        o.queue(frame("cd")).unwrap();
+        o.queue(frame("e")).unwrap();
+        o.flush();
+        assert_eq!(woken(), 1, "all written straight, no wake-up");
+        let mut got = vec![0; 7];
+        peer.read_exact(&mut got).await.unwrap();
+        assert_eq!(got, [frame("cd").as_bytes(), frame("e").as_bytes()].concat());
+        // More than the socket takes: what is left of the frame stays queued, first.
+        let big = Frame::data(&vec![b'x'; 1 << 22]);
+        o.queue(big.clone()).unwrap();
+        o.queue(frame("f")).unwrap();
+        o.flush();
+        assert_eq!(woken(), 2, "the task writes the rest");
+        o.drain(&mut batch);
+        assert_eq!(batch.len(), 2);
+        let tail = batch[0].as_bytes();
+        assert!(!tail.is_empty() && tail.len() < big.as_bytes().len());
+        assert_eq!(tail, &big.as_bytes()[big.as_bytes().len() - tail.len()..]);
+        assert_eq!(batch[1], frame("f"));
+        // A pong of the task's own, then a close: nothing straight any more.
+        batch.clear();
+        o.register(&waker);
+        o.drain(&mut batch);
+        o.busy();
+        o.queue(frame("g")).unwrap();
+        o.flush();
+        assert_eq!(woken(), 3);
+        o.close(1000, "bye");
+        assert!(
+            o.inner.lock().unwrap().socket.is_none(),
+            "the task alone holds the socket"
+        );
     }
 }

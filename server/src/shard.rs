@@ -7,9 +7,15 @@
 //! shard a job that queues it for that shard's. This is the shard-per-core
 //! pattern of uWebSockets and Seastar; the rest of the server (HTTP, the
 //! upgrade, the cluster, timers) stays on the runtime that runs it.
+//!
+//! A shard queues a publish's frames without waking the connections' tasks
+//! ([`later`]) and, once the jobs waiting for it are done, writes each
+//! connection's queue straight to its socket ([`Outbox::flush`](crate::outbox::Outbox::flush)):
+//! a batch of publishes costs each subscriber one vectored write, and its task
+//! runs only when the socket is full.
 
 use crate::conn::Conn;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,6 +25,45 @@ use tokio::sync::{mpsc, oneshot};
 thread_local! {
     /// The shard this thread runs, if it is one.
     static CURRENT: Cell<Option<usize>> = const { Cell::new(None) };
+    /// This shard's connections with frames queued since its last flush.
+    static QUEUED: RefCell<Vec<Arc<Conn>>> = const { RefCell::new(Vec::new()) };
+    /// This shard is running its jobs (and flushes after them).
+    static IN_JOBS: Cell<bool> = const { Cell::new(false) };
+    /// This shard's own job queue, to have it flush after a publish made here.
+    static OWN: RefCell<Option<mpsc::UnboundedSender<Job>>> = const { RefCell::new(None) };
+}
+
+/// Has this shard write `conn`'s queue once the work in hand is done
+/// (`conn` runs here; called when its queue was empty, so once per batch).
+pub(crate) fn later(conn: &Arc<Conn>) {
+    let first = QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        q.push(conn.clone());
+        q.len() == 1
+    });
+    if first && !IN_JOBS.with(Cell::get) {
+        // The flush follows the jobs in the queue: one empty job makes sure
+        // there is one, for a publish made by a connection of this shard.
+        let sent = OWN.with(|own| own.borrow().as_ref().is_some_and(|o| o.send(Box::new(|| {})).is_ok()));
+        if !sent {
+            flush();
+        }
+    }
+}
+
+/// Writes every queue [`later`] collected.
+fn flush() {
+    let mut conns = QUEUED.with(|q| std::mem::take(&mut *q.borrow_mut()));
+    for c in conns.drain(..) {
+        c.outbox().flush();
+    }
+    // The list's memory serves the next batch.
+    QUEUED.with(|q| {
+        let mut q = q.borrow_mut();
+        if q.is_empty() {
+            *q = conns;
+        }
+    });
 }
 
 /// The shard the calling thread runs, if it is one.
@@ -72,6 +117,7 @@ impl Shards {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
             let (stop, mut stopped) = oneshot::channel();
+            let own = jobs.clone();
             shards.push(Shard {
                 runtime: runtime.handle().clone(),
                 jobs,
@@ -81,17 +127,29 @@ impl Shards {
                 .name(format!("lhttpd-shard-{i}"))
                 .spawn(move || {
                     CURRENT.with(|c| c.set(Some(i)));
+                    OWN.with(|o| *o.borrow_mut() = Some(own));
                     runtime.block_on(async {
                         loop {
                             tokio::select! {
                                 _ = &mut stopped => break,
                                 job = queued.recv() => match job {
-                                    Some(job) => job(),
+                                    Some(job) => {
+                                        IN_JOBS.with(|j| j.set(true));
+                                        job();
+                                        // Every job waiting now, then one write per connection.
+                                        while let Ok(job) = queued.try_recv() {
+                                            job();
+                                        }
+                                        IN_JOBS.with(|j| j.set(false));
+                                        flush();
+                                    }
                                     None => break,
                                 },
                             }
                         }
                     });
+                    // Its own sender would keep the queue open for ever.
+                    OWN.with(|o| o.borrow_mut().take());
                 })?;
         }
         let shards = Arc::new(Shards {
@@ -127,8 +185,8 @@ impl Shards {
         }
     }
 
-    /// Wakes `conns`, all of shard `shard`, there.
+    /// Writes (or wakes) `conns`, all of shard `shard`, there.
     pub(crate) fn wake(&self, shard: usize, conns: Wakes) {
-        self.run(shard, Box::new(move || conns.iter().for_each(|c| c.outbox().wake())));
+        self.run(shard, Box::new(move || conns.iter().for_each(later)));
     }
 }
