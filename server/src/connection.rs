@@ -152,7 +152,12 @@ impl Served for TcpStream {
             Err(e) => return opened.lost(&e),
         };
         opened.conn.set_shard(shard);
+        let placing = Placing(Some(opened));
         shards.spawn(shard, async move {
+            let mut placing = placing;
+            let Some(opened) = placing.0.take() else {
+                return;
+            };
             match TcpStream::from_std(socket) {
                 Ok(io) => {
                     // The shard writes deliveries to it too (Outbox::flush).
@@ -163,6 +168,19 @@ impl Served for TcpStream {
                 Err(e) => opened.lost(&e),
             }
         });
+    }
+}
+
+/// A connection on its way to its shard. Should the shard stop before it runs
+/// there (an upgrade that finishes while the server stops), the connection
+/// ends as a lost one does instead of staying registered.
+struct Placing(Option<Opened>);
+
+impl Drop for Placing {
+    fn drop(&mut self) {
+        if let Some(opened) = self.0.take() {
+            opened.lost(&"its shard has stopped");
+        }
     }
 }
 
@@ -192,13 +210,15 @@ impl Opened {
             let (inbound, mut on) = open.events();
             fed(inbound.feed(&mut early.to_vec(), &mut on)).err()
         };
+        // It may share hyper's whole read buffer: not kept for the connection's life.
+        drop(early);
         serve(open, first, permit).await;
     }
 
     /// The socket could not be moved to its shard: the connection ends, as a
     /// dropped socket does (logged, no close frame).
-    fn lost(self, e: &io::Error) {
-        tracing::warn!(client = %self.conn.client_id(), error = %e, "a connection's socket could not move to its shard; it is closed");
+    fn lost(self, why: &dyn std::fmt::Display) {
+        tracing::warn!(client = %self.conn.client_id(), error = %why, "a connection's socket could not move to its shard; it is closed");
         ended(&self.handle, &self.pipeline, &self.conn);
     }
 }

@@ -165,13 +165,19 @@ impl Outbox {
         let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         if inner.idle && inner.close.is_none() && !inner.shutdown {
             if let Some(socket) = inner.socket.clone() {
-                while !inner.queue.is_empty() {
-                    let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                    let k = inner.queue.len().min(MAX_SLICES);
-                    for (slot, frame) in slices.iter_mut().zip(inner.queue.iter()) {
-                        *slot = IoSlice::new(frame.as_bytes());
-                    }
-                    match socket.try_write_vectored(&slices[..k]) {
+                while let Some(first) = inner.queue.front() {
+                    let written = if inner.queue.len() == 1 {
+                        // One frame (most often, one publish): a plain send, no vector to import.
+                        socket.try_write(first.as_bytes())
+                    } else {
+                        let mut slices = [IoSlice::new(&[]); MAX_SLICES];
+                        let k = inner.queue.len().min(MAX_SLICES);
+                        for (slot, frame) in slices.iter_mut().zip(inner.queue.iter()) {
+                            *slot = IoSlice::new(frame.as_bytes());
+                        }
+                        socket.try_write_vectored(&slices[..k])
+                    };
+                    match written {
                         Ok(n) if n > 0 => inner.written(n),
                         // The task meets the error (or the full socket) itself.
                         Ok(_) | Err(_) => break,
