@@ -17,6 +17,7 @@ use crate::handle::Handle;
 use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
 use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
 use crate::pipeline::Pipeline;
+use crate::shard;
 use crate::token::KeyFetch;
 use bytes::Bytes;
 use hyper::upgrade::Upgraded;
@@ -152,22 +153,30 @@ impl Served for TcpStream {
             Err(e) => return opened.lost(&e),
         };
         opened.conn.set_shard(shard);
-        let placing = Placing(Some(opened));
-        shards.spawn(shard, async move {
-            let mut placing = placing;
-            let Some(opened) = placing.0.take() else {
-                return;
-            };
-            match TcpStream::from_std(socket) {
-                Ok(io) => {
-                    // The shard writes deliveries to it too (Outbox::flush).
-                    let io = Arc::new(io);
-                    opened.conn.outbox().attach(io.clone());
-                    opened.serve(Shared(io)).await
+        let mut placing = Placing(Some(opened));
+        // The shard's own thread registers the socket and spawns the task, so
+        // the task's future is the connection's alone.
+        shards.run(
+            shard,
+            Box::new(move || {
+                let Some(opened) = placing.0.take() else {
+                    return;
+                };
+                if shard::current() != Some(shard) {
+                    // Run here because the shard has stopped.
+                    return opened.lost(&"its shard has stopped");
                 }
-                Err(e) => opened.lost(&e),
-            }
-        });
+                match TcpStream::from_std(socket) {
+                    Ok(io) => {
+                        // The shard writes deliveries to it too (Outbox::flush).
+                        let io = Arc::new(io);
+                        opened.conn.outbox().attach(io.clone());
+                        tokio::spawn(opened.serve(Shared(io)));
+                    }
+                    Err(e) => opened.lost(&e),
+                }
+            }),
+        );
     }
 }
 
@@ -194,8 +203,10 @@ struct Opened {
 }
 
 impl Opened {
-    /// Serves the connection on `io` until it ends.
-    async fn serve<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) {
+    /// The task that serves the connection on `io` until it ends. Not an
+    /// `async fn`: its arguments would stay in the future beside the state
+    /// made of them, for the connection's whole life.
+    fn serve<S: AsyncRead + AsyncWrite + Unpin>(self, io: S) -> impl Future<Output = ()> {
         let Opened {
             handle,
             pipeline,
@@ -204,15 +215,25 @@ impl Opened {
             permit,
         } = self;
         let mut open = Open::new(io, handle, pipeline, conn);
+        // What came early, now (it may share hyper's whole read buffer, which
+        // is not to be kept for the connection's life).
         let first = if early.is_empty() {
             None
         } else {
             let (inbound, mut on) = open.events();
             fed(inbound.feed(&mut early.to_vec(), &mut on)).err()
         };
-        // It may share hyper's whole read buffer: not kept for the connection's life.
         drop(early);
-        serve(open, first, permit).await;
+        async move {
+            // `first`: it ended already, on what came early.
+            let end = match first {
+                Some(end) => end,
+                None => (&mut open).await,
+            };
+            // Boxed: the closing paths' state is allocated only when one is taken.
+            Box::pin(open.finish(end)).await;
+            drop(permit);
+        }
     }
 
     /// The socket could not be moved to its shard: the connection ends, as a
@@ -221,17 +242,6 @@ impl Opened {
         tracing::warn!(client = %self.conn.client_id(), error = %why, "a connection's socket could not move to its shard; it is closed");
         ended(&self.handle, &self.pipeline, &self.conn);
     }
-}
-
-/// The open connection's task (`first`: it ended already, on what came early).
-async fn serve<S: AsyncRead + AsyncWrite + Unpin>(mut open: Open<S>, first: Option<End>, permit: OwnedSemaphorePermit) {
-    let end = match first {
-        Some(end) => end,
-        None => (&mut open).await,
-    };
-    // Boxed: the closing paths' state is allocated only when one is taken.
-    Box::pin(open.finish(end)).await;
-    drop(permit);
 }
 
 /// A filter refused the connection: a 1008 close with why, and it is gone.

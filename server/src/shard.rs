@@ -16,7 +16,6 @@
 
 use crate::conn::Conn;
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -87,7 +86,6 @@ pub(crate) struct Shards {
 
 #[derive(Debug)]
 struct Shard {
-    runtime: tokio::runtime::Handle,
     jobs: mpsc::UnboundedSender<Job>,
 }
 
@@ -118,10 +116,7 @@ impl Shards {
             let (jobs, mut queued) = mpsc::unbounded_channel::<Job>();
             let (stop, mut stopped) = oneshot::channel();
             let own = jobs.clone();
-            shards.push(Shard {
-                runtime: runtime.handle().clone(),
-                jobs,
-            });
+            shards.push(Shard { jobs });
             stops.push(stop);
             std::thread::Builder::new()
                 .name(format!("lhttpd-shard-{i}"))
@@ -167,14 +162,6 @@ impl Shards {
     /// How many shards run.
     pub(crate) fn len(&self) -> usize {
         self.shards.len()
-    }
-
-    /// Runs `task` on shard `shard` (dropped if the shards have stopped).
-    pub(crate) fn spawn<F>(&self, shard: usize, task: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        drop(self.shards[shard].runtime.spawn(task));
     }
 
     /// Runs `job` on shard `shard` (here, when the shards have stopped, so
