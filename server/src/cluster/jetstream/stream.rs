@@ -98,9 +98,19 @@ async fn open(inner: &Inner) -> Result<Current, String> {
                 s
             }
         }
-        Err(_) => inner.js.create_stream(want).await.map_err(|e| e.to_string())?,
+        Err(_) => {
+            // Read back rather than trust the answer to the create: when two
+            // nodes make the stream at once, the one whose create finds it made
+            // may be answered without its creation time, and a different epoch
+            // read later would look like a lost stream.
+            inner.js.create_stream(want.clone()).await.map_err(|e| e.to_string())?;
+            inner.js.get_stream(&want.name).await.map_err(|e| e.to_string())?
+        }
     };
     let created = stream.cached_info().created.unix_timestamp_nanos();
+    if created <= 0 {
+        return Err("the stream's info has no creation time (its epoch); reading it again".into());
+    }
     Ok(Current {
         stream,
         epoch: epoch(created).into(),
