@@ -28,10 +28,12 @@ pub struct Config {
     pub insecure_open_publish: bool,
     /// Threads that run the WebSocket connections, each its share on a
     /// single-threaded runtime of its own, so a connection stays on one core
-    /// and a publish wakes each thread once instead of each subscriber (plain
-    /// TCP; TLS connections stay on the server's runtime). 0 (the default):
-    /// none, every connection runs on the runtime that runs the server, which
-    /// measured better on 2 cores (BENCHMARKS.md, issue 21's third pass).
+    /// and a publish wakes each thread once instead of each subscriber, which
+    /// then writes its subscribers' sockets itself (plain TCP; TLS connections
+    /// stay on the server's runtime). 0 (the default): none, every connection
+    /// runs on the runtime that runs the server. Two shards on 2 cores measured
+    /// about 8% less CPU per delivery for the same flat-out fan-out
+    /// (BENCHMARKS.md, issue 21's fourth pass); not yet the default.
     /// With shards, another shard queues a publish for its subscribers a moment
     /// later: the publish's `deliveries` count the subscribers it was handed
     /// to, and a slow consumer's drop is counted when its shard queues.
