@@ -15,7 +15,7 @@ use crate::context::Handshake;
 use crate::frame::Frame;
 use crate::handle::Handle;
 use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
-use crate::outbox::{CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
+use crate::outbox::{fill_slices, CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
 use crate::pipeline::Pipeline;
 use crate::shard;
 use crate::token::KeyFetch;
@@ -655,12 +655,7 @@ fn write_some<S: AsyncWrite + Unpin>(
     while let Some(first) = out.front() {
         let n = if out.len() > 1 && io.is_write_vectored() {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let mut k = 0;
-            for (slot, frame) in slices.iter_mut().zip(out.iter()) {
-                let bytes = frame.as_bytes();
-                *slot = IoSlice::new(if k == 0 { &bytes[*written..] } else { bytes });
-                k += 1;
-            }
+            let k = fill_slices(out, *written, &mut slices);
             ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..k]))?
         } else {
             ready!(Pin::new(&mut *io).poll_write(cx, &first.as_bytes()[*written..]))?

@@ -171,10 +171,7 @@ impl Outbox {
                         socket.try_write(first.as_bytes())
                     } else {
                         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                        let k = inner.queue.len().min(MAX_SLICES);
-                        for (slot, frame) in slices.iter_mut().zip(inner.queue.iter()) {
-                            *slot = IoSlice::new(frame.as_bytes());
-                        }
+                        let k = fill_slices(&inner.queue, 0, &mut slices);
                         socket.try_write_vectored(&slices[..k])
                     };
                     match written {
@@ -250,6 +247,22 @@ impl Outbox {
     pub(crate) fn register(&self, waker: &Waker) {
         self.wake.register(waker);
     }
+}
+
+/// Points `slices` at the bytes of the first frames of `frames`, the first
+/// from `skip` on, for one vectored write; returns how many it filled.
+pub(crate) fn fill_slices<'a>(
+    frames: &'a VecDeque<Frame>,
+    skip: usize,
+    slices: &mut [IoSlice<'a>; MAX_SLICES],
+) -> usize {
+    let mut k = 0;
+    for (slot, frame) in slices.iter_mut().zip(frames) {
+        let bytes = frame.as_bytes();
+        *slot = IoSlice::new(if k == 0 { &bytes[skip..] } else { bytes });
+        k += 1;
+    }
+    k
 }
 
 impl Inner {
