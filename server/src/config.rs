@@ -30,10 +30,11 @@ pub struct Config {
     /// single-threaded runtime of its own, so a connection stays on one core
     /// and a publish wakes each thread once instead of each subscriber, which
     /// then writes its subscribers' sockets itself (plain TCP; TLS connections
-    /// stay on the server's runtime). 0 (the default): none, every connection
-    /// runs on the runtime that runs the server. Two shards on 2 cores measured
-    /// about 8% less CPU per delivery for the same flat-out fan-out
-    /// (BENCHMARKS.md, issue 21's fourth pass); not yet the default.
+    /// stay on the server's runtime). The default: one per core
+    /// (`std::thread::available_parallelism`). 0: none, every connection runs
+    /// on the runtime that runs the server. Two shards on 2 cores measured
+    /// about 8% less CPU per delivery than none for the same flat-out fan-out
+    /// (BENCHMARKS.md, issue 21's fourth pass).
     /// With shards, another shard queues a publish for its subscribers a moment
     /// later: the publish's `deliveries` count the subscribers it was handed
     /// to, and a slow consumer's drop is counted when its shard queues.
@@ -429,7 +430,7 @@ impl Default for Config {
             mounts: Vec::new(),
             publish_token: None,
             insecure_open_publish: false,
-            shards: 0,
+            shards: std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
             allowed_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,

@@ -15,7 +15,7 @@ use crate::context::Handshake;
 use crate::frame::Frame;
 use crate::handle::Handle;
 use crate::inbound::{Broken, Event, Fed, Flow, Inbound};
-use crate::outbox::{fill_slices, CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
+use crate::outbox::{advance, fill_slices, CloseRequest, CLOSE_SLOW_CONSUMER, MAX_SLICES};
 use crate::pipeline::Pipeline;
 use crate::shard;
 use crate::token::KeyFetch;
@@ -298,9 +298,8 @@ struct Open<S> {
     pipeline: Arc<Pipeline>,
     conn: Arc<Conn>,
     inbound: Inbound,
-    /// Frames being written; the first from `written` bytes on.
+    /// Frames being written (the first may be what is left of one cut short).
     out: VecDeque<Frame>,
-    written: usize,
     /// Everything was written but not yet flushed (TLS buffers).
     unflushed: bool,
     /// A close the outbox asked for, sent once what was queued before it is written.
@@ -324,7 +323,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
             conn,
             inbound,
             out: VecDeque::new(),
-            written: 0,
             unflushed: false,
             closing: None,
             cut: None,
@@ -364,7 +362,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
                     None => Ok(()),
                 };
             }
-            match write_some(&mut self.io, &mut self.out, &mut self.written, cx) {
+            match write_some(&mut self.io, &mut self.out, cx) {
                 Poll::Ready(Ok(())) => self.unflushed = true,
                 Poll::Ready(Err(_)) => return Err(End::Dropped),
                 Poll::Pending => {
@@ -493,7 +491,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Open<S> {
             if self.out.is_empty() {
                 return Pin::new(&mut self.io).poll_flush(cx).map(drop);
             }
-            if ready!(write_some(&mut self.io, &mut self.out, &mut self.written, cx)).is_err() {
+            if ready!(write_some(&mut self.io, &mut self.out, cx)).is_err() {
                 return Poll::Ready(());
             }
         });
@@ -644,66 +642,29 @@ impl AsyncWrite for Shared {
     }
 }
 
-/// Writes the frames of `out` (the first from `written` on) until all are
-/// written or the socket is full, several at once when the socket takes vectors.
+/// Writes the frames of `out` until all are written or the socket is full,
+/// several at once when the socket takes vectors.
 fn write_some<S: AsyncWrite + Unpin>(
     io: &mut S,
     out: &mut VecDeque<Frame>,
-    written: &mut usize,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     while let Some(first) = out.front() {
         let n = if out.len() > 1 && io.is_write_vectored() {
             let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-            let k = fill_slices(out, *written, &mut slices);
+            let k = fill_slices(out, &mut slices);
             ready!(Pin::new(&mut *io).poll_write_vectored(cx, &slices[..k]))?
         } else {
-            ready!(Pin::new(&mut *io).poll_write(cx, &first.as_bytes()[*written..]))?
+            ready!(Pin::new(&mut *io).poll_write(cx, first.as_bytes()))?
         };
         if n == 0 {
             return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
         }
-        advance(out, written, n);
-    }
-    Poll::Ready(Ok(()))
-}
-
-/// Drops from `out` the `n` bytes just written.
-fn advance(out: &mut VecDeque<Frame>, written: &mut usize, mut n: usize) {
-    while let Some(first) = out.front() {
-        let left = first.as_bytes().len() - *written;
-        if n < left {
-            *written += n;
-            return;
-        }
-        n -= left;
-        *written = 0;
-        out.pop_front();
+        advance(out, n);
     }
     if out.capacity() > 64 {
         // Give back the memory of a burst.
         *out = VecDeque::new();
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use bytes::Bytes;
-
-    fn frame(text: &'static str) -> Frame {
-        Frame::data(&Bytes::from_static(text.as_bytes()))
-    }
-
-    #[test]
-    fn advancing_drops_written_frames_and_keeps_the_cut_one() {
-        let mut out: VecDeque<Frame> = [frame("abc"), frame("de"), frame("f")].into();
-        let mut written = 0;
-        advance(&mut out, &mut written, 2);
-        assert_eq!((out.len(), written), (3, 2), "inside the first frame (2 header bytes)");
-        advance(&mut out, &mut written, 3 + 4);
-        assert_eq!((out.len(), written), (1, 0), "two frames done, exactly");
-        advance(&mut out, &mut written, 3);
-        assert!(out.is_empty());
-    }
+    Poll::Ready(Ok(()))
 }

@@ -9,7 +9,7 @@ use crate::id::ConnId;
 use crate::metrics::{DepthSampler, Metrics, NamespaceCounters};
 use crate::outbox::PushError;
 use crate::rate::Throttle;
-use crate::shard::{self, Job, Shards, Wakes};
+use crate::shard::{self, Job, Queued, Shards};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -205,8 +205,8 @@ impl Hub {
             metrics.messages_out.inc_by(delivered as u64);
             return delivered;
         }
-        // The connections of each other shard, woken there once all are queued.
-        let mut elsewhere: Vec<Wakes> = Vec::new();
+        // The connections of each other shard, written there once all are queued.
+        let mut elsewhere: Vec<Queued> = Vec::new();
         // Each connection's delivery counts in the namespace of the channel it came by.
         let mut push = |conn: &Arc<Conn>, ns: &NamespaceCounters| -> bool {
             if !earlier.is_empty() && in_earlier(conn.id()) {
@@ -246,7 +246,7 @@ impl Hub {
         drop(map);
         if let Some(shards) = shards {
             for (s, conns) in elsewhere.into_iter().enumerate().filter(|(_, c)| !c.is_empty()) {
-                shards.wake(s, conns);
+                shards.write(s, conns);
             }
         }
         sampler.finish();

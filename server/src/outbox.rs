@@ -171,7 +171,7 @@ impl Outbox {
                         socket.try_write(first.as_bytes())
                     } else {
                         let mut slices = [IoSlice::new(&[]); MAX_SLICES];
-                        let k = fill_slices(&inner.queue, 0, &mut slices);
+                        let k = fill_slices(&inner.queue, &mut slices);
                         socket.try_write_vectored(&slices[..k])
                     };
                     match written {
@@ -249,36 +249,40 @@ impl Outbox {
     }
 }
 
-/// Points `slices` at the bytes of the first frames of `frames`, the first
-/// from `skip` on, for one vectored write; returns how many it filled.
-pub(crate) fn fill_slices<'a>(
-    frames: &'a VecDeque<Frame>,
-    skip: usize,
-    slices: &mut [IoSlice<'a>; MAX_SLICES],
-) -> usize {
+/// Points `slices` at the bytes of the first frames of `frames`, for one
+/// vectored write; returns how many it filled.
+pub(crate) fn fill_slices<'a>(frames: &'a VecDeque<Frame>, slices: &mut [IoSlice<'a>; MAX_SLICES]) -> usize {
     let mut k = 0;
     for (slot, frame) in slices.iter_mut().zip(frames) {
-        let bytes = frame.as_bytes();
-        *slot = IoSlice::new(if k == 0 { &bytes[skip..] } else { bytes });
+        *slot = IoSlice::new(frame.as_bytes());
         k += 1;
     }
     k
 }
 
-impl Inner {
-    /// Drops from the queue the `n` bytes just written straight to the socket
-    /// (a frame cut short stays at the front, as what is left of it).
-    fn written(&mut self, mut n: usize) {
-        self.bytes -= n.min(self.bytes);
-        while let Some(first) = self.queue.front_mut() {
-            let len = first.as_bytes().len();
-            if n < len {
+/// Drops from `frames` the `n` bytes just written from its front: whole frames
+/// go, a frame cut short stays first as what is left of it. One rule for the
+/// connection's task and for a shard writing the socket itself, so either can
+/// go on from where the other stopped.
+pub(crate) fn advance(frames: &mut VecDeque<Frame>, mut n: usize) {
+    while let Some(first) = frames.front_mut() {
+        let len = first.as_bytes().len();
+        if n < len {
+            if n > 0 {
                 *first = first.tail(n);
-                return;
             }
-            n -= len;
-            self.queue.pop_front();
+            return;
         }
+        n -= len;
+        frames.pop_front();
+    }
+}
+
+impl Inner {
+    /// Drops from the queue the `n` bytes just written straight to the socket.
+    fn written(&mut self, n: usize) {
+        self.bytes -= n.min(self.bytes);
+        advance(&mut self.queue, n);
     }
 }
 
@@ -289,6 +293,25 @@ mod tests {
 
     fn frame(text: &'static str) -> Frame {
         Frame::data(&Bytes::from_static(text.as_bytes()))
+    }
+
+    #[test]
+    fn advancing_drops_written_frames_and_keeps_what_is_left_of_a_cut_one() {
+        let mut out: VecDeque<Frame> = [frame("abc"), frame("de"), frame("f")].into();
+        advance(&mut out, 0);
+        assert_eq!(out.len(), 3);
+        advance(&mut out, 2);
+        // Each frame is 2 header bytes and its text.
+        assert_eq!(
+            out.front().unwrap().as_bytes(),
+            b"abc",
+            "the first frame from its third byte"
+        );
+        advance(&mut out, 3 + 4);
+        assert_eq!(out.len(), 1, "two frames done, exactly");
+        assert_eq!(out.front().unwrap().as_bytes().len(), 3);
+        advance(&mut out, 3);
+        assert!(out.is_empty());
     }
 
     #[test]

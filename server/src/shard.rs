@@ -70,8 +70,8 @@ pub(crate) fn current() -> Option<usize> {
     CURRENT.with(Cell::get)
 }
 
-/// The connections of a publish that live on one shard, to be woken there.
-pub(crate) type Wakes = Vec<Arc<Conn>>;
+/// The connections of a publish that live on one shard, to be written there.
+pub(crate) type Queued = Vec<Arc<Conn>>;
 
 /// Work a shard does for a publish made elsewhere.
 pub(crate) type Job = Box<dyn FnOnce() + Send>;
@@ -172,8 +172,9 @@ impl Shards {
         }
     }
 
-    /// Writes (or wakes) `conns`, all of shard `shard`, there.
-    pub(crate) fn wake(&self, shard: usize, conns: Wakes) {
+    /// Has shard `shard` write the queues of `conns`, all of them its own
+    /// (or wake their tasks, for what the socket does not take).
+    pub(crate) fn write(&self, shard: usize, conns: Queued) {
         self.run(shard, Box::new(move || conns.iter().for_each(later)));
     }
 }

@@ -40,7 +40,7 @@ struct Args {
     /// Allow an unauthenticated POST /publish on a non-loopback address. Insecure.
     #[arg(help_heading = "Server", long, env = "LHTTPD_INSECURE_OPEN_PUBLISH")]
     insecure_open_publish: bool,
-    /// Threads that run the WebSocket connections, each its share, so a connection stays on one core and a publish wakes each thread once (plain TCP) [default: 0, connections run on the server's runtime].
+    /// Threads that run the WebSocket connections, each its share, so a connection stays on one core and a publish wakes each thread once, which writes its sockets itself (plain TCP) [default: one per core; 0: connections run on the server's runtime].
     #[arg(help_heading = "Server", long, env = "LHTTPD_SHARDS")]
     shards: Option<usize>,
     /// Web origin whose pages may open a WebSocket here, e.g. <https://chat.example.com> (repeatable; * for any). Pages from this server itself and non-browser clients need none.
