@@ -528,12 +528,15 @@ async fn the_overview_counts_error_replies_by_name_drops_by_namespace_and_uids_p
     }
     // Publications already queued may still be cut after the first drop (on shards a drop is
     // counted by the shard's thread): read the overview between two equal counts.
+    let mut reads = 0;
     let (drops, o) = loop {
         let before = r.handle.metrics().drops();
         let o = get(&r, "/admin/api/overview").await;
         if r.handle.metrics().drops() == before {
             break (before, o);
         }
+        reads += 1;
+        assert!(reads < 500, "the drop count never settled after publishing stopped");
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     };
     let node = &o["nodes"][0];
